@@ -1,0 +1,55 @@
+//! Benchmarks of `pallet-validator-set`, with the validator set at every size up to the bound.
+
+use super::*;
+use crate::Pallet as ValidatorSet;
+use alloc::vec::Vec;
+use frame_benchmarking::v2::*;
+use frame_support::{traits::EnsureOrigin, BoundedVec};
+use frame_system::RawOrigin;
+
+/// Fills the set with `n` benchmark accounts, kept sorted like the pallet keeps them.
+fn fill_set<T: Config>(n: u32) {
+	let mut set: Vec<T::AccountId> = (0..n).map(|i| account("validator", i, 0)).collect();
+	set.sort();
+	Validators::<T>::put(BoundedVec::try_from(set).expect("n is within MaxValidators"));
+}
+
+#[benchmarks(where T: Config)]
+mod benchmarks {
+	use super::*;
+
+	/// `v`: validators already in the set.
+	#[benchmark]
+	fn add_validator(v: Linear<1, { T::MaxValidators::get() - 1 }>) -> Result<(), BenchmarkError> {
+		fill_set::<T>(v);
+		let who: T::AccountId = account("candidate", 0, 0);
+		T::BenchmarkHelper::register_session_keys(&who);
+		let origin =
+			T::ManageOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, who.clone());
+
+		assert!(Validators::<T>::get().contains(&who));
+		Ok(())
+	}
+
+	/// `v`: validators in the set before the removal.
+	#[benchmark]
+	fn remove_validator(
+		v: Linear<{ T::MinValidators::get() + 1 }, { T::MaxValidators::get() }>,
+	) -> Result<(), BenchmarkError> {
+		fill_set::<T>(v);
+		let who = Validators::<T>::get()[0].clone();
+		let origin =
+			T::ManageOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, who.clone());
+
+		assert!(!Validators::<T>::get().contains(&who));
+		Ok(())
+	}
+
+	impl_benchmark_test_suite!(ValidatorSet, crate::mock::new_test_ext(), crate::mock::Test);
+}

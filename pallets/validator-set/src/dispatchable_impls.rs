@@ -1,0 +1,48 @@
+//! Bodies of the calls declared in `lib.rs`.
+
+use super::*;
+use frame_support::{
+	ensure,
+	traits::{Get, ValidatorRegistration},
+};
+use sp_runtime::DispatchResult;
+
+impl<T: Config> Pallet<T> {
+	pub(crate) fn do_add_validator(who: T::AccountId) -> DispatchResult {
+		ensure!(T::KeysRegistration::is_registered(&who), Error::<T>::NoSessionKeys);
+		Validators::<T>::try_mutate(|set| -> DispatchResult {
+			// Kept sorted, so membership is a binary search and the order is canonical.
+			let at = match set.binary_search(&who) {
+				Ok(_) => return Err(Error::<T>::AlreadyValidator.into()),
+				Err(at) => at,
+			};
+			set.try_insert(at, who.clone()).map_err(|_| Error::<T>::TooManyValidators)?;
+			Ok(())
+		})?;
+		SetChanged::<T>::put(true);
+		Self::deposit_event(Event::ValidatorAdded { who });
+		Ok(())
+	}
+
+	pub(crate) fn do_remove_validator(who: T::AccountId) -> DispatchResult {
+		Validators::<T>::try_mutate(|set| -> DispatchResult {
+			let at = set.binary_search(&who).map_err(|_| Error::<T>::NotValidator)?;
+			ensure!(set.len() as u32 > T::MinValidators::get(), Error::<T>::TooFewValidators);
+			set.remove(at);
+			Ok(())
+		})?;
+		SetChanged::<T>::put(true);
+		Self::deposit_event(Event::ValidatorRemoved { who });
+		Ok(())
+	}
+
+	/// The invariants the pallet keeps: a sorted set without duplicates, within bounds.
+	#[cfg(any(feature = "try-runtime", test))]
+	pub(crate) fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		let set = Validators::<T>::get();
+		ensure!(set.windows(2).all(|w| w[0] < w[1]), "validators not sorted or duplicated");
+		ensure!(set.len() as u32 >= T::MinValidators::get(), "fewer validators than the minimum");
+		ensure!(SessionLength::<T>::get() > 0, "session length is zero");
+		Ok(())
+	}
+}

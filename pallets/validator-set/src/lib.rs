@@ -1,0 +1,195 @@
+//! # Validator set pallet
+//!
+//! Keeps the list of accounts that author blocks (BABE) and vote on finality (GRANDPA), and
+//! hands it to `pallet-session` at session boundaries.
+//!
+//! ## Overview
+//!
+//! - A privileged origin ([`Config::ManageOrigin`]: root today, a governance track later) adds
+//!   and removes validators with [`Pallet::add_validator`] and [`Pallet::remove_validator`].
+//! - A candidate must have registered session keys first (`session.setKeys`), so that a newly
+//!   admitted validator can author as soon as its session starts.
+//! - Changes are applied by `pallet-session`: a change made during session `n` is queued at the
+//!   end of session `n` and takes effect at the start of session `n + 2`, like every Substrate
+//!   validator-set change.
+//! - The set never drops below [`Config::MinValidators`] and never exceeds
+//!   [`Config::MaxValidators`].
+//! - The session length (in slots) is fixed at genesis and exposed as [`SessionLength`], so
+//!   that BABE's epoch length can differ between a dev chain and a production chain without a
+//!   different runtime.
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+pub use weights::WeightInfo;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+mod dispatchable_impls;
+#[cfg(test)]
+mod mock;
+mod session_manager;
+#[cfg(test)]
+mod tests;
+pub mod weights;
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use alloc::vec::Vec;
+	use frame_support::{pallet_prelude::*, traits::ValidatorRegistration};
+	use frame_system::pallet_prelude::*;
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config {
+		/// The origin allowed to add and remove validators.
+		type ManageOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+		/// Tells whether an account has registered session keys (`pallet-session`).
+		type KeysRegistration: ValidatorRegistration<Self::AccountId>;
+		/// The largest validator set. Keep it at or below BABE's and GRANDPA's
+		/// `MaxAuthorities`.
+		#[pallet::constant]
+		type MaxValidators: Get<u32>;
+		/// The smallest validator set; removals that would go below it are refused.
+		#[pallet::constant]
+		type MinValidators: Get<u32>;
+		/// Weights of this pallet's calls, from its benchmarks.
+		type WeightInfo: WeightInfo;
+		/// Registers session keys for benchmark accounts.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: BenchmarkHelper<Self::AccountId>;
+	}
+
+	/// The validators that the next session rotation will hand to `pallet-session`.
+	#[pallet::storage]
+	pub type Validators<T: Config> =
+		StorageValue<_, BoundedVec<T::AccountId, T::MaxValidators>, ValueQuery>;
+
+	/// Whether [`Validators`] changed since the last rotation.
+	#[pallet::storage]
+	pub type SetChanged<T: Config> = StorageValue<_, bool, ValueQuery>;
+
+	/// Length of a session (and of a BABE epoch) in slots, fixed at genesis.
+	#[pallet::storage]
+	pub type SessionLength<T: Config> = StorageValue<_, u32, ValueQuery, DefaultSessionLength>;
+
+	/// Ten minutes of six-second slots.
+	#[pallet::type_value]
+	pub fn DefaultSessionLength() -> u32 {
+		100
+	}
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// The validators of the first sessions.
+		pub validators: Vec<T::AccountId>,
+		/// Session (BABE epoch) length in slots; 0 keeps the default of 100.
+		pub session_length: u32,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			let mut unique = self.validators.clone();
+			unique.sort();
+			unique.dedup();
+			assert_eq!(unique.len(), self.validators.len(), "duplicate genesis validator");
+			assert!(
+				self.validators.len() as u32 >= T::MinValidators::get(),
+				"fewer genesis validators than MinValidators"
+			);
+			let bounded = BoundedVec::<T::AccountId, T::MaxValidators>::try_from(unique)
+				.expect("more genesis validators than MaxValidators");
+			Validators::<T>::put(bounded);
+			if self.session_length > 0 {
+				SessionLength::<T>::put(self.session_length);
+			}
+		}
+	}
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// `who` was admitted; it starts validating two sessions from now.
+		ValidatorAdded { who: T::AccountId },
+		/// `who` was removed; it stops validating two sessions from now.
+		ValidatorRemoved { who: T::AccountId },
+		/// A new validator set was handed to the session pallet for session `session`.
+		ValidatorSetQueued { session: u32, count: u32 },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The account is already in the validator set.
+		AlreadyValidator,
+		/// The account is not in the validator set.
+		NotValidator,
+		/// The set already holds `MaxValidators` validators.
+		TooManyValidators,
+		/// Removing the account would leave fewer than `MinValidators` validators.
+		TooFewValidators,
+		/// The account has not registered session keys (`session.setKeys`) yet.
+		NoSessionKeys,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Admit `who` as a validator.
+		///
+		/// - Origin: [`Config::ManageOrigin`].
+		/// - `who` must have registered session keys and must not be a validator yet.
+		/// - Takes effect two sessions later.
+		///
+		/// Errors: [`Error::AlreadyValidator`], [`Error::TooManyValidators`],
+		/// [`Error::NoSessionKeys`]. Event: [`Event::ValidatorAdded`].
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::add_validator(T::MaxValidators::get()))]
+		pub fn add_validator(origin: OriginFor<T>, who: T::AccountId) -> DispatchResult {
+			T::ManageOrigin::ensure_origin(origin)?;
+			Self::do_add_validator(who)
+		}
+
+		/// Remove `who` from the validators.
+		///
+		/// - Origin: [`Config::ManageOrigin`].
+		/// - Takes effect two sessions later; the set keeps at least `MinValidators`.
+		///
+		/// Errors: [`Error::NotValidator`], [`Error::TooFewValidators`].
+		/// Event: [`Event::ValidatorRemoved`].
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::remove_validator(T::MaxValidators::get()))]
+		pub fn remove_validator(origin: OriginFor<T>, who: T::AccountId) -> DispatchResult {
+			T::ManageOrigin::ensure_origin(origin)?;
+			Self::do_remove_validator(who)
+		}
+	}
+}
+
+/// What the benchmarks need from the runtime.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper<AccountId> {
+	/// Makes `who` pass [`Config::KeysRegistration`].
+	fn register_session_keys(who: &AccountId);
+}
+
+/// BABE's epoch length, read from [`SessionLength`].
+pub struct SessionLengthOf<T>(core::marker::PhantomData<T>);
+
+impl<T: Config> frame_support::traits::Get<u64> for SessionLengthOf<T> {
+	fn get() -> u64 {
+		u64::from(SessionLength::<T>::get())
+	}
+}

@@ -1,0 +1,195 @@
+//! # iexec-runtime
+//!
+//! The FRAME runtime of the iEx.ec sidechain. RLC is the native token (9 decimals); blocks are
+//! authored by BABE in 6-second slots and finalised by GRANDPA; the validator set is kept by
+//! `pallet-validator-set` and changed by a privileged origin.
+//!
+//! - [`configs`]: the configuration of every pallet.
+//! - [`apis`]: the runtime APIs the node and clients call.
+//! - [`genesis_config_presets`]: the `development` and `local_testnet` genesis states.
+//! - [`token`]: RLC's units and the genesis distribution.
+#![cfg_attr(not(feature = "std"), no_std)]
+// `construct_runtime!` does a lot of recursion and requires us to increase the limit.
+#![recursion_limit = "256"]
+
+#[cfg(feature = "std")]
+include!(concat!(env!("OUT_DIR"), "/wasm_binary.rs"));
+
+extern crate alloc;
+
+pub mod apis;
+pub mod configs;
+pub mod genesis_config_presets;
+pub mod token;
+
+use alloc::vec::Vec;
+use sp_runtime::{
+	generic, impl_opaque_keys,
+	traits::{BlakeTwo256, IdentifyAccount, Verify},
+	MultiAddress, MultiSignature,
+};
+#[cfg(feature = "std")]
+use sp_version::NativeVersion;
+use sp_version::RuntimeVersion;
+
+pub use token::{Balance, EXISTENTIAL_DEPOSIT, MILLI_RLC, RLC, TOKEN_DECIMALS, TOKEN_SYMBOL};
+
+/// Opaque types: what the node needs to know about blocks without knowing the runtime.
+pub mod opaque {
+	use super::*;
+	pub use sp_runtime::OpaqueExtrinsic as UncheckedExtrinsic;
+
+	/// Opaque block header type.
+	pub type Header = generic::Header<BlockNumber, BlakeTwo256>;
+	/// Opaque block type.
+	pub type Block = generic::Block<Header, UncheckedExtrinsic>;
+	/// Opaque block identifier type.
+	pub type BlockId = generic::BlockId<Block>;
+	/// Opaque block hash type.
+	pub type Hash = <BlakeTwo256 as sp_runtime::traits::Hash>::Output;
+}
+
+impl_opaque_keys! {
+	/// The keys a validator registers with `session.setKeys`.
+	pub struct SessionKeys {
+		pub babe: Babe,
+		pub grandpa: Grandpa,
+	}
+}
+
+#[sp_version::runtime_version]
+pub const VERSION: RuntimeVersion = RuntimeVersion {
+	spec_name: alloc::borrow::Cow::Borrowed("iexec"),
+	impl_name: alloc::borrow::Cow::Borrowed("iexec"),
+	authoring_version: 1,
+	// Bump on every change of runtime logic, so that nodes run the new Wasm.
+	spec_version: 100,
+	impl_version: 1,
+	apis: apis::RUNTIME_API_VERSIONS,
+	// Bump when the encoding of extrinsics changes (calls reordered, extensions changed).
+	transaction_version: 1,
+	system_version: 1,
+};
+
+/// The version information used to identify this runtime when compiled natively.
+#[cfg(feature = "std")]
+pub fn native_version() -> NativeVersion {
+	NativeVersion { runtime_version: VERSION, can_author_with: Default::default() }
+}
+
+/// Target time between blocks: one BABE slot.
+pub const MILLI_SECS_PER_BLOCK: u64 = 6000;
+/// BABE's slot duration.
+pub const SLOT_DURATION: u64 = MILLI_SECS_PER_BLOCK;
+/// Block numbers for common periods, at the target block time.
+pub const MINUTES: BlockNumber = 60_000 / (MILLI_SECS_PER_BLOCK as BlockNumber);
+pub const HOURS: BlockNumber = MINUTES * 60;
+pub const DAYS: BlockNumber = HOURS * 24;
+
+/// BABE's leadership probability: on average one primary slot leader every four slots; the
+/// secondary (round-robin) slots fill the rest, so every slot gets a block.
+pub const PRIMARY_PROBABILITY: (u64, u64) = (1, 4);
+/// BABE's epoch configuration at genesis.
+pub const BABE_GENESIS_EPOCH_CONFIG: sp_consensus_babe::BabeEpochConfiguration =
+	sp_consensus_babe::BabeEpochConfiguration {
+		c: PRIMARY_PROBABILITY,
+		allowed_slots: sp_consensus_babe::AllowedSlots::PrimaryAndSecondaryVRFSlots,
+	};
+
+/// Block number type.
+pub type BlockNumber = u32;
+/// Transaction signature type.
+pub type Signature = MultiSignature;
+/// An account on chain: a 32-byte public key.
+pub type AccountId = <<Signature as Verify>::Signer as IdentifyAccount>::AccountId;
+/// Transaction index of an account.
+pub type Nonce = u32;
+/// A hash of some data used by the chain.
+pub type Hash = sp_core::H256;
+/// The address format for describing accounts.
+pub type Address = MultiAddress<AccountId, ()>;
+/// Block header type.
+pub type Header = generic::Header<BlockNumber, BlakeTwo256>;
+/// Block type.
+pub type Block = generic::Block<Header, UncheckedExtrinsic>;
+/// A signed block.
+pub type SignedBlock = generic::SignedBlock<Block>;
+/// Block identifier.
+pub type BlockId = generic::BlockId<Block>;
+
+/// The transaction extensions, all standard ones, so that polkadot.js signs transactions with
+/// no custom type definitions.
+pub type TxExtension = (
+	frame_system::CheckNonZeroSender<Runtime>,
+	frame_system::CheckSpecVersion<Runtime>,
+	frame_system::CheckTxVersion<Runtime>,
+	frame_system::CheckGenesis<Runtime>,
+	frame_system::CheckEra<Runtime>,
+	frame_system::CheckNonce<Runtime>,
+	frame_system::CheckWeight<Runtime>,
+	pallet_transaction_payment::ChargeTransactionPayment<Runtime>,
+);
+
+/// Unchecked extrinsic type as expected by this runtime.
+pub type UncheckedExtrinsic =
+	generic::UncheckedExtrinsic<Address, RuntimeCall, Signature, TxExtension>;
+/// The payload being signed in transactions.
+pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
+
+/// Storage migrations run on runtime upgrade.
+type Migrations = ();
+
+/// Executive: dispatches calls to the pallets.
+pub type Executive = frame_executive::Executive<
+	Runtime,
+	Block,
+	frame_system::ChainContext<Runtime>,
+	Runtime,
+	AllPalletsWithSystem,
+	Migrations,
+>;
+
+#[frame_support::runtime]
+mod runtime {
+	#[runtime::runtime]
+	#[runtime::derive(
+		RuntimeCall,
+		RuntimeEvent,
+		RuntimeError,
+		RuntimeOrigin,
+		RuntimeFreezeReason,
+		RuntimeHoldReason,
+		RuntimeSlashReason,
+		RuntimeLockId,
+		RuntimeTask,
+		RuntimeViewFunction
+	)]
+	pub struct Runtime;
+
+	#[runtime::pallet_index(0)]
+	pub type System = frame_system;
+	#[runtime::pallet_index(1)]
+	pub type Timestamp = pallet_timestamp;
+	// BABE comes before the session pallet, so that epoch changes are seen first.
+	#[runtime::pallet_index(2)]
+	pub type Babe = pallet_babe;
+	#[runtime::pallet_index(3)]
+	pub type Balances = pallet_balances;
+	#[runtime::pallet_index(4)]
+	pub type TransactionPayment = pallet_transaction_payment;
+	// Before `Session`: its genesis gives the session pallet the first validator set.
+	#[runtime::pallet_index(5)]
+	pub type ValidatorSet = pallet_validator_set;
+	#[runtime::pallet_index(6)]
+	pub type Session = pallet_session;
+	#[runtime::pallet_index(7)]
+	pub type Grandpa = pallet_grandpa;
+	#[runtime::pallet_index(8)]
+	pub type Utility = pallet_utility;
+	#[runtime::pallet_index(9)]
+	pub type Sudo = pallet_sudo;
+}
+
+/// Keeps `Vec` in scope for the macros that expand to it.
+#[allow(dead_code)]
+type UnusedVec = Vec<u8>;

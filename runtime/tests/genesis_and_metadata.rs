@@ -1,0 +1,153 @@
+//! Runtime tests: the genesis presets build, hold exactly the white paper's supply and name
+//! the expected validators; the metadata lists every runtime API.
+
+use frame_support::traits::fungible::Inspect;
+use iexec_runtime::{
+	genesis_config_presets as presets,
+	token::{allocation, TOTAL_SUPPLY},
+	AccountId, Babe, Balances, Runtime, RuntimeGenesisConfig, Session, RLC,
+};
+use serde_json::Value;
+use sp_keyring::Sr25519Keyring;
+
+/// Applies a preset patch to the default genesis config, as the node does for a chain spec.
+fn merge(base: &mut Value, patch: &Value) {
+	match (base, patch) {
+		(Value::Object(base), Value::Object(patch)) => {
+			for (key, value) in patch {
+				merge(base.entry(key.clone()).or_insert(Value::Null), value);
+			}
+		}
+		(base, patch) => *base = patch.clone(),
+	}
+}
+
+/// Builds the state of preset `name` and runs `check` in it.
+fn with_preset(name: &str, check: impl FnOnce()) {
+	let patch: Value = serde_json::from_slice(
+		&presets::get_preset(&name.into()).unwrap_or_else(|| panic!("no preset {name}")),
+	)
+	.unwrap();
+	let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
+	merge(&mut config, &patch);
+	let mut ext = sp_io::TestExternalities::default();
+	ext.execute_with(|| {
+		frame_support::genesis_builder_helper::build_state::<RuntimeGenesisConfig>(
+			serde_json::to_vec(&config).unwrap(),
+		)
+		.unwrap_or_else(|e| panic!("preset {name} does not build: {e}"));
+		check();
+	});
+}
+
+fn accounts(keys: &[Sr25519Keyring]) -> Vec<AccountId> {
+	keys.iter().map(|k| k.to_account_id()).collect()
+}
+
+#[test]
+fn presets_are_listed() {
+	let names: Vec<String> = presets::preset_names()
+		.into_iter()
+		.map(|id| String::from_utf8(id.as_ref().to_vec()).unwrap())
+		.collect();
+	assert_eq!(names, vec!["development", "local_testnet"]);
+	assert!(presets::get_preset(&"mainnet".into()).is_none());
+}
+
+#[test]
+fn development_preset_builds_with_one_validator_and_the_full_supply() {
+	with_preset("development", || {
+		assert_eq!(Balances::total_issuance(), 87_000_000 * RLC);
+		assert_eq!(Balances::total_issuance(), TOTAL_SUPPLY);
+		let alice = Sr25519Keyring::Alice.to_account_id();
+		assert_eq!(Session::validators(), vec![alice.clone()]);
+		assert_eq!(pallet_validator_set::Validators::<Runtime>::get().into_inner(), vec![alice]);
+		assert_eq!(Babe::authorities().len(), 1);
+		assert_eq!(pallet_grandpa::Pallet::<Runtime>::grandpa_authorities().len(), 1);
+		assert_eq!(
+			pallet_validator_set::SessionLength::<Runtime>::get(),
+			presets::DEVELOPMENT_SESSION_LENGTH
+		);
+		assert_eq!(pallet_sudo::Key::<Runtime>::get(), Some(Sr25519Keyring::Alice.to_account_id()));
+	});
+}
+
+#[test]
+fn local_testnet_preset_builds_with_four_validators_and_the_full_supply() {
+	use Sr25519Keyring::*;
+	with_preset("local_testnet", || {
+		assert_eq!(Balances::total_issuance(), TOTAL_SUPPLY);
+		let mut expected = accounts(&[Alice, Bob, Charlie, Dave]);
+		assert_eq!(Session::validators(), expected);
+		expected.sort();
+		assert_eq!(pallet_validator_set::Validators::<Runtime>::get().into_inner(), expected);
+		assert_eq!(Babe::authorities().len(), 4);
+		assert_eq!(pallet_grandpa::Pallet::<Runtime>::grandpa_authorities().len(), 4);
+	});
+}
+
+#[test]
+fn genesis_split_follows_the_white_paper() {
+	use Sr25519Keyring::*;
+	let endowed = presets::endowments();
+	let balance_of = |who: Sr25519Keyring| {
+		endowed.iter().find(|(a, _)| *a == who.to_account_id()).map(|(_, b)| *b).unwrap()
+	};
+	let crowdsale: u128 =
+		[Alice, Bob, Charlie, Dave, Eve, Ferdie].into_iter().map(balance_of).sum();
+	let founders: u128 = [AliceStash, BobStash, CharlieStash].into_iter().map(balance_of).sum();
+	assert_eq!(crowdsale, allocation::CROWDSALE);
+	assert_eq!(founders, allocation::FOUNDERS_AND_TEAM);
+	assert_eq!(balance_of(DaveStash), allocation::BOUNTIES);
+	assert_eq!(balance_of(EveStash), allocation::RESERVE);
+	assert_eq!(presets::genesis_supply(), TOTAL_SUPPLY);
+	// Every account is endowed once.
+	let mut who: Vec<_> = endowed.iter().map(|(a, _)| a.clone()).collect();
+	who.sort();
+	who.dedup();
+	assert_eq!(who.len(), endowed.len());
+}
+
+#[test]
+fn metadata_lists_every_runtime_api() {
+	use frame_metadata::{RuntimeMetadata, RuntimeMetadataPrefixed};
+	use codec::Decode;
+
+	let versions = Runtime::metadata_versions();
+	assert!(versions.contains(&15), "metadata versions: {versions:?}");
+	let opaque = Runtime::metadata_at_version(15).expect("V15 metadata");
+	let prefixed = RuntimeMetadataPrefixed::decode(&mut &opaque[..]).unwrap();
+	let RuntimeMetadata::V15(metadata) = prefixed.1 else { panic!("not V15") };
+	let apis: Vec<&str> = metadata.apis.iter().map(|api| api.name.as_str()).collect();
+	for expected in [
+		"Core",
+		"Metadata",
+		"BlockBuilder",
+		"TaggedTransactionQueue",
+		"OffchainWorkerApi",
+		"SessionKeys",
+		"BabeApi",
+		"GrandpaApi",
+		"AccountNonceApi",
+		"TransactionPaymentApi",
+		"TransactionPaymentCallApi",
+		"GenesisBuilder",
+	] {
+		assert!(apis.contains(&expected), "{expected} missing from {apis:?}");
+	}
+	let extensions: Vec<&str> =
+		metadata.extrinsic.signed_extensions.iter().map(|e| e.identifier.as_str()).collect();
+	assert_eq!(
+		extensions,
+		vec![
+			"CheckNonZeroSender",
+			"CheckSpecVersion",
+			"CheckTxVersion",
+			"CheckGenesis",
+			"CheckMortality",
+			"CheckNonce",
+			"CheckWeight",
+			"ChargeTransactionPayment"
+		]
+	);
+}

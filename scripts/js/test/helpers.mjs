@@ -1,0 +1,62 @@
+// Starts a real `iexec-node --dev --tmp` on free ports for a client test, and stops it.
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { once } from 'node:events';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+export function nodeBinary () {
+  if (process.env.IEXEC_NODE) return process.env.IEXEC_NODE;
+  const target = process.env.CARGO_TARGET_DIR || join(homedir(), '.cache', 'iexec-sidechain', 'target');
+  return join(target, 'debug', 'iexec-node');
+}
+
+export async function freePort () {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address();
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+// Resolves once the node's RPC answers; rejects, with its output, if it exits first.
+export async function startDevNode () {
+  const rpcPort = await freePort();
+  const p2pPort = await freePort();
+  const child = spawn(nodeBinary(), [
+    '--dev', '--tmp', '--rpc-port', String(rpcPort), '--port', String(p2pPort),
+    '--no-prometheus', '--no-telemetry', '--no-mdns', '--no-hardware-benchmarks'
+  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d) => { output += d; });
+  child.stderr.on('data', (d) => { output += d; });
+  const exited = once(child, 'exit').then(([code]) => {
+    throw new Error(`iexec-node exited with ${code}:\n${output.slice(-4000)}`);
+  });
+  const ready = (async () => {
+    for (let i = 0; i < 240; i++) {
+      try {
+        const res = await fetch(`http://127.0.0.1:${rpcPort}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'system_health', params: [] })
+        });
+        if (res.ok) return;
+      } catch (_) { /* not listening yet */ }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    throw new Error(`iexec-node RPC did not answer:\n${output.slice(-4000)}`);
+  })();
+  await Promise.race([ready, exited]);
+  exited.catch(() => {});
+  return {
+    url: `ws://127.0.0.1:${rpcPort}`,
+    async stop () {
+      if (child.exitCode !== null) return;
+      child.kill('SIGINT');
+      await once(child, 'exit');
+    }
+  };
+}

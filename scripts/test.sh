@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The test command: sets up, builds, and runs every test tier.
+#   1. Rust: pallet and runtime unit tests, node integration tests (a real dev node, a real
+#      four-validator network on 127.0.0.1, CLI error handling).
+#   2. Clients: the real @polkadot/api from npm against a real dev node.
+# Prints a summary line `N passed, M failed` (test suites) at the end.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$REPO_ROOT"
+
+"$REPO_ROOT/scripts/setup.sh"
+"$REPO_ROOT/scripts/build.sh"
+
+passed=0
+failed=0
+run_suite() {
+	local name="$1"; shift
+	say "Test suite: $name"
+	if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); say "FAILED: $name"; fi
+}
+
+run_suite "rust (cargo test --workspace)" cargo test --locked --workspace
+run_suite "polkadot.js client (npm test)" \
+	env IEXEC_NODE="$(node_bin)" npm --prefix "$REPO_ROOT/scripts/js" test
+
+echo "suites: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
