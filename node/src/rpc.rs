@@ -18,7 +18,6 @@ type FullBackend = sc_service::TFullBackend<Block>;
 type FullSelectChain = sc_consensus::LongestChain<FullBackend, Block>;
 
 /// Everything the RPC methods read from.
-#[derive(Clone)]
 pub struct RpcParts<P> {
 	pub client: Arc<FullClient>,
 	pub pool: Arc<P>,
@@ -30,6 +29,23 @@ pub struct RpcParts<P> {
 	pub shared_authority_set: SharedAuthoritySet<<Block as sp_runtime::traits::Block>::Hash, u32>,
 	pub justification_stream: GrandpaJustificationStream<Block>,
 	pub finality_provider: Arc<FinalityProofProvider<FullBackend, Block>>,
+}
+
+impl<P> Clone for RpcParts<P> {
+	fn clone(&self) -> Self {
+		RpcParts {
+			client: self.client.clone(),
+			pool: self.pool.clone(),
+			select_chain: self.select_chain.clone(),
+			chain_spec: self.chain_spec.cloned_box(),
+			keystore: self.keystore.clone(),
+			babe_worker: self.babe_worker.clone(),
+			shared_voter_state: self.shared_voter_state.clone(),
+			shared_authority_set: self.shared_authority_set.clone(),
+			justification_stream: self.justification_stream.clone(),
+			finality_provider: self.finality_provider.clone(),
+		}
+	}
 }
 
 /// Builds the RPC module with this node's methods.

@@ -28,8 +28,6 @@ use sp_runtime::{
 	traits::{BlakeTwo256, IdentifyAccount, Verify},
 	MultiAddress, MultiSignature,
 };
-#[cfg(feature = "std")]
-use sp_version::NativeVersion;
 use sp_version::RuntimeVersion;
 
 pub use token::{Balance, EXISTENTIAL_DEPOSIT, MILLI_RLC, RLC, TOKEN_DECIMALS, TOKEN_SYMBOL};
@@ -70,12 +68,6 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	transaction_version: 1,
 	system_version: 1,
 };
-
-/// The version information used to identify this runtime when compiled natively.
-#[cfg(feature = "std")]
-pub fn native_version() -> NativeVersion {
-	NativeVersion { runtime_version: VERSION, can_author_with: Default::default() }
-}
 
 /// Target time between blocks: one BABE slot.
 pub const MILLI_SECS_PER_BLOCK: u64 = 6000;
