@@ -29,7 +29,7 @@ start() {
 		mkdir -p "$base"
 		[ -f "$base/node-key" ] || "$bin" key generate-node-key --file "$base/node-key" 2>/dev/null
 		local args=(--chain local "--$name" --base-path "$base" --node-key-file "$base/node-key"
-			--rpc-port $((9944 + i)) --port $((30333 + i)) --prometheus-port $((9615 + i))
+			--rpc-port $((9944 + i)) --prometheus-port $((9615 + i))
 			--listen-addr "/ip4/127.0.0.1/tcp/$((30333 + i))" --allow-private-ip --no-mdns --no-telemetry)
 		[ -n "$bootnode" ] && args+=(--bootnodes "$bootnode")
 		"$bin" "${args[@]}" >"$dir/logs/$name.log" 2>&1 &

@@ -9,7 +9,7 @@ const LIMIT: Duration = Duration::from_secs(60);
 
 #[test]
 fn unknown_chain_is_refused_by_name() {
-	let (status, output) = run_to_exit(&["--chain", "no-such-chain", "--tmp"], LIMIT);
+	let (status, _, output) = run_to_exit(&["--chain", "no-such-chain", "--tmp"], LIMIT);
 	assert!(!status.success());
 	assert!(output.contains("unknown chain `no-such-chain`"), "output: {output}");
 	assert!(!output.contains("panicked"), "output: {output}");
@@ -20,7 +20,7 @@ fn malformed_chain_spec_file_is_refused() {
 	let dir = tempfile::tempdir().unwrap();
 	let spec = dir.path().join("broken.json");
 	std::fs::write(&spec, "{ \"name\": \"broken\", ").unwrap();
-	let (status, output) = run_to_exit(&["--chain", spec.to_str().unwrap(), "--tmp"], LIMIT);
+	let (status, _, output) = run_to_exit(&["--chain", spec.to_str().unwrap(), "--tmp"], LIMIT);
 	assert!(!status.success());
 	assert!(output.contains("invalid chain-spec file"), "output: {output}");
 	assert!(!output.contains("panicked"), "output: {output}");
@@ -28,10 +28,9 @@ fn malformed_chain_spec_file_is_refused() {
 
 #[test]
 fn build_spec_carries_the_token_properties_and_presets() {
-	let (status, output) = run_to_exit(&["build-spec", "--chain", "local"], LIMIT);
-	assert!(status.success(), "output: {output}");
-	let json_start = output.find('{').expect("JSON on stdout");
-	let spec: serde_json::Value = serde_json::from_str(&output[json_start..]).unwrap();
+	let (status, spec, log) = run_to_exit(&["build-spec", "--chain", "local"], LIMIT);
+	assert!(status.success(), "log: {log}");
+	let spec: serde_json::Value = serde_json::from_str(&spec).unwrap();
 	assert_eq!(spec["id"], "iexec_local_testnet");
 	assert_eq!(spec["properties"]["tokenSymbol"], "RLC");
 	assert_eq!(spec["properties"]["tokenDecimals"], 9);
@@ -46,7 +45,7 @@ fn build_spec_carries_the_token_properties_and_presets() {
 #[test]
 fn validator_without_network_key_is_refused() {
 	let dir = tempfile::tempdir().unwrap();
-	let (status, output) = run_to_exit(
+	let (status, _, output) = run_to_exit(
 		&["--chain", "local", "--validator", "--base-path", dir.path().to_str().unwrap()],
 		LIMIT,
 	);

@@ -22,8 +22,6 @@ fn validator(name: &str, index: u8, base: &std::path::Path, bootnode: Option<&st
 		base_path.to_str().unwrap().into(),
 		"--node-key".into(),
 		node_key,
-		"--listen-addr".into(),
-		"/ip4/127.0.0.1/tcp/0".into(),
 		"--allow-private-ip".into(),
 	];
 	if let Some(bootnode) = bootnode {

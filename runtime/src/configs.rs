@@ -1,6 +1,7 @@
 //! Configuration of every pallet of the runtime.
 
 use super::*;
+use frame_support::dispatch::DispatchClass;
 use frame_support::{
 	derive_impl, parameter_types,
 	traits::{ConstU128, ConstU32, ConstU64, ConstU8, VariantCountOf},
@@ -9,7 +10,6 @@ use frame_support::{
 		IdentityFee, Weight,
 	},
 };
-use frame_support::dispatch::DispatchClass;
 use frame_system::limits::{BlockLength, BlockWeights};
 use pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier};
 use sp_runtime::{traits::One, Perbill};

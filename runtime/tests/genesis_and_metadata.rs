@@ -1,7 +1,6 @@
 //! Runtime tests: the genesis presets build, hold exactly the white paper's supply and name
 //! the expected validators; the metadata lists every runtime API.
 
-use frame_support::traits::fungible::Inspect;
 use iexec_runtime::{
 	genesis_config_presets as presets,
 	token::{allocation, TOTAL_SUPPLY},
@@ -46,10 +45,7 @@ fn accounts(keys: &[Sr25519Keyring]) -> Vec<AccountId> {
 
 #[test]
 fn presets_are_listed() {
-	let names: Vec<String> = presets::preset_names()
-		.into_iter()
-		.map(|id| String::from_utf8(id.as_ref().to_vec()).unwrap())
-		.collect();
+	let names: Vec<String> = presets::preset_names().into_iter().map(|id| id.to_string()).collect();
 	assert_eq!(names, vec!["development", "local_testnet"]);
 	assert!(presets::get_preset(&"mainnet".into()).is_none());
 }
@@ -77,10 +73,11 @@ fn local_testnet_preset_builds_with_four_validators_and_the_full_supply() {
 	use Sr25519Keyring::*;
 	with_preset("local_testnet", || {
 		assert_eq!(Balances::total_issuance(), TOTAL_SUPPLY);
+		// The validator-set pallet keeps its set sorted, and hands it to the session pallet so.
 		let mut expected = accounts(&[Alice, Bob, Charlie, Dave]);
-		assert_eq!(Session::validators(), expected);
 		expected.sort();
 		assert_eq!(pallet_validator_set::Validators::<Runtime>::get().into_inner(), expected);
+		assert_eq!(Session::validators(), expected);
 		assert_eq!(Babe::authorities().len(), 4);
 		assert_eq!(pallet_grandpa::Pallet::<Runtime>::grandpa_authorities().len(), 4);
 	});
@@ -110,12 +107,13 @@ fn genesis_split_follows_the_white_paper() {
 
 #[test]
 fn metadata_lists_every_runtime_api() {
-	use frame_metadata::{RuntimeMetadata, RuntimeMetadataPrefixed};
 	use codec::Decode;
+	use frame_metadata::{RuntimeMetadata, RuntimeMetadataPrefixed};
 
-	let versions = Runtime::metadata_versions();
+	let (versions, opaque) = sp_io::TestExternalities::default()
+		.execute_with(|| (Runtime::metadata_versions(), Runtime::metadata_at_version(15)));
 	assert!(versions.contains(&15), "metadata versions: {versions:?}");
-	let opaque = Runtime::metadata_at_version(15).expect("V15 metadata");
+	let opaque = opaque.expect("V15 metadata");
 	let prefixed = RuntimeMetadataPrefixed::decode(&mut &opaque[..]).unwrap();
 	let RuntimeMetadata::V15(metadata) = prefixed.1 else { panic!("not V15") };
 	let apis: Vec<&str> = metadata.apis.iter().map(|api| api.name.as_str()).collect();

@@ -25,17 +25,23 @@ pub fn free_port() -> u16 {
 	TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// Polls `probe` every half second until it returns `Some`, or panics with `what` after
-/// `limit`.
-pub fn wait_for<T>(what: &str, limit: Duration, mut probe: impl FnMut() -> Option<T>) -> T {
+/// Polls `probe` every half second until it returns `Some`, or gives `None` after `limit`.
+pub fn poll<T>(limit: Duration, mut probe: impl FnMut() -> Option<T>) -> Option<T> {
 	let start = Instant::now();
 	loop {
 		if let Some(value) = probe() {
-			return value;
+			return Some(value);
 		}
-		assert!(start.elapsed() < limit, "timed out after {limit:?} waiting for {what}");
+		if start.elapsed() >= limit {
+			return None;
+		}
 		std::thread::sleep(Duration::from_millis(500));
 	}
+}
+
+/// Like [`poll`], but panics with `what` after `limit`.
+pub fn wait_for<T>(what: &str, limit: Duration, probe: impl FnMut() -> Option<T>) -> T {
+	poll(limit, probe).unwrap_or_else(|| panic!("timed out after {limit:?} waiting for {what}"))
 }
 
 /// A running node; killed when dropped, so no test leaves a process behind.
@@ -72,8 +78,9 @@ impl Node {
 		let child = Command::new(node_binary())
 			.args(&self.args)
 			.args(["--rpc-port", &self.rpc_port.to_string()])
-			.args(["--port", &self.p2p_port.to_string()])
-			.args(["--no-telemetry", "--no-prometheus", "--no-mdns", "--no-hardware-benchmarks"])
+			// Loopback only: tests never listen on the machine's other interfaces.
+			.args(["--listen-addr", &format!("/ip4/127.0.0.1/tcp/{}", self.p2p_port)])
+			.args(["--no-telemetry", "--no-prometheus", "--no-mdns"])
 			.stdin(Stdio::null())
 			.stdout(log.try_clone().unwrap())
 			.stderr(log)
@@ -81,11 +88,13 @@ impl Node {
 			.expect("iexec-node starts");
 		self.child = Some(child);
 		let rpc = self.rpc.clone();
-		let name = self.name.clone();
-		wait_for(&format!("{name}'s RPC server"), Duration::from_secs(120), || {
+		let up = poll(Duration::from_secs(120), || {
 			self.assert_running();
 			rpc.call("system_health", serde_json::json!([])).ok()
 		});
+		if up.is_none() {
+			panic!("{}'s RPC server did not answer in 120 s:\n{}", self.name, self.log_tail());
+		}
 	}
 
 	/// Panics, with the end of the log, if the process has exited.
@@ -162,28 +171,30 @@ impl Drop for Node {
 }
 
 /// Runs `iexec-node ARGS` to completion (for subcommands and refused configurations), with
-/// a time limit.
-pub fn run_to_exit(args: &[&str], limit: Duration) -> (ExitStatus, String) {
+/// a time limit; returns the exit status, stdout and stderr. Output goes through files: a
+/// chain spec is megabytes, more than a pipe holds while we wait.
+pub fn run_to_exit(args: &[&str], limit: Duration) -> (ExitStatus, String, String) {
+	let dir = tempfile::tempdir().unwrap();
+	let (out_path, err_path) = (dir.path().join("stdout"), dir.path().join("stderr"));
 	let mut child = Command::new(node_binary())
 		.args(args)
 		.stdin(Stdio::null())
-		.stdout(Stdio::piped())
-		.stderr(Stdio::piped())
+		.stdout(File::create(&out_path).unwrap())
+		.stderr(File::create(&err_path).unwrap())
 		.spawn()
 		.unwrap();
 	let start = Instant::now();
-	while child.try_wait().unwrap().is_none() {
+	let status = loop {
+		if let Some(status) = child.try_wait().unwrap() {
+			break status;
+		}
 		if start.elapsed() > limit {
 			let _ = child.kill();
 			panic!("iexec-node {args:?} still running after {limit:?}");
 		}
 		std::thread::sleep(Duration::from_millis(100));
-	}
-	let output = child.wait_with_output().unwrap();
-	let text = format!(
-		"{}{}",
-		String::from_utf8_lossy(&output.stdout),
-		String::from_utf8_lossy(&output.stderr)
-	);
-	(output.status, text)
+	};
+	let stdout = std::fs::read_to_string(&out_path).unwrap_or_default();
+	let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
+	(status, stdout, stderr)
 }

@@ -34,8 +34,9 @@ impl Rpc {
 		// HTTP/1.0: the server closes the connection after the response, with no chunking.
 		write!(
 			stream,
-			"POST / HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+			"POST / HTTP/1.0\r\nHost: 127.0.0.1:{}\r\nContent-Type: application/json\r\n\
 			 Content-Length: {}\r\n\r\n{body}",
+			self.port,
 			body.len()
 		)
 		.map_err(transport)?;

@@ -252,8 +252,9 @@ impl Expr {
 		let (slice, boxed): (&[Expr], [Option<&Expr>; 3]) = match self {
 			Expr::List(items) | Expr::Call(_, items) => (items, [None, None, None]),
 			Expr::Unary(_, a) => (&[], [Some(a), None, None]),
-			Expr::Binary(_, a, b) | Expr::Elvis(a, b) | Expr::Subscript(a, b) =>
-				(&[], [Some(a), Some(b), None]),
+			Expr::Binary(_, a, b) | Expr::Elvis(a, b) | Expr::Subscript(a, b) => {
+				(&[], [Some(a), Some(b), None])
+			}
 			Expr::Cond(a, b, c) => (&[], [Some(a), Some(b), Some(c)]),
 			_ => (&[], [None, None, None]),
 		};
@@ -285,7 +286,7 @@ impl Expr {
 							args.len()
 						));
 					}
-				},
+				}
 			}
 		}
 		for child in self.children() {

@@ -51,7 +51,7 @@ pub fn run(json: &Json) -> Result<Report, String> {
 			Err(why) => {
 				report.failed += 1;
 				report.failures.push(format!("case {index}: {why}"));
-			},
+			}
 		}
 	}
 	Ok(report)
@@ -64,8 +64,9 @@ fn text<'j>(case: &'j Json, field: &str) -> Result<&'j str, String> {
 fn optional_ad(case: &Json, field: &str, limits: &Limits) -> Result<Option<Ad>, String> {
 	match case.get(field) {
 		None | Some(Json::Null) => Ok(None),
-		Some(Json::String(source)) =>
-			parse_ad(source, limits).map(Some).map_err(|e| format!("{field} ad {source:?}: {e}")),
+		Some(Json::String(source)) => {
+			parse_ad(source, limits).map(Some).map_err(|e| format!("{field} ad {source:?}: {e}"))
+		}
 		Some(other) => Err(format!("`{field}` should be a string, not {other}")),
 	}
 }
@@ -80,7 +81,7 @@ fn run_case(case: &Json, limits: &Limits) -> Result<(), String> {
 			let expr = parse_expr(source, limits).map_err(|e| format!("{source:?}: {e}"))?;
 			let got = evaluate(&expr, my.as_ref(), target.as_ref(), limits).value;
 			check(&got, expected).map_err(|why| format!("{source:?}: {why}"))
-		},
+		}
 		"match" => {
 			let left = optional_ad(case, "left", limits)?.ok_or("missing `left`")?;
 			let right = optional_ad(case, "right", limits)?.ok_or("missing `right`")?;
@@ -89,11 +90,11 @@ fn run_case(case: &Json, limits: &Limits) -> Result<(), String> {
 			let mut expect_bool = |field: &str, got: bool| match case.get(field) {
 				Some(Json::Bool(want)) if *want != got => {
 					let _ = write!(problems, "{field}: expected {want}, got {got}; ");
-				},
-				Some(Json::Bool(_)) | None => {},
+				}
+				Some(Json::Bool(_)) | None => {}
 				Some(other) => {
 					let _ = write!(problems, "{field}: not a boolean: {other}; ");
-				},
+				}
 			};
 			expect_bool("symmetric_match", outcome.symmetric());
 			expect_bool("left_matches_right", outcome.left_satisfies_right);
@@ -112,7 +113,7 @@ fn run_case(case: &Json, limits: &Limits) -> Result<(), String> {
 			} else {
 				Err(format!("match {left} with {right}: {problems}"))
 			}
-		},
+		}
 		other => Err(format!("unknown kind `{other}`")),
 	}
 }
@@ -154,10 +155,12 @@ fn expected_value(expected: &Json) -> Result<Value, String> {
 /// decimal), NaN equal to NaN.
 fn same(a: &Value, b: &Value) -> bool {
 	match (a, b) {
-		(Value::Real(x), Value::Real(y)) =>
-			(x.is_nan() && y.is_nan()) || x == y || (x - y).abs() <= 1e-12 * x.abs().max(y.abs()),
-		(Value::List(xs), Value::List(ys)) =>
-			xs.len() == ys.len() && xs.iter().zip(ys).all(|(x, y)| same(x, y)),
+		(Value::Real(x), Value::Real(y)) => {
+			(x.is_nan() && y.is_nan()) || x == y || (x - y).abs() <= 1e-12 * x.abs().max(y.abs())
+		}
+		(Value::List(xs), Value::List(ys)) => {
+			xs.len() == ys.len() && xs.iter().zip(ys).all(|(x, y)| same(x, y))
+		}
 		_ => a == b,
 	}
 }

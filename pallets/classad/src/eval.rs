@@ -81,7 +81,8 @@ impl<'l> Evaluator<'l> {
 
 	/// `depth` counts attribute references followed to get here.
 	pub fn eval(&mut self, expr: &Expr, ads: Ads<'_>, depth: u32) -> Value {
-		if !self.charge(1) {
+		// Once the budget is spent, everything still pending unwinds at no further cost.
+		if self.limit_hit || !self.charge(1) {
 			return Value::Error;
 		}
 		match expr {
@@ -97,28 +98,26 @@ impl<'l> Evaluator<'l> {
 					values.push(self.eval(item, ads, depth));
 				}
 				Value::List(values)
-			},
+			}
 			Expr::Attr(scope, name) => self.attribute(*scope, name, ads, depth),
 			Expr::Unary(op, operand) => {
 				let value = self.eval(operand, ads, depth);
 				unary(*op, value)
-			},
+			}
 			Expr::Binary(BinaryOp::And, left, right) => self.and(left, right, ads, depth),
 			Expr::Binary(BinaryOp::Or, left, right) => self.or(left, right, ads, depth),
 			Expr::Binary(op, left, right) => {
 				let left = self.eval(left, ads, depth);
 				let right = self.eval(right, ads, depth);
 				binary(*op, left, right)
-			},
-			Expr::Cond(condition, then, otherwise) => {
-				match self.eval(condition, ads, depth) {
-					Value::Undefined => Value::Undefined,
-					value => match value.as_condition() {
-						Some(true) => self.eval(then, ads, depth),
-						Some(false) => self.eval(otherwise, ads, depth),
-						None => Value::Error,
-					},
-				}
+			}
+			Expr::Cond(condition, then, otherwise) => match self.eval(condition, ads, depth) {
+				Value::Undefined => Value::Undefined,
+				value => match value.as_condition() {
+					Some(true) => self.eval(then, ads, depth),
+					Some(false) => self.eval(otherwise, ads, depth),
+					None => Value::Error,
+				},
 			},
 			Expr::Elvis(value, fallback) => match self.eval(value, ads, depth) {
 				Value::Undefined => self.eval(fallback, ads, depth),
@@ -128,7 +127,7 @@ impl<'l> Evaluator<'l> {
 				let list = self.eval(list, ads, depth);
 				let index = self.eval(index, ads, depth);
 				subscript(list, index)
-			},
+			}
 			Expr::Call(function, args) => functions::call(self, function, args, ads, depth),
 		}
 	}
@@ -293,8 +292,9 @@ pub(crate) fn compare_ignoring_case(a: &str, b: &str) -> core::cmp::Ordering {
 fn compare(op: BinaryOp, left: &Value, right: &Value) -> Value {
 	match (left, right) {
 		(Value::List(_), _) | (_, Value::List(_)) => Value::Error,
-		(Value::Str(a), Value::Str(b)) =>
-			Value::Bool(ordering_holds(op, compare_ignoring_case(a, b))),
+		(Value::Str(a), Value::Str(b)) => {
+			Value::Bool(ordering_holds(op, compare_ignoring_case(a, b)))
+		}
 		(Value::Str(_), _) | (_, Value::Str(_)) => Value::Error,
 		_ => match promote(left, right) {
 			Some(Numbers::Ints(a, b)) => Value::Bool(ordering_holds(op, a.cmp(&b))),
@@ -333,7 +333,7 @@ fn arithmetic(op: BinaryOp, left: &Value, right: &Value) -> Value {
 				_ => None,
 			};
 			result.map_or(Value::Error, Value::Int)
-		},
+		}
 		Some(Numbers::Reals(a, b)) => {
 			let result = match op {
 				BinaryOp::Add => a + b,
@@ -349,7 +349,7 @@ fn arithmetic(op: BinaryOp, left: &Value, right: &Value) -> Value {
 			} else {
 				Value::Real(result)
 			}
-		},
+		}
 		None => Value::Error,
 	}
 }
@@ -373,10 +373,9 @@ fn subscript(list: Value, index: Value) -> Value {
 	match (list, index) {
 		(Value::Error, _) | (_, Value::Error) => Value::Error,
 		(Value::Undefined, _) | (_, Value::Undefined) => Value::Undefined,
-		(Value::List(items), Value::Int(i)) => usize::try_from(i)
-			.ok()
-			.and_then(|i| items.into_iter().nth(i))
-			.unwrap_or(Value::Error),
+		(Value::List(items), Value::Int(i)) => {
+			usize::try_from(i).ok().and_then(|i| items.into_iter().nth(i)).unwrap_or(Value::Error)
+		}
 		_ => Value::Error,
 	}
 }

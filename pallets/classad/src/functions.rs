@@ -105,7 +105,7 @@ fn member(evaluator: &mut Evaluator<'_>, needle: Value, list: Value) -> Value {
 			let found =
 				items.into_iter().any(|item| binary(BinaryOp::Eq, needle.clone(), item).is_true());
 			Value::Bool(found)
-		},
+		}
 		_ => Value::Error,
 	}
 }

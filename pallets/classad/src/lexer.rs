@@ -61,8 +61,7 @@ pub(crate) fn tokenize(source: &str) -> Result<Vec<(Token, u32)>, ParseError> {
 			continue;
 		}
 		let start = at;
-		if c.is_ascii_digit() || (c == b'.' && bytes.get(at + 1).is_some_and(u8::is_ascii_digit))
-		{
+		if c.is_ascii_digit() || (c == b'.' && bytes.get(at + 1).is_some_and(u8::is_ascii_digit)) {
 			let (token, len) = number(&source[at..]).map_err(|kind| err(start, kind))?;
 			tokens.push((token, start as u32));
 			at += len;
@@ -80,10 +79,8 @@ pub(crate) fn tokenize(source: &str) -> Result<Vec<(Token, u32)>, ParseError> {
 			let (text, len) = string(&source[at..], b'\'').map_err(|(o, k)| err(start + o, k))?;
 			tokens.push((Token::Ident(text), start as u32));
 			at += len;
-		} else if let Some(sym) = SYMBOLS
-			.iter()
-			.chain(SINGLE_SYMBOLS.iter())
-			.find(|s| source[at..].starts_with(**s))
+		} else if let Some(sym) =
+			SYMBOLS.iter().chain(SINGLE_SYMBOLS.iter()).find(|s| source[at..].starts_with(**s))
 		{
 			tokens.push((Token::Sym(sym), start as u32));
 			at += sym.len();
@@ -105,8 +102,8 @@ fn number(text: &str) -> Result<(Token, usize), ParseErrorKind> {
 	if bytes.get(len) == Some(&b'.') && bytes.get(len + 1).is_some_and(u8::is_ascii_digit) {
 		is_real = true;
 		len += 1 + digits(len + 1);
-	} else if bytes.get(len) == Some(&b'.') &&
-		!bytes.get(len + 1).is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+	} else if bytes.get(len) == Some(&b'.')
+		&& !bytes.get(len + 1).is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
 	{
 		// `3.` is a real; `3.x` is not a number followed by a selection.
 		is_real = true;
@@ -142,7 +139,7 @@ fn string(text: &str, quote: u8) -> Result<(String, usize), (usize, ParseErrorKi
 			Some(&b) if b == quote => {
 				at += 1;
 				break;
-			},
+			}
 			Some(b'\\') => {
 				let escaped = *bytes.get(at + 1).ok_or((0, ParseErrorKind::UnterminatedString))?;
 				let (byte, used) = match escaped {
@@ -168,16 +165,16 @@ fn string(text: &str, quote: u8) -> Result<(String, usize), (usize, ParseErrorKi
 							return Err((at, ParseErrorKind::BadEscape));
 						}
 						(value as u8, run)
-					},
+					}
 					_ => return Err((at, ParseErrorKind::BadEscape)),
 				};
 				out.push(byte);
 				at += 1 + used;
-			},
+			}
 			Some(&b) => {
 				out.push(b);
 				at += 1;
-			},
+			}
 		}
 	}
 	// The source is UTF-8 and escapes only add ASCII, so this cannot fail; map it anyway.

@@ -109,7 +109,7 @@ fn top_level_clauses<'e>(expr: &'e Expr, out: &mut Vec<&'e Expr>) {
 		Expr::Binary(BinaryOp::And, left, right) => {
 			top_level_clauses(left, out);
 			top_level_clauses(right, out);
-		},
+		}
 		other => out.push(other),
 	}
 }

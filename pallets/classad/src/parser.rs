@@ -20,15 +20,27 @@ pub struct ParseError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ParseErrorKind {
 	/// The source is longer than [`Limits::max_source_len`].
-	SourceTooLong { len: u32, max: u32 },
+	SourceTooLong {
+		len: u32,
+		max: u32,
+	},
 	/// More nodes than [`Limits::max_nodes`].
-	TooManyNodes { max: u32 },
+	TooManyNodes {
+		max: u32,
+	},
 	/// Nested deeper than [`Limits::max_depth`].
-	TooDeep { max: u32 },
+	TooDeep {
+		max: u32,
+	},
 	/// More attributes than [`Limits::max_attributes`].
-	TooManyAttributes { max: u32 },
+	TooManyAttributes {
+		max: u32,
+	},
 	/// Something else was expected here.
-	Expected { expected: &'static str, found: String },
+	Expected {
+		expected: &'static str,
+		found: String,
+	},
 	UnexpectedCharacter(char),
 	UnterminatedString,
 	UnterminatedComment,
@@ -43,24 +55,31 @@ impl fmt::Display for ParseError {
 	fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 		use ParseErrorKind::*;
 		match &self.kind {
-			SourceTooLong { len, max } =>
-				write!(f, "expression of {len} bytes is longer than the limit of {max}"),
-			TooManyNodes { max } =>
-				write!(f, "expression has more than {max} nodes (at byte {})", self.offset),
-			TooDeep { max } =>
-				write!(f, "expression nests deeper than {max} levels (at byte {})", self.offset),
-			TooManyAttributes { max } =>
-				write!(f, "ad has more than {max} attributes (at byte {})", self.offset),
-			Expected { expected, found } =>
-				write!(f, "expected {expected} at byte {}, found {found}", self.offset),
-			UnexpectedCharacter(c) => write!(f, "unexpected character {c:?} at byte {}", self.offset),
+			SourceTooLong { len, max } => {
+				write!(f, "expression of {len} bytes is longer than the limit of {max}")
+			}
+			TooManyNodes { max } => {
+				write!(f, "expression has more than {max} nodes (at byte {})", self.offset)
+			}
+			TooDeep { max } => {
+				write!(f, "expression nests deeper than {max} levels (at byte {})", self.offset)
+			}
+			TooManyAttributes { max } => {
+				write!(f, "ad has more than {max} attributes (at byte {})", self.offset)
+			}
+			Expected { expected, found } => {
+				write!(f, "expected {expected} at byte {}, found {found}", self.offset)
+			}
+			UnexpectedCharacter(c) => {
+				write!(f, "unexpected character {c:?} at byte {}", self.offset)
+			}
 			UnterminatedString => write!(f, "unterminated string starting at byte {}", self.offset),
-			UnterminatedComment =>
-				write!(f, "unterminated comment starting at byte {}", self.offset),
+			UnterminatedComment => {
+				write!(f, "unterminated comment starting at byte {}", self.offset)
+			}
 			BadEscape => write!(f, "invalid escape sequence at byte {}", self.offset),
 			BadNumber => write!(f, "malformed number at byte {}", self.offset),
-			IntegerTooLarge =>
-				write!(f, "integer at byte {} does not fit in 64 bits", self.offset),
+			IntegerTooLarge => write!(f, "integer at byte {} does not fit in 64 bits", self.offset),
 			BadEncoding => write!(f, "stored expression does not decode"),
 		}
 	}
@@ -116,7 +135,10 @@ pub fn decode_ad(mut bytes: &[u8], limits: &Limits) -> Result<Ad, ParseError> {
 
 fn check_tree(expr: &Expr, limits: &Limits) -> Result<(), ParseError> {
 	if expr.depth() > limits.max_depth as usize {
-		return Err(ParseError { offset: 0, kind: ParseErrorKind::TooDeep { max: limits.max_depth } });
+		return Err(ParseError {
+			offset: 0,
+			kind: ParseErrorKind::TooDeep { max: limits.max_depth },
+		});
 	}
 	if expr.node_count() > limits.max_nodes as usize {
 		return Err(ParseError {
@@ -235,13 +257,10 @@ impl<'l> Parser<'l> {
 				return Ok(ad);
 			}
 			let offset = self.offset();
-			let name = match self.advance() {
-				Token::Ident(name) => name,
-				_ => {
-					self.at -= 1;
-					return Err(self.error("an attribute name or `]`"));
-				},
+			let Token::Ident(name) = self.peek().clone() else {
+				return Err(self.error("an attribute name or `]`"));
 			};
+			self.advance();
 			self.expect_sym("=", "`=` after the attribute name")?;
 			self.nodes = 0;
 			let expr = self.expr()?;
@@ -349,8 +368,12 @@ impl<'l> Parser<'l> {
 	}
 
 	fn primary(&mut self) -> Result<Expr, ParseError> {
-		let offset = self.offset();
-		match self.advance() {
+		let token = self.peek().clone();
+		if matches!(token, Token::End | Token::Sym(_)) && !self.is_sym("(") && !self.is_sym("{") {
+			return Err(self.error("a value, an attribute, `(`, `{` or a function call"));
+		}
+		self.advance();
+		match token {
 			Token::Int(i) => self.node(Expr::Int(i)),
 			Token::Real(r) => self.node(Expr::real(r)),
 			Token::Str(s) => self.node(Expr::Str(s)),
@@ -358,13 +381,10 @@ impl<'l> Parser<'l> {
 				let inner = self.expr()?;
 				self.expect_sym(")", "`)` to close the parenthesis")?;
 				Ok(inner)
-			},
-			Token::Sym("{") => self.list(),
-			Token::Ident(word) => self.word(word, offset),
-			_ => {
-				self.at -= 1;
-				Err(self.error("a value, an attribute, `(`, `{` or a function call"))
-			},
+			}
+			Token::Ident(word) => self.word(word),
+			// Only `{` is left.
+			_ => self.list(),
 		}
 	}
 
@@ -385,14 +405,14 @@ impl<'l> Parser<'l> {
 	}
 
 	/// A keyword literal, a scoped or bare attribute reference, or a function call.
-	fn word(&mut self, word: String, _offset: u32) -> Result<Expr, ParseError> {
+	fn word(&mut self, word: String) -> Result<Expr, ParseError> {
 		let lower = word.to_ascii_lowercase();
 		match lower.as_str() {
 			"true" => return self.node(Expr::Bool(true)),
 			"false" => return self.node(Expr::Bool(false)),
 			"undefined" => return self.node(Expr::Undefined),
 			"error" => return self.node(Expr::Error),
-			_ => {},
+			_ => {}
 		}
 		if self.is_sym("(") {
 			self.advance();

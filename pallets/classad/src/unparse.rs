@@ -54,11 +54,17 @@ fn write_expr(f: &mut fmt::Formatter<'_>, expr: &Expr, context: u8) -> fmt::Resu
 				write_expr(f, item, 0)?;
 			}
 			f.write_str(" }")
-		},
+		}
 		Expr::Attr(Scope::Bare, name) => f.write_str(name),
 		Expr::Attr(Scope::My, name) => write!(f, "MY.{name}"),
 		Expr::Attr(Scope::Target, name) => write!(f, "TARGET.{name}"),
 		Expr::Unary(op, operand) => {
+			// Postfix `[...]` binds tighter than a prefix operator.
+			if context > 12 {
+				f.write_char('(')?;
+				write_expr(f, expr, 0)?;
+				return f.write_char(')');
+			}
 			f.write_char(match op {
 				UnaryOp::Neg => '-',
 				UnaryOp::Plus => '+',
@@ -66,7 +72,7 @@ fn write_expr(f: &mut fmt::Formatter<'_>, expr: &Expr, context: u8) -> fmt::Resu
 				UnaryOp::BitNot => '~',
 			})?;
 			write_expr(f, operand, 12)
-		},
+		}
 		Expr::Binary(op, left, right) => {
 			let p = op.precedence();
 			let open = p < context;
@@ -80,7 +86,7 @@ fn write_expr(f: &mut fmt::Formatter<'_>, expr: &Expr, context: u8) -> fmt::Resu
 				f.write_char(')')?;
 			}
 			Ok(())
-		},
+		}
 		Expr::Cond(c, a, b) => {
 			if context > 1 {
 				f.write_char('(')?;
@@ -94,7 +100,7 @@ fn write_expr(f: &mut fmt::Formatter<'_>, expr: &Expr, context: u8) -> fmt::Resu
 				f.write_char(')')?;
 			}
 			Ok(())
-		},
+		}
 		Expr::Elvis(a, b) => {
 			if context > 1 {
 				f.write_char('(')?;
@@ -106,13 +112,13 @@ fn write_expr(f: &mut fmt::Formatter<'_>, expr: &Expr, context: u8) -> fmt::Resu
 				f.write_char(')')?;
 			}
 			Ok(())
-		},
+		}
 		Expr::Subscript(list, index) => {
 			write_expr(f, list, 13)?;
 			f.write_char('[')?;
 			write_expr(f, index, 0)?;
 			f.write_char(']')
-		},
+		}
 		Expr::Call(function, args) => {
 			write!(f, "{}(", function.name())?;
 			for (i, arg) in args.iter().enumerate() {
@@ -122,7 +128,7 @@ fn write_expr(f: &mut fmt::Formatter<'_>, expr: &Expr, context: u8) -> fmt::Resu
 				write_expr(f, arg, 0)?;
 			}
 			f.write_char(')')
-		},
+		}
 	}
 }
 
@@ -166,7 +172,7 @@ pub(crate) fn value_to_text(value: &Value) -> String {
 			}
 			out.push_str(" }");
 			out
-		},
+		}
 	}
 }
 

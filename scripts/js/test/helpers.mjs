@@ -27,7 +27,7 @@ export async function startDevNode () {
   const p2pPort = await freePort();
   const child = spawn(nodeBinary(), [
     '--dev', '--tmp', '--rpc-port', String(rpcPort), '--port', String(p2pPort),
-    '--no-prometheus', '--no-telemetry', '--no-mdns', '--no-hardware-benchmarks'
+    '--no-prometheus', '--no-telemetry', '--no-mdns'
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (d) => { output += d; });

@@ -1,1 +1,77 @@
-fn main() {}
+//! `classad-bench`: figures for docs/benchmarks.md — parse time, encoded size and evaluations
+//! per second of a realistic machine ad against a job ad, and the worst-case evaluation steps
+//! at the default bounds. Build with `--release` for meaningful times.
+
+use codec::Encode;
+use iexec_classad::{evaluate, matching, parse_ad, parse_expr, Limits};
+use std::time::Instant;
+
+const MACHINE: &str = r#"[
+	Cpus = 16; Memory = 65536; Disk = 512000; Arch = "x86_64"; OpSys = "LINUX";
+	GPUs = 2; GPUMemory = 81920; Runtimes = { "wasm", "docker" };
+	Requirements = TARGET.RequestMemory <= MY.Memory && TARGET.RequestCpus <= MY.Cpus
+]"#;
+
+const JOB: &str = r#"[
+	RequestCpus = 4; RequestMemory = 16384; RequestDisk = 10240; Owner = "alice";
+	MaxPrice = 20; Category = "M"; Trust = 3; ImageSize = 2048;
+	Requirements = TARGET.Memory >= MY.RequestMemory && TARGET.Cpus >= MY.RequestCpus &&
+		TARGET.Disk >= MY.RequestDisk && TARGET.Arch == "x86_64" &&
+		member("docker", TARGET.Runtimes) && (TARGET.GPUs >= 1 ? TARGET.GPUMemory >= 16384 : false);
+	Rank = TARGET.Memory / 1024 + TARGET.GPUs * 10
+]"#;
+
+fn per_second(iterations: u32, started: Instant) -> f64 {
+	f64::from(iterations) / started.elapsed().as_secs_f64()
+}
+
+fn main() {
+	let limits = Limits::default();
+	let machine = parse_ad(MACHINE, &limits).expect("machine ad parses");
+	let job = parse_ad(JOB, &limits).expect("job ad parses");
+
+	let n = 20_000;
+	let started = Instant::now();
+	for _ in 0..n {
+		std::hint::black_box(parse_ad(std::hint::black_box(JOB), &limits).unwrap());
+	}
+	let parse_us = started.elapsed().as_secs_f64() * 1e6 / f64::from(n);
+
+	let n = 200_000;
+	let started = Instant::now();
+	let mut steps = 0;
+	for _ in 0..n {
+		let outcome = matching::match_ads(std::hint::black_box(&job), &machine, &limits);
+		assert!(outcome.symmetric());
+		let rank = matching::rank(&job, &machine, &limits);
+		steps = outcome.steps + rank.steps;
+	}
+	let matches_per_s = per_second(n, started);
+
+	// Worst case at the bounds: a maximal tree of references that fans out until the step
+	// budget runs out.
+	let mut source = String::from("[ A0 = 1");
+	for i in 1..limits.max_attributes {
+		source.push_str(&format!("; A{i} = A{p} + A{p}", p = i - 1));
+	}
+	source.push_str(" ]");
+	let worst = parse_ad(&source, &Limits { max_source_len: 1 << 16, ..limits }).unwrap();
+	let expr = parse_expr(&format!("A{}", limits.max_attributes - 1), &limits).unwrap();
+	let started = Instant::now();
+	let worst_eval = evaluate(&expr, Some(&worst), None, &limits);
+	let worst_us = started.elapsed().as_secs_f64() * 1e6;
+
+	println!("job ad: {} attributes, {} nodes", job.len(), job.node_count());
+	println!("parse job ad:            {parse_us:.1} µs");
+	println!(
+		"encoded size (SCALE):    job {} bytes, machine {} bytes, source {} bytes",
+		job.encode().len(),
+		machine.encode().len(),
+		JOB.len()
+	);
+	println!("match both ways + rank:  {matches_per_s:.0} per second ({steps} steps each)");
+	println!(
+		"worst case at default bounds: {} steps (limit {}), limit hit: {}, {worst_us:.0} µs",
+		worst_eval.steps, limits.max_steps, worst_eval.limit_hit
+	);
+}

@@ -20,10 +20,10 @@ fn main() -> ExitCode {
 			} else {
 				ExitCode::FAILURE
 			}
-		},
+		}
 		Err(why) => {
 			eprintln!("error: {why}");
 			ExitCode::from(2)
-		},
+		}
 	}
 }
