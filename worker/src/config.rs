@@ -1,0 +1,217 @@
+//! Configuration: a TOML file, then `IEXEC_WORKER_*` environment variables, then flags, each
+//! overriding the one before. A bad value is refused with the name of the field.
+
+use crate::task::Limits;
+use serde::Deserialize;
+use std::{path::PathBuf, time::Duration};
+
+/// The whole configuration.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+	/// WebSocket RPC endpoint of the node the worker follows.
+	pub node_url: String,
+	/// Where task inputs and outputs live.
+	pub work_dir: PathBuf,
+	/// Default limits of a task.
+	pub limits: LimitsConfig,
+	/// Extra attributes of the machine ad.
+	pub ad: AdConfig,
+}
+
+/// Default task limits, in operator units.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+	pub fuel: u64,
+	pub memory_mib: u64,
+	pub timeout_s: u64,
+	pub cpus: f64,
+	pub pids: i64,
+	pub output_cap_kib: usize,
+}
+
+/// Operator-set attributes of the machine ad.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AdConfig {
+	/// Power drawn under load, in watts (for energy-aware scheduling).
+	pub energy_watts: Option<u32>,
+	/// Where the machine is, e.g. `eu-west`.
+	pub region: Option<String>,
+	/// Price hints, in nRLC (10⁻⁹ RLC).
+	pub price_per_cpu_hour: Option<u64>,
+	pub price_per_gpu_hour: Option<u64>,
+}
+
+impl Default for Config {
+	fn default() -> Self {
+		Config {
+			node_url: "ws://127.0.0.1:9944".into(),
+			work_dir: std::env::temp_dir().join("iexec-worker"),
+			limits: LimitsConfig::default(),
+			ad: AdConfig::default(),
+		}
+	}
+}
+
+impl Default for LimitsConfig {
+	fn default() -> Self {
+		let limits = Limits::default();
+		LimitsConfig {
+			fuel: limits.fuel,
+			memory_mib: limits.memory_bytes >> 20,
+			timeout_s: limits.wall_time.as_secs(),
+			cpus: limits.cpus,
+			pids: limits.pids,
+			output_cap_kib: limits.output_cap / 1024,
+		}
+	}
+}
+
+/// A refused configuration: which field, and why.
+#[derive(Debug, PartialEq, thiserror::Error)]
+#[error("invalid configuration: `{field}`: {reason}")]
+pub struct ConfigError {
+	pub field: String,
+	pub reason: String,
+}
+
+fn invalid(field: &str, reason: impl Into<String>) -> ConfigError {
+	ConfigError { field: field.into(), reason: reason.into() }
+}
+
+impl Config {
+	/// Reads `file` (when given), then applies the environment (`vars`, usually
+	/// `std::env::vars()`), then validates.
+	pub fn load(
+		file: Option<&std::path::Path>,
+		vars: impl Iterator<Item = (String, String)>,
+	) -> Result<Config, ConfigError> {
+		let mut config = match file {
+			Some(path) => {
+				let text = std::fs::read_to_string(path)
+					.map_err(|e| invalid("config file", format!("{}: {e}", path.display())))?;
+				toml::from_str(&text).map_err(|e| {
+					// toml names the offending key in its message; keep it whole.
+					invalid("config file", format!("{}: {}", path.display(), e.message()))
+				})?
+			},
+			None => Config::default(),
+		};
+		for (key, value) in vars {
+			let Some(name) = key.strip_prefix("IEXEC_WORKER_") else { continue };
+			config.set(&name.to_ascii_lowercase(), &value)?;
+		}
+		config.validate()?;
+		Ok(config)
+	}
+
+	/// Sets one field from text (environment variables and flags).
+	pub fn set(&mut self, field: &str, value: &str) -> Result<(), ConfigError> {
+		fn parse<T: std::str::FromStr>(field: &str, value: &str) -> Result<T, ConfigError> {
+			value.trim().parse().map_err(|_| invalid(field, format!("cannot read {value:?}")))
+		}
+		match field {
+			"node_url" => self.node_url = value.into(),
+			"work_dir" => self.work_dir = value.into(),
+			"fuel" => self.limits.fuel = parse(field, value)?,
+			"memory_mib" => self.limits.memory_mib = parse(field, value)?,
+			"timeout_s" => self.limits.timeout_s = parse(field, value)?,
+			"cpus" => self.limits.cpus = parse(field, value)?,
+			"energy_watts" => self.ad.energy_watts = Some(parse(field, value)?),
+			"region" => self.ad.region = Some(value.into()),
+			"price_per_cpu_hour" => self.ad.price_per_cpu_hour = Some(parse(field, value)?),
+			"price_per_gpu_hour" => self.ad.price_per_gpu_hour = Some(parse(field, value)?),
+			"log" | "config" => {}, // read by the logger and the CLI
+			other => return Err(invalid(other, "no such setting")),
+		}
+		Ok(())
+	}
+
+	/// Checks every value, naming the first bad one.
+	pub fn validate(&self) -> Result<(), ConfigError> {
+		if !(self.node_url.starts_with("ws://") || self.node_url.starts_with("wss://")) {
+			return Err(invalid("node_url", "must be a ws:// or wss:// URL"));
+		}
+		let l = &self.limits;
+		if l.fuel == 0 {
+			return Err(invalid("limits.fuel", "must be positive"));
+		}
+		if l.memory_mib == 0 || l.memory_mib > 1 << 20 {
+			return Err(invalid("limits.memory_mib", "must be between 1 and 1048576"));
+		}
+		if l.timeout_s == 0 || l.timeout_s > 7 * 24 * 3600 {
+			return Err(invalid("limits.timeout_s", "must be between 1 and 604800"));
+		}
+		if !(l.cpus > 0.0 && l.cpus <= 1024.0) {
+			return Err(invalid("limits.cpus", "must be above 0 and at most 1024"));
+		}
+		if l.pids < 1 {
+			return Err(invalid("limits.pids", "must be at least 1"));
+		}
+		if let Some(region) = &self.ad.region {
+			let ok = !region.is_empty() &&
+				region.len() <= 32 &&
+				region.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+			if !ok {
+				return Err(invalid("ad.region", "1 to 32 letters, digits, `-` or `_`"));
+			}
+		}
+		Ok(())
+	}
+
+	/// The default limits of a task.
+	pub fn task_limits(&self) -> Limits {
+		Limits {
+			fuel: self.limits.fuel,
+			memory_bytes: self.limits.memory_mib << 20,
+			wall_time: Duration::from_secs(self.limits.timeout_s),
+			output_cap: self.limits.output_cap_kib * 1024,
+			cpus: self.limits.cpus,
+			pids: self.limits.pids,
+			gpus: false,
+		}
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	fn load(toml: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+		let dir = tempfile::tempdir().unwrap();
+		let path = dir.path().join("worker.toml");
+		std::fs::write(&path, toml).unwrap();
+		Config::load(Some(&path), env.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+	}
+
+	#[test]
+	fn file_then_environment() {
+		let config = load(
+			"node_url = \"ws://node:9944\"\n[limits]\nmemory_mib = 2048\n[ad]\nregion = \"eu-west\"\n",
+			&[("IEXEC_WORKER_MEMORY_MIB", "4096"), ("PATH", "/bin")],
+		)
+		.unwrap();
+		assert_eq!(config.node_url, "ws://node:9944");
+		assert_eq!(config.limits.memory_mib, 4096);
+		assert_eq!(config.ad.region.as_deref(), Some("eu-west"));
+		assert_eq!(config.task_limits().memory_bytes, 4096 << 20);
+	}
+
+	#[test]
+	fn bad_values_name_their_field() {
+		let error = load("node_url = \"http://x\"", &[]).unwrap_err();
+		assert_eq!(error.field, "node_url");
+		let error = load("[limits]\ntimeout_s = 0\n", &[]).unwrap_err();
+		assert_eq!(error.field, "limits.timeout_s");
+		let error = load("", &[("IEXEC_WORKER_CPUS", "lots")]).unwrap_err();
+		assert_eq!(error.to_string(), "invalid configuration: `cpus`: cannot read \"lots\"");
+		let error = load("[ad]\nregion = \"eu west!\"\n", &[]).unwrap_err();
+		assert_eq!(error.field, "ad.region");
+		let error = load("[limits]\nmemroy_mib = 1\n", &[]).unwrap_err();
+		assert!(error.reason.contains("memroy_mib"), "{error}");
+		let error = load("", &[("IEXEC_WORKER_COLOUR", "blue")]).unwrap_err();
+		assert_eq!(error.field, "colour");
+	}
+}

@@ -1,0 +1,182 @@
+//! Sandboxed Docker execution through the Docker Engine API (bollard).
+//!
+//! The image is pinned by ID; the container gets no network, a read-only root filesystem,
+//! no capabilities, `no-new-privileges`, an unprivileged user, CPU / memory / PID limits, the
+//! input mounted read-only at `/iexec/input` and the output directory at `/iexec/output`,
+//! GPUs through a device request when the task asks for them, and a wall-clock limit that
+//! kills it. The container is removed afterwards, whatever happened.
+
+use crate::task::{Failure, Limits, Resources};
+use bollard::{
+	models::{ContainerCreateBody, DeviceRequest, HostConfig},
+	query_parameters::{
+		CreateContainerOptions, InspectContainerOptions, KillContainerOptions, LogsOptions, RemoveContainerOptions,
+		StartContainerOptions, WaitContainerOptions,
+	},
+	Docker,
+};
+use futures::StreamExt;
+use std::{path::Path, time::Instant};
+
+/// Where the task finds its input and writes its output inside the container.
+pub const INPUT_MOUNT: &str = "/iexec/input";
+pub const OUTPUT_MOUNT: &str = "/iexec/output";
+/// `nobody`: tasks never run as root.
+const TASK_USER: &str = "65534:65534";
+
+/// What a finished container run reports besides its output directory.
+#[derive(Debug)]
+pub struct DockerRun {
+	pub resources: Resources,
+	pub stdout: String,
+	pub stderr: String,
+}
+
+/// The Docker executor.
+#[derive(Clone)]
+pub struct DockerExecutor {
+	docker: Docker,
+}
+
+impl DockerExecutor {
+	/// Connects to the local engine (`DOCKER_HOST`, else the Unix socket) and agrees on an API
+	/// version with it.
+	pub async fn connect() -> Result<Self, Failure> {
+		let unavailable = |e: bollard::errors::Error| Failure::EngineUnavailable(e.to_string());
+		let docker = Docker::connect_with_local_defaults().map_err(unavailable)?;
+		let docker = docker.negotiate_version().await.map_err(unavailable)?;
+		docker.ping().await.map_err(unavailable)?;
+		Ok(DockerExecutor { docker })
+	}
+
+	/// The engine's version, for the machine ad and logs.
+	pub async fn engine_version(&self) -> Option<String> {
+		self.docker.version().await.ok().and_then(|v| v.version)
+	}
+
+	/// Runs image `image_id` with `args` as its command.
+	pub async fn run(
+		&self,
+		image_id: &str,
+		args: &[String],
+		input: Option<&Path>,
+		output: &Path,
+		limits: &Limits,
+	) -> Result<DockerRun, Failure> {
+		let image = self.docker.inspect_image(image_id).await.map_err(|e| match e {
+			bollard::errors::Error::DockerResponseServerError { status_code: 404, .. } =>
+				Failure::ImageNotFound(image_id.into()),
+			other => Failure::EngineUnavailable(other.to_string()),
+		})?;
+		// Pinning: a tag could have moved; the ID cannot.
+		let actual = image.id.unwrap_or_default();
+		if actual != image_id {
+			return Err(Failure::CodeHashMismatch { expected: image_id.into(), actual });
+		}
+
+		let mut binds = vec![format!("{}:{OUTPUT_MOUNT}:rw", output.display())];
+		if let Some(input) = input {
+			binds.push(format!("{}:{INPUT_MOUNT}:ro", input.display()));
+		}
+		let host_config = HostConfig {
+			network_mode: Some("none".into()),
+			readonly_rootfs: Some(true),
+			cap_drop: Some(vec!["ALL".into()]),
+			security_opt: Some(vec!["no-new-privileges".into()]),
+			memory: Some(limits.memory_bytes as i64),
+			// Same as memory: no swap.
+			memory_swap: Some(limits.memory_bytes as i64),
+			nano_cpus: Some((limits.cpus * 1e9) as i64),
+			pids_limit: Some(limits.pids),
+			binds: Some(binds),
+			// A small writable /tmp in memory, as many programs expect one.
+			tmpfs: Some([("/tmp".to_string(), "rw,noexec,nosuid,size=64m".to_string())].into()),
+			device_requests: limits.gpus.then(|| {
+				vec![DeviceRequest {
+					driver: Some("nvidia".into()),
+					count: Some(-1),
+					capabilities: Some(vec![vec!["gpu".into()]]),
+					..Default::default()
+				}]
+			}),
+			..Default::default()
+		};
+		let config = ContainerCreateBody {
+			image: Some(image_id.into()),
+			cmd: (!args.is_empty()).then(|| args.to_vec()),
+			user: Some(TASK_USER.into()),
+			network_disabled: Some(true),
+			working_dir: Some(OUTPUT_MOUNT.into()),
+			env: Some(vec![
+				format!("IEXEC_INPUT={INPUT_MOUNT}"),
+				format!("IEXEC_OUTPUT={OUTPUT_MOUNT}"),
+			]),
+			host_config: Some(host_config),
+			..Default::default()
+		};
+		let created = self
+			.docker
+			.create_container(None::<CreateContainerOptions>, config)
+			.await
+			.map_err(|e| Failure::EngineUnavailable(format!("cannot create the container: {e}")))?;
+		let id = created.id;
+		let result = self.run_created(&id, limits).await;
+		// Removed whatever happened above; a failure to remove is logged, not hidden.
+		let remove = RemoveContainerOptions { force: true, v: true, ..Default::default() };
+		if let Err(e) = self.docker.remove_container(&id, Some(remove)).await {
+			tracing::warn!(container = %id, "could not remove the task container: {e}");
+		}
+		result
+	}
+
+	async fn run_created(&self, id: &str, limits: &Limits) -> Result<DockerRun, Failure> {
+		let engine = |e: bollard::errors::Error| Failure::EngineUnavailable(e.to_string());
+		let started = Instant::now();
+		self.docker.start_container(id, None::<StartContainerOptions>).await.map_err(engine)?;
+		let mut wait = self.docker.wait_container(id, None::<WaitContainerOptions>);
+		let timed_out = tokio::time::timeout(limits.wall_time, wait.next()).await.is_err();
+		let wall_time = started.elapsed();
+		if timed_out {
+			let kill = KillContainerOptions { signal: "KILL".into() };
+			let _ = self.docker.kill_container(id, Some(kill)).await;
+		}
+		let state = self.docker.inspect_container(id, None::<InspectContainerOptions>).await.map_err(engine)?.state;
+		let (stdout, stderr) = self.logs(id, limits.output_cap).await;
+		if timed_out {
+			return Err(Failure::Timeout { seconds: wall_time.as_secs_f64() });
+		}
+		let state = state.unwrap_or_default();
+		if state.oom_killed == Some(true) {
+			return Err(Failure::OutOfMemory { limit_bytes: limits.memory_bytes });
+		}
+		match state.exit_code.unwrap_or(-1) {
+			0 => Ok(DockerRun {
+				resources: Resources { fuel: 0, wall_time, peak_memory_bytes: 0 },
+				stdout,
+				stderr,
+			}),
+			// 137 = killed by SIGKILL: with a memory limit, the kernel's OOM killer.
+			137 => Err(Failure::OutOfMemory { limit_bytes: limits.memory_bytes }),
+			code => Err(Failure::NonZeroExit { code, stderr }),
+		}
+	}
+
+	/// stdout and stderr of the container, each capped at `cap` bytes.
+	async fn logs(&self, id: &str, cap: usize) -> (String, String) {
+		let options =
+			LogsOptions { stdout: true, stderr: true, tail: "all".into(), ..Default::default() };
+		let mut stream = self.docker.logs(id, Some(options));
+		let (mut out, mut err) = (Vec::new(), Vec::new());
+		while let Some(Ok(chunk)) = stream.next().await {
+			use bollard::container::LogOutput;
+			let (sink, bytes) = match chunk {
+				LogOutput::StdOut { message } => (&mut out, message),
+				LogOutput::StdErr { message } => (&mut err, message),
+				_ => continue,
+			};
+			let room = cap.saturating_sub(sink.len());
+			sink.extend_from_slice(&bytes[..bytes.len().min(room)]);
+		}
+		(String::from_utf8_lossy(&out).into_owned(), String::from_utf8_lossy(&err).into_owned())
+	}
+}

@@ -1,0 +1,163 @@
+//! What a task is, and what running it gives: the types shared by both executors.
+
+use serde::Serialize;
+use std::{path::PathBuf, time::Duration};
+
+/// A 32-byte hash (blake2-256).
+pub type Hash = [u8; 32];
+
+/// The application to run.
+#[derive(Clone, Debug)]
+pub enum App {
+	/// A WASI (preview 1) module; its code hash is blake2-256 of these bytes.
+	Wasm { module: Vec<u8>, code_hash: Hash },
+	/// A Docker image, pinned by its image ID (`sha256:…`), which is its code hash.
+	Docker { image_id: String },
+}
+
+/// An input data set, checked against its checksum before the task sees it.
+#[derive(Clone, Debug)]
+pub struct Input {
+	/// A file or a directory.
+	pub path: PathBuf,
+	/// blake2-256 of the file, or the [`crate::digest`] of the directory.
+	pub checksum: Hash,
+}
+
+/// Resource limits of one task.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Limits {
+	/// Wasm fuel (about one unit per instruction).
+	pub fuel: u64,
+	/// Memory, in bytes.
+	pub memory_bytes: u64,
+	/// Wall-clock time.
+	#[serde(with = "duration_secs")]
+	pub wall_time: Duration,
+	/// Bytes of stdout and of stderr kept.
+	pub output_cap: usize,
+	/// CPUs (Docker).
+	pub cpus: f64,
+	/// Processes (Docker).
+	pub pids: i64,
+	/// Whether the task gets the host's GPUs (Docker).
+	pub gpus: bool,
+}
+
+impl Default for Limits {
+	fn default() -> Self {
+		Limits {
+			fuel: 50_000_000_000,
+			memory_bytes: 1 << 30,
+			wall_time: Duration::from_secs(300),
+			output_cap: 64 * 1024,
+			cpus: 1.0,
+			pids: 64,
+			gpus: false,
+		}
+	}
+}
+
+/// A task: an app, its arguments and input, and limits.
+#[derive(Clone, Debug)]
+pub struct Task {
+	pub app: App,
+	pub args: Vec<String>,
+	pub stdin: Vec<u8>,
+	pub input: Option<Input>,
+	pub limits: Limits,
+}
+
+/// What a task used.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Resources {
+	/// Wasm fuel consumed (0 for Docker).
+	pub fuel: u64,
+	/// Wall-clock time of the run itself.
+	#[serde(with = "duration_secs")]
+	pub wall_time: Duration,
+	/// Largest linear memory reached, in bytes (Wasm), or the container's memory peak when
+	/// the engine reports it.
+	pub peak_memory_bytes: u64,
+}
+
+/// A task that ran to completion.
+#[derive(Clone, Debug, Serialize)]
+pub struct Success {
+	/// The result digest of the output directory (see [`crate::digest`]).
+	#[serde(with = "hex_hash")]
+	pub digest: Hash,
+	/// The whole result when it is a single file of at most [`SMALL_RESULT_MAX`] bytes, for
+	/// on-chain use.
+	pub small_result: Option<Vec<u8>>,
+	pub resources: Resources,
+	/// Where the output directory is.
+	pub output_dir: PathBuf,
+	pub stdout: String,
+	pub stderr: String,
+}
+
+/// Largest result kept whole.
+pub const SMALL_RESULT_MAX: usize = 4096;
+
+/// Why a task failed, in terms a person can act on. A failure never takes the worker down.
+#[derive(Clone, Debug, PartialEq, Serialize, thiserror::Error)]
+pub enum Failure {
+	#[error("code hash mismatch: expected {expected}, got {actual}")]
+	CodeHashMismatch { expected: String, actual: String },
+	#[error("input checksum mismatch: expected {expected}, got {actual}")]
+	InputChecksumMismatch { expected: String, actual: String },
+	#[error("input unreadable: {0}")]
+	InputUnreadable(String),
+	#[error("invalid Wasm module: {0}")]
+	InvalidModule(String),
+	#[error("the module needs an import the sandbox does not give: {0}")]
+	ForbiddenImport(String),
+	#[error("out of fuel after {fuel} units")]
+	OutOfFuel { fuel: u64 },
+	#[error("out of memory: the task asked for more than {limit_bytes} bytes")]
+	OutOfMemory { limit_bytes: u64 },
+	#[error("timed out after {seconds:.1} s")]
+	Timeout { seconds: f64 },
+	#[error("the task trapped: {0}")]
+	Trap(String),
+	#[error("the task exited with code {code}{}", stderr_tail(.stderr))]
+	NonZeroExit { code: i64, stderr: String },
+	#[error("image {0} not found in the local Docker engine")]
+	ImageNotFound(String),
+	#[error("execution engine unavailable: {0}")]
+	EngineUnavailable(String),
+	#[error("output not usable: {0}")]
+	BadOutput(String),
+	#[error("worker I/O error: {0}")]
+	Io(String),
+}
+
+fn stderr_tail(stderr: &str) -> String {
+	let tail: String = stderr.trim_end().lines().last().unwrap_or_default().chars().take(200).collect();
+	if tail.is_empty() {
+		String::new()
+	} else {
+		format!(": {tail}")
+	}
+}
+
+/// The outcome of a task.
+pub type Outcome = Result<Success, Failure>;
+
+mod duration_secs {
+	pub fn serialize<S: serde::Serializer>(d: &std::time::Duration, s: S) -> Result<S::Ok, S::Error> {
+		s.serialize_f64(d.as_secs_f64())
+	}
+}
+
+mod hex_hash {
+	pub fn serialize<S: serde::Serializer>(h: &super::Hash, s: S) -> Result<S::Ok, S::Error> {
+		s.serialize_str(&format!("0x{}", hex::encode(h)))
+	}
+}
+
+/// `0x`-prefixed hex of a hash.
+pub fn hash_hex(hash: &Hash) -> String {
+	format!("0x{}", hex::encode(hash))
+}

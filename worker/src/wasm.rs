@@ -1,0 +1,259 @@
+//! Deterministic Wasm execution: wasmtime with WASI preview 1, the only imports a module gets.
+//!
+//! - **Determinism.** NaNs are canonicalised, threads and relaxed SIMD are off, the clocks
+//!   are frozen at zero and the random generators are seeded from the task (code hash and
+//!   arguments), so the same task gives bit-identical output on any honest host.
+//! - **Sandbox.** The module sees its arguments, stdin, a read-only `/input` and a writable
+//!   `/output`, nothing else: no network, no other files, no environment.
+//! - **Limits.** Fuel (reported as used), a memory limiter, and a wall-clock limit through
+//!   epoch interruption (a ticker thread advances the epoch every [`TICK`]).
+//! - Compiled modules are cached by code hash.
+
+use crate::task::{Failure, Hash, Limits, Resources};
+use std::{
+	collections::HashMap,
+	path::Path,
+	sync::{Arc, Mutex},
+	time::{Duration, Instant},
+};
+use wasmtime::{Config, Engine, Linker, Module, Store, Trap};
+use wasmtime_wasi::{
+	p2::pipe::{MemoryInputPipe, MemoryOutputPipe},
+	preview1::WasiP1Ctx,
+	DirPerms, FilePerms, HostMonotonicClock, HostWallClock, WasiCtxBuilder,
+};
+
+/// Granularity of the wall-clock limit.
+pub const TICK: Duration = Duration::from_millis(10);
+/// Compiled modules kept.
+const CACHE_ENTRIES: usize = 32;
+
+/// What a finished Wasm run reports besides its output directory.
+#[derive(Debug)]
+pub struct WasmRun {
+	pub resources: Resources,
+	pub stdout: String,
+	pub stderr: String,
+}
+
+/// The Wasm executor; cheap to clone and share between tasks.
+#[derive(Clone)]
+pub struct WasmExecutor {
+	engine: Engine,
+	linker: Arc<Linker<TaskState>>,
+	cache: Arc<Mutex<HashMap<Hash, Module>>>,
+}
+
+struct TaskState {
+	wasi: WasiP1Ctx,
+	limiter: MemoryLimiter,
+}
+
+/// Caps linear memory and remembers whether the cap was hit, so that the failure can say so.
+struct MemoryLimiter {
+	limit: usize,
+	peak: usize,
+	denied: bool,
+}
+
+impl wasmtime::ResourceLimiter for MemoryLimiter {
+	fn memory_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> anyhow::Result<bool> {
+		if desired > self.limit {
+			self.denied = true;
+			// Trap rather than let `memory.grow` return -1: the task could not go on anyway.
+			anyhow::bail!("memory limit of {} bytes reached", self.limit);
+		}
+		self.peak = self.peak.max(desired);
+		Ok(true)
+	}
+
+	fn table_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> anyhow::Result<bool> {
+		Ok(desired <= 100_000)
+	}
+}
+
+/// Clocks frozen at zero: a task that reads the time gets the same answer everywhere.
+struct FrozenClock;
+
+impl HostWallClock for FrozenClock {
+	fn resolution(&self) -> Duration {
+		Duration::from_secs(1)
+	}
+	fn now(&self) -> Duration {
+		Duration::ZERO
+	}
+}
+
+impl HostMonotonicClock for FrozenClock {
+	fn resolution(&self) -> u64 {
+		1_000_000_000
+	}
+	fn now(&self) -> u64 {
+		0
+	}
+}
+
+impl WasmExecutor {
+	/// A new executor, with its epoch ticker.
+	pub fn new() -> anyhow::Result<Self> {
+		let mut config = Config::new();
+		config
+			.consume_fuel(true)
+			.epoch_interruption(true)
+			.cranelift_nan_canonicalization(true)
+			.wasm_threads(false)
+			.wasm_relaxed_simd(false)
+			.relaxed_simd_deterministic(true)
+			.wasm_component_model(false);
+		let engine = Engine::new(&config)?;
+		let mut linker = Linker::new(&engine);
+		wasmtime_wasi::preview1::add_to_linker_sync(&mut linker, |state: &mut TaskState| &mut state.wasi)?;
+		let weak = engine.weak();
+		std::thread::Builder::new().name("wasm-epoch".into()).spawn(move || {
+			// Ends when the last executor sharing the engine is gone.
+			while let Some(engine) = weak.upgrade() {
+				engine.increment_epoch();
+				drop(engine);
+				std::thread::sleep(TICK);
+			}
+		})?;
+		Ok(WasmExecutor { engine, linker: Arc::new(linker), cache: Default::default() })
+	}
+
+	/// Compiles `module` (or takes it from the cache).
+	fn module(&self, code_hash: &Hash, bytes: &[u8]) -> Result<Module, Failure> {
+		if let Some(module) = self.cache.lock().expect("cache lock").get(code_hash) {
+			return Ok(module.clone());
+		}
+		let module = Module::new(&self.engine, bytes)
+			.map_err(|e| Failure::InvalidModule(format!("{e:#}")))?;
+		let mut cache = self.cache.lock().expect("cache lock");
+		if cache.len() >= CACHE_ENTRIES {
+			if let Some(evicted) = cache.keys().next().copied() {
+				cache.remove(&evicted);
+			}
+		}
+		cache.insert(*code_hash, module.clone());
+		Ok(module)
+	}
+
+	/// Whether a compiled module for `code_hash` is cached.
+	pub fn is_cached(&self, code_hash: &Hash) -> bool {
+		self.cache.lock().expect("cache lock").contains_key(code_hash)
+	}
+
+	/// Runs a module whose code hash was already checked, with `input` (a directory) at
+	/// `/input` and `output` at `/output`. Blocking: call it from a blocking thread.
+	#[allow(clippy::too_many_arguments)]
+	pub fn run(
+		&self,
+		code_hash: &Hash,
+		module_bytes: &[u8],
+		args: &[String],
+		stdin: &[u8],
+		input: Option<&Path>,
+		output: &Path,
+		limits: &Limits,
+	) -> Result<WasmRun, Failure> {
+		let module = self.module(code_hash, module_bytes)?;
+		let io = |e: anyhow::Error| Failure::Io(format!("{e:#}"));
+
+		let stdout = MemoryOutputPipe::new(limits.output_cap);
+		let stderr = MemoryOutputPipe::new(limits.output_cap);
+		// The seed: the task itself, so that honest workers draw the same numbers.
+		let mut seed_material = code_hash.to_vec();
+		for arg in args {
+			seed_material.extend((arg.len() as u64).to_le_bytes());
+			seed_material.extend(arg.as_bytes());
+		}
+		let seed = crate::digest::blake2_256(&seed_material).to_vec();
+
+		let mut wasi = WasiCtxBuilder::new();
+		// argv[0] is the program name, as on any OS.
+		let argv: Vec<&str> = std::iter::once("app").chain(args.iter().map(String::as_str)).collect();
+		wasi.args(&argv)
+			.stdin(MemoryInputPipe::new(stdin.to_vec()))
+			.stdout(stdout.clone())
+			.stderr(stderr.clone())
+			.wall_clock(FrozenClock)
+			.monotonic_clock(FrozenClock)
+			.secure_random(wasmtime_wasi::Deterministic::new(seed.clone()))
+			.insecure_random(wasmtime_wasi::Deterministic::new(seed))
+			.insecure_random_seed(0)
+			.allow_tcp(false)
+			.allow_udp(false)
+			.allow_ip_name_lookup(false);
+		if let Some(input) = input {
+			wasi.preopened_dir(input, "/input", DirPerms::READ, FilePerms::READ).map_err(io)?;
+		}
+		wasi.preopened_dir(output, "/output", DirPerms::all(), FilePerms::all()).map_err(io)?;
+
+		let limit = usize::try_from(limits.memory_bytes).unwrap_or(usize::MAX);
+		let state = TaskState { wasi: wasi.build_p1(), limiter: MemoryLimiter { limit, peak: 0, denied: false } };
+		let mut store = Store::new(&self.engine, state);
+		store.limiter(|state| &mut state.limiter);
+		store.set_fuel(limits.fuel).map_err(io)?;
+		let ticks = (limits.wall_time.as_millis() / TICK.as_millis()).max(1) as u64;
+		store.set_epoch_deadline(ticks);
+
+		let started = Instant::now();
+		let outcome = self
+			.linker
+			.instantiate(&mut store, &module)
+			.map_err(|e| classify_link_error(e))
+			.and_then(|instance| {
+				let start = instance
+					.get_typed_func::<(), ()>(&mut store, "_start")
+					.map_err(|e| Failure::InvalidModule(format!("no `_start` entry point: {e}")))?;
+				Ok(start.call(&mut store, ()))
+			});
+		let wall_time = started.elapsed();
+		let fuel = limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0));
+		let state = store.into_data();
+		let resources = Resources {
+			fuel,
+			wall_time,
+			peak_memory_bytes: state.limiter.peak as u64,
+		};
+		let stdout = String::from_utf8_lossy(&stdout.contents()).into_owned();
+		let stderr = String::from_utf8_lossy(&stderr.contents()).into_owned();
+
+		let call = match outcome {
+			// A module whose initial memory is over the limit fails to instantiate.
+			Err(_) if state.limiter.denied =>
+				return Err(Failure::OutOfMemory { limit_bytes: limits.memory_bytes }),
+			Err(failure) => return Err(failure),
+			Ok(call) => call,
+		};
+		match call {
+			Ok(()) => Ok(WasmRun { resources, stdout, stderr }),
+			Err(error) => {
+				if let Some(exit) = error.downcast_ref::<wasmtime_wasi::I32Exit>() {
+					return if exit.0 == 0 {
+						Ok(WasmRun { resources, stdout, stderr })
+					} else {
+						Err(Failure::NonZeroExit { code: i64::from(exit.0), stderr })
+					};
+				}
+				if state.limiter.denied {
+					return Err(Failure::OutOfMemory { limit_bytes: limits.memory_bytes });
+				}
+				Err(match error.downcast_ref::<Trap>() {
+					Some(Trap::OutOfFuel) => Failure::OutOfFuel { fuel: limits.fuel },
+					Some(Trap::Interrupt) => Failure::Timeout { seconds: wall_time.as_secs_f64() },
+					_ => Failure::Trap(format!("{error:#}")),
+				})
+			},
+		}
+	}
+}
+
+/// Instantiation fails on imports the sandbox does not provide, or on a start-up trap.
+fn classify_link_error(error: anyhow::Error) -> Failure {
+	let text = format!("{error:#}");
+	if text.contains("unknown import") {
+		Failure::ForbiddenImport(text)
+	} else {
+		Failure::Trap(text)
+	}
+}

@@ -1,0 +1,242 @@
+//! Wasm tasks on real wasmtime: determinism, and one distinct failure per way a task can go
+//! wrong, after each of which the next task still runs.
+
+use iexec_worker::{
+	digest::{blake2_256, input_checksum},
+	engine::TaskEngine,
+	task::{App, Failure, Input, Limits, Task},
+};
+use std::time::Duration;
+
+/// WASI helpers shared by the test modules: write `len` bytes at `ptr` to a new file named by
+/// the string at `name`/`name_len` in the directory of preopened fd `dir`.
+const WASI_PRELUDE: &str = r#"
+  (import "wasi_snapshot_preview1" "path_open"
+    (func $path_open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write"
+    (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_read"
+    (func $fd_read (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+  (import "wasi_snapshot_preview1" "args_sizes_get" (func $args_sizes_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "args_get" (func $args_get (param i32 i32) (result i32)))
+  (memory (export "memory") 2)
+  ;; Opens (creating) `name` in `dir`; exits with the errno on failure; returns the fd.
+  (func $create (param $dir i32) (param $name i32) (param $len i32) (result i32)
+    (local $errno i32)
+    (local.set $errno (call $path_open (local.get $dir) (i32.const 0) (local.get $name) (local.get $len)
+      (i32.const 9) (i64.const 0x1fffffff) (i64.const 0x1fffffff) (i32.const 0) (i32.const 1024)))
+    (if (local.get $errno) (then (call $proc_exit (local.get $errno))))
+    (i32.load (i32.const 1024)))
+  ;; Writes `len` bytes at `ptr` to `fd`.
+  (func $write (param $fd i32) (param $ptr i32) (param $len i32)
+    (i32.store (i32.const 1032) (local.get $ptr))
+    (i32.store (i32.const 1036) (local.get $len))
+    (drop (call $fd_write (local.get $fd) (i32.const 1032) (i32.const 1) (i32.const 1040))))
+"#;
+
+fn module(body: &str) -> Vec<u8> {
+	wat::parse_str(format!("(module {WASI_PRELUDE} {body})")).expect("test module is valid WAT")
+}
+
+/// Copies its arguments (argv buffer) and its first 64 bytes of stdin to /output/result.txt
+/// (fd 3: the output directory when there is no input).
+fn echo_module() -> Vec<u8> {
+	module(
+		r#"
+  (data (i32.const 2048) "result.txt")
+  (func (export "_start")
+    (local $fd i32)
+    (drop (call $args_sizes_get (i32.const 1100) (i32.const 1104)))
+    (drop (call $args_get (i32.const 4096) (i32.const 8192)))
+    (local.set $fd (call $create (i32.const 3) (i32.const 2048) (i32.const 10)))
+    (call $write (local.get $fd) (i32.const 8192) (i32.load (i32.const 1104)))
+    (i32.store (i32.const 1200) (i32.const 12288))
+    (i32.store (i32.const 1204) (i32.const 64))
+    (drop (call $fd_read (i32.const 0) (i32.const 1200) (i32.const 1) (i32.const 1208)))
+    (call $write (local.get $fd) (i32.const 12288) (i32.load (i32.const 1208))))
+"#,
+	)
+}
+
+/// Float work whose NaNs would differ between hosts without canonicalisation: writes the raw
+/// bits of each result.
+fn float_module() -> Vec<u8> {
+	module(
+		r#"
+  (data (i32.const 2048) "floats.bin")
+  (func (export "_start")
+    (local $fd i32) (local $x f64) (local $i i32)
+    (local.set $x (f64.const 1.0))
+    (loop $l
+      (local.set $x (f64.add (f64.mul (local.get $x) (f64.const 1.000001)) (f64.sqrt (f64.convert_i32_u (local.get $i)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 100000))))
+    (f64.store (i32.const 3000) (local.get $x))
+    ;; 0/0 and -(0/0): NaN payloads and signs that hardware leaves undefined.
+    (f64.store (i32.const 3008) (f64.div (f64.const 0) (f64.const 0)))
+    (f64.store (i32.const 3016) (f64.neg (f64.div (f64.const 0) (f64.const 0))))
+    (f64.store (i32.const 3024) (f64.mul (f64.const inf) (f64.const 0)))
+    (local.set $fd (call $create (i32.const 3) (i32.const 2048) (i32.const 10)))
+    (call $write (local.get $fd) (i32.const 3000) (i32.const 32)))
+"#,
+	)
+}
+
+fn wasm_task(module: Vec<u8>, args: &[&str]) -> Task {
+	let code_hash = blake2_256(&module);
+	Task {
+		app: App::Wasm { module, code_hash },
+		args: args.iter().map(|a| a.to_string()).collect(),
+		stdin: b"from stdin".to_vec(),
+		input: None,
+		limits: Limits { wall_time: Duration::from_secs(20), ..Limits::default() },
+	}
+}
+
+async fn engine() -> (TaskEngine, tempfile::TempDir) {
+	let dir = tempfile::tempdir().unwrap();
+	(TaskEngine::new(dir.path()).await.unwrap(), dir)
+}
+
+#[tokio::test]
+async fn same_task_gives_the_same_digest_twice_and_on_two_executors() {
+	let (first, _a) = engine().await;
+	let (second, _b) = engine().await;
+	let task = wasm_task(echo_module(), &["alpha", "beta"]);
+	let one = first.run(task.clone()).await.unwrap();
+	let two = first.run(task.clone()).await.unwrap();
+	let three = second.run(task.clone()).await.unwrap();
+	assert_eq!(one.digest, two.digest);
+	assert_eq!(one.digest, three.digest);
+	assert!(first.wasm().is_cached(&blake2_256(&echo_module())));
+	let written = std::fs::read(one.output_dir.join("result.txt")).unwrap();
+	assert_eq!(written, b"app\0alpha\0beta\0from stdin");
+	assert_eq!(one.small_result.as_deref(), Some(&written[..]));
+	assert!(one.resources.fuel > 0);
+
+	let other = first.run(wasm_task(echo_module(), &["alpha", "gamma"])).await.unwrap();
+	assert_ne!(other.digest, one.digest);
+}
+
+#[tokio::test]
+async fn float_results_are_bit_identical_and_nans_canonical() {
+	let (engine, _dir) = engine().await;
+	let a = engine.run(wasm_task(float_module(), &[])).await.unwrap();
+	let (other, _dir2) = self::engine().await;
+	let b = other.run(wasm_task(float_module(), &[])).await.unwrap();
+	assert_eq!(a.digest, b.digest);
+	let bits = std::fs::read(a.output_dir.join("floats.bin")).unwrap();
+	let words: Vec<u64> = bits.chunks(8).map(|c| u64::from_le_bytes(c.try_into().unwrap())).collect();
+	assert!(f64::from_bits(words[0]).is_finite());
+	// Arithmetic NaNs are canonical; `neg` is a sign-bit flip (exact in the Wasm spec), so it
+	// gives the negated canonical NaN.
+	assert_eq!(words[1], 0x7ff8_0000_0000_0000, "0/0 not canonical: {:#x}", words[1]);
+	assert_eq!(words[2], 0xfff8_0000_0000_0000, "-(0/0): {:#x}", words[2]);
+	assert_eq!(words[3], 0x7ff8_0000_0000_0000, "inf*0 not canonical: {:#x}", words[3]);
+}
+
+#[tokio::test]
+async fn each_failure_has_its_own_reason_and_the_next_task_still_runs() {
+	let (engine, _dir) = engine().await;
+	let spin = module(r#"(func (export "_start") (loop $l (br $l)))"#);
+
+	let mut out_of_fuel = wasm_task(spin.clone(), &[]);
+	out_of_fuel.limits.fuel = 1_000_000;
+	assert_eq!(engine.run(out_of_fuel).await.unwrap_err(), Failure::OutOfFuel { fuel: 1_000_000 });
+
+	let mut too_long = wasm_task(spin, &[]);
+	too_long.limits.fuel = u64::MAX / 2;
+	too_long.limits.wall_time = Duration::from_millis(500);
+	match engine.run(too_long).await.unwrap_err() {
+		Failure::Timeout { seconds } => assert!((0.4..10.0).contains(&seconds), "{seconds}"),
+		other => panic!("expected a timeout, got {other}"),
+	}
+
+	let bomb = module(
+		r#"(func (export "_start") (loop $l (br_if $l (i32.ne (memory.grow (i32.const 16)) (i32.const -1)))))"#,
+	);
+	let mut memory_bomb = wasm_task(bomb, &[]);
+	memory_bomb.limits.memory_bytes = 16 << 20;
+	assert_eq!(engine.run(memory_bomb).await.unwrap_err(), Failure::OutOfMemory { limit_bytes: 16 << 20 });
+
+	let garbage = vec![0, 97, 115, 109, 1, 0, 0, 0, 0xff, 0xff];
+	assert!(matches!(engine.run(wasm_task(garbage, &[])).await.unwrap_err(), Failure::InvalidModule(_)));
+
+	let mut wrong_hash = wasm_task(echo_module(), &[]);
+	if let App::Wasm { code_hash, .. } = &mut wrong_hash.app {
+		code_hash[0] ^= 1;
+	}
+	assert!(matches!(engine.run(wrong_hash).await.unwrap_err(), Failure::CodeHashMismatch { .. }));
+
+	let socket = wat::parse_str(
+		r#"(module (import "env" "connect" (func (param i32) (result i32))) (func (export "_start")))"#,
+	)
+	.unwrap();
+	assert!(matches!(engine.run(wasm_task(socket, &[])).await.unwrap_err(), Failure::ForbiddenImport(_)));
+
+	// Escaping the output directory: WASI refuses, and the module exits with the errno.
+	let escape = module(
+		r#"
+  (data (i32.const 2048) "../../../../etc/hostname")
+  (func (export "_start") (drop (call $create (i32.const 3) (i32.const 2048) (i32.const 24))))
+"#,
+	);
+	match engine.run(wasm_task(escape, &[])).await.unwrap_err() {
+		// 76 = ENOTCAPABLE, 63 = EPERM, 2 = EACCES in WASI's numbering.
+		Failure::NonZeroExit { code, .. } => assert!([2, 63, 76].contains(&code), "errno {code}"),
+		other => panic!("expected the escape to be refused, got {other}"),
+	}
+	// And it cannot see a descriptor it was not given.
+	let other_fd = module(
+		r#"
+  (data (i32.const 2048) "x")
+  (func (export "_start") (drop (call $create (i32.const 5) (i32.const 2048) (i32.const 1))))
+"#,
+	);
+	assert!(matches!(engine.run(wasm_task(other_fd, &[])).await.unwrap_err(), Failure::NonZeroExit { .. }));
+
+	// After all that, a good task runs.
+	assert!(engine.run(wasm_task(echo_module(), &["still", "fine"])).await.is_ok());
+}
+
+#[tokio::test]
+async fn input_is_checked_and_visible_read_only() {
+	let (engine, dir) = engine().await;
+	let data = dir.path().join("dataset.txt");
+	std::fs::write(&data, b"payload").unwrap();
+	let checksum = input_checksum(&data).unwrap();
+	// Opens /input/dataset.txt (fd 3) and copies it to /output/copy (fd 4).
+	let copy = module(
+		r#"
+  (data (i32.const 2048) "dataset.txt")
+  (data (i32.const 2100) "copy")
+  (func (export "_start")
+    (local $in i32) (local $out i32) (local $errno i32)
+    (local.set $errno (call $path_open (i32.const 3) (i32.const 0) (i32.const 2048) (i32.const 11)
+      (i32.const 0) (i64.const 0x1fffffff) (i64.const 0x1fffffff) (i32.const 0) (i32.const 1024)))
+    (if (local.get $errno) (then (call $proc_exit (local.get $errno))))
+    (local.set $in (i32.load (i32.const 1024)))
+    (i32.store (i32.const 1200) (i32.const 12288))
+    (i32.store (i32.const 1204) (i32.const 64))
+    (drop (call $fd_read (local.get $in) (i32.const 1200) (i32.const 1) (i32.const 1208)))
+    (local.set $out (call $create (i32.const 4) (i32.const 2100) (i32.const 4)))
+    (call $write (local.get $out) (i32.const 12288) (i32.load (i32.const 1208)))
+    ;; Writing into /input must fail.
+    (drop (call $create (i32.const 3) (i32.const 2100) (i32.const 4))))
+"#,
+	);
+	let mut task = wasm_task(copy.clone(), &[]);
+	task.input = Some(Input { path: data.clone(), checksum });
+	match engine.run(task).await.unwrap_err() {
+		// The copy worked; the write into /input was refused and the module exited with it.
+		Failure::NonZeroExit { code, .. } => assert!([2, 63, 76].contains(&code), "errno {code}"),
+		other => panic!("expected the read-only input to refuse a write, got {other}"),
+	}
+
+	let mut bad = wasm_task(copy, &[]);
+	let mut wrong = checksum;
+	wrong[31] ^= 0xff;
+	bad.input = Some(Input { path: data, checksum: wrong });
+	assert!(matches!(engine.run(bad).await.unwrap_err(), Failure::InputChecksumMismatch { .. }));
+}
