@@ -20,3 +20,22 @@ as_root() {
 # The node binary built by `cargo build -p iexec-node` (debug profile, the one
 # the tests use).
 node_bin() { printf '%s/debug/iexec-node\n' "$CARGO_TARGET_DIR"; }
+
+# Starts the Docker engine when it does not answer: workers run Docker tasks, and the tests
+# run real containers. Its log goes to $CARGO_TARGET_DIR/../dockerd.log.
+ensure_dockerd() {
+	if docker version >/dev/null 2>&1; then
+		say "Docker engine: running"
+		return
+	fi
+	command -v dockerd >/dev/null || die "dockerd not found (apt-get install docker.io)"
+	local log; log="$(dirname "$CARGO_TARGET_DIR")/dockerd.log"
+	mkdir -p "$(dirname "$log")"
+	say "Docker engine: starting dockerd (log: $log)"
+	as_root sh -c "nohup dockerd >'$log' 2>&1 &"
+	for _ in $(seq 1 60); do
+		docker version >/dev/null 2>&1 && return
+		sleep 0.5
+	done
+	die "dockerd did not start; see $log"
+}

@@ -13,7 +13,8 @@ done
 rustup component list --installed | grep -q '^rust-src' || rustup component add rust-src
 
 need_pkgs=()
-for pkg in protobuf-compiler clang libclang-dev libssl-dev pkg-config make curl ca-certificates; do
+for pkg in protobuf-compiler clang libclang-dev libssl-dev pkg-config make curl ca-certificates \
+	docker.io busybox-static bc; do
 	dpkg -s "$pkg" >/dev/null 2>&1 || need_pkgs+=("$pkg")
 done
 command -v npm >/dev/null || need_pkgs+=(nodejs npm)
@@ -24,6 +25,8 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
 else
 	say "Debian packages: all present"
 fi
+
+ensure_dockerd
 
 say "npm packages for the client tests (scripts/js)"
 (cd "$REPO_ROOT/scripts/js" && if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi)

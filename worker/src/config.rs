@@ -93,10 +93,10 @@ impl Config {
 				let text = std::fs::read_to_string(path)
 					.map_err(|e| invalid("config file", format!("{}: {e}", path.display())))?;
 				toml::from_str(&text).map_err(|e| {
-					// toml names the offending key in its message; keep it whole.
-					invalid("config file", format!("{}: {}", path.display(), e.message()))
+					// toml's full message quotes the offending line and key; keep it whole.
+					invalid("config file", format!("{}: {e}", path.display()))
 				})?
-			},
+			}
 			None => Config::default(),
 		};
 		for (key, value) in vars {
@@ -123,7 +123,7 @@ impl Config {
 			"region" => self.ad.region = Some(value.into()),
 			"price_per_cpu_hour" => self.ad.price_per_cpu_hour = Some(parse(field, value)?),
 			"price_per_gpu_hour" => self.ad.price_per_gpu_hour = Some(parse(field, value)?),
-			"log" | "config" => {}, // read by the logger and the CLI
+			"log" | "config" => {} // read by the logger and the CLI
 			other => return Err(invalid(other, "no such setting")),
 		}
 		Ok(())
@@ -151,9 +151,9 @@ impl Config {
 			return Err(invalid("limits.pids", "must be at least 1"));
 		}
 		if let Some(region) = &self.ad.region {
-			let ok = !region.is_empty() &&
-				region.len() <= 32 &&
-				region.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+			let ok = !region.is_empty()
+				&& region.len() <= 32
+				&& region.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
 			if !ok {
 				return Err(invalid("ad.region", "1 to 32 letters, digits, `-` or `_`"));
 			}

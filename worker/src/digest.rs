@@ -43,7 +43,9 @@ fn files(root: &Path) -> io::Result<Vec<(String, PathBuf)>> {
 					.components()
 					.map(|c| c.as_os_str().to_str().map(str::to_owned))
 					.collect::<Option<Vec<_>>>()
-					.ok_or_else(|| io::Error::other(format!("{} is not UTF-8", relative.display())))?
+					.ok_or_else(|| {
+						io::Error::other(format!("{} is not UTF-8", relative.display()))
+					})?
 					.join("/");
 				out.push((name, path));
 			} else {
@@ -103,8 +105,9 @@ pub fn input_checksum(path: &Path) -> io::Result<Hash> {
 pub fn small_result(root: &Path) -> io::Result<Option<Vec<u8>>> {
 	let files = files(root)?;
 	match files.as_slice() {
-		[(_, path)] if std::fs::metadata(path)?.len() <= SMALL_RESULT_MAX as u64 =>
-			Ok(Some(std::fs::read(path)?)),
+		[(_, path)] if std::fs::metadata(path)?.len() <= SMALL_RESULT_MAX as u64 => {
+			Ok(Some(std::fs::read(path)?))
+		}
 		_ => Ok(None),
 	}
 }

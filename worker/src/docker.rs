@@ -10,8 +10,8 @@ use crate::task::{Failure, Limits, Resources};
 use bollard::{
 	models::{ContainerCreateBody, DeviceRequest, HostConfig},
 	query_parameters::{
-		CreateContainerOptions, InspectContainerOptions, KillContainerOptions, LogsOptions, RemoveContainerOptions,
-		StartContainerOptions, WaitContainerOptions,
+		CreateContainerOptions, InspectContainerOptions, KillContainerOptions, LogsOptions,
+		RemoveContainerOptions, StartContainerOptions, WaitContainerOptions,
 	},
 	Docker,
 };
@@ -64,8 +64,9 @@ impl DockerExecutor {
 		limits: &Limits,
 	) -> Result<DockerRun, Failure> {
 		let image = self.docker.inspect_image(image_id).await.map_err(|e| match e {
-			bollard::errors::Error::DockerResponseServerError { status_code: 404, .. } =>
-				Failure::ImageNotFound(image_id.into()),
+			bollard::errors::Error::DockerResponseServerError { status_code: 404, .. } => {
+				Failure::ImageNotFound(image_id.into())
+			}
 			other => Failure::EngineUnavailable(other.to_string()),
 		})?;
 		// Pinning: a tag could have moved; the ID cannot.
@@ -114,11 +115,10 @@ impl DockerExecutor {
 			host_config: Some(host_config),
 			..Default::default()
 		};
-		let created = self
-			.docker
-			.create_container(None::<CreateContainerOptions>, config)
-			.await
-			.map_err(|e| Failure::EngineUnavailable(format!("cannot create the container: {e}")))?;
+		let created =
+			self.docker.create_container(None::<CreateContainerOptions>, config).await.map_err(
+				|e| Failure::EngineUnavailable(format!("cannot create the container: {e}")),
+			)?;
 		let id = created.id;
 		let result = self.run_created(&id, limits).await;
 		// Removed whatever happened above; a failure to remove is logged, not hidden.
@@ -140,7 +140,12 @@ impl DockerExecutor {
 			let kill = KillContainerOptions { signal: "KILL".into() };
 			let _ = self.docker.kill_container(id, Some(kill)).await;
 		}
-		let state = self.docker.inspect_container(id, None::<InspectContainerOptions>).await.map_err(engine)?.state;
+		let state = self
+			.docker
+			.inspect_container(id, None::<InspectContainerOptions>)
+			.await
+			.map_err(engine)?
+			.state;
 		let (stdout, stderr) = self.logs(id, limits.output_cap).await;
 		if timed_out {
 			return Err(Failure::Timeout { seconds: wall_time.as_secs_f64() });

@@ -29,7 +29,7 @@ impl TaskEngine {
 			Err(why) => {
 				tracing::info!("Docker tasks disabled: {why}");
 				None
-			},
+			}
 		};
 		Ok(TaskEngine { wasm: WasmExecutor::new()?, docker, work_dir })
 	}
@@ -71,7 +71,7 @@ impl TaskEngine {
 			Err(failure) => {
 				let _ = std::fs::remove_dir_all(&output_dir);
 				return Err(failure);
-			},
+			}
 		};
 		let dir = output_dir.clone();
 		let (digest, small_result) = tokio::task::spawn_blocking(move || {
@@ -108,7 +108,7 @@ impl TaskEngine {
 				std::fs::copy(path, staged.path().join(name))
 					.map_err(|e| Failure::InputUnreadable(e.to_string()))?;
 				Some(staged.path().to_path_buf())
-			},
+			}
 			other => other.map(Path::to_path_buf),
 		};
 		match &task.app {
@@ -122,7 +122,8 @@ impl TaskEngine {
 				}
 				let wasm = self.wasm.clone();
 				let (module, code_hash) = (module.clone(), *code_hash);
-				let (args, stdin, limits) = (task.args.clone(), task.stdin.clone(), task.limits.clone());
+				let (args, stdin, limits) =
+					(task.args.clone(), task.stdin.clone(), task.limits.clone());
 				let output = output_dir.to_path_buf();
 				tokio::task::spawn_blocking(move || {
 					wasm.run(&code_hash, &module, &args, &stdin, input.as_deref(), &output, &limits)
@@ -130,7 +131,7 @@ impl TaskEngine {
 				.await
 				.map_err(|e| Failure::Io(format!("the Wasm thread failed: {e}")))?
 				.map(|run| (run.resources, run.stdout, run.stderr))
-			},
+			}
 			App::Docker { image_id } => {
 				let docker = self.docker.as_ref().ok_or_else(|| {
 					Failure::EngineUnavailable("no Docker engine answered at start-up".into())
@@ -143,7 +144,7 @@ impl TaskEngine {
 					.run(image_id, &task.args, input.as_deref(), output_dir, &task.limits)
 					.await
 					.map(|run| (run.resources, run.stdout, run.stderr))
-			},
+			}
 		}
 	}
 }

@@ -27,7 +27,7 @@ pub fn detect() -> Vec<Gpu> {
 		Err(why) => {
 			tracing::debug!("no GPUs detected: {why}");
 			Vec::new()
-		},
+		}
 	}
 }
 

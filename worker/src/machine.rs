@@ -89,7 +89,13 @@ fn cpu_model() -> Option<String> {
 /// `MemTotal` of /proc/meminfo, in MiB.
 pub fn memory_mib() -> Option<u64> {
 	let info = std::fs::read_to_string("/proc/meminfo").ok()?;
-	let kib: u64 = info.lines().find(|l| l.starts_with("MemTotal:"))?.split_whitespace().nth(1)?.parse().ok()?;
+	let kib: u64 = info
+		.lines()
+		.find(|l| l.starts_with("MemTotal:"))?
+		.split_whitespace()
+		.nth(1)?
+		.parse()
+		.ok()?;
 	Some(kib / 1024)
 }
 

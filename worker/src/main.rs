@@ -32,13 +32,12 @@ enum Command {
 }
 
 #[derive(clap::Args)]
-#[group(id = "app", required = true, multiple = false)]
 struct ExecArgs {
 	/// A WASI module.
-	#[arg(long, group = "app")]
+	#[arg(long, conflicts_with = "docker", required_unless_present = "docker")]
 	wasm: Option<PathBuf>,
 	/// A Docker image, by ID (`sha256:…`).
-	#[arg(long, group = "app")]
+	#[arg(long)]
 	docker: Option<String>,
 	/// Input data set: a file or a directory (its checksum is computed and printed).
 	#[arg(long)]
@@ -77,7 +76,7 @@ fn main() -> ExitCode {
 		Err(error) => {
 			eprintln!("error: {error}");
 			return ExitCode::from(2);
-		},
+		}
 	};
 	if let Some(dir) = cli.work_dir {
 		config.work_dir = dir;
@@ -88,7 +87,7 @@ fn main() -> ExitCode {
 		Err(error) => {
 			eprintln!("error: {error:#}");
 			ExitCode::FAILURE
-		},
+		}
 	}
 }
 
@@ -99,7 +98,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
 			let host = Host::detect(&config.work_dir, engine.docker().is_some());
 			println!("{}", host.ad(&config.ad));
 			Ok(ExitCode::SUCCESS)
-		},
+		}
 		Command::Exec(exec) => {
 			let mut limits = config.task_limits();
 			if let Some(fuel) = exec.fuel {
@@ -119,17 +118,18 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
 					let code_hash = digest::blake2_256(&module);
 					eprintln!("code hash: {}", hash_hex(&code_hash));
 					App::Wasm { module, code_hash }
-				},
+				}
 				(None, Some(image_id)) => App::Docker { image_id },
 				(None, None) => unreachable!("clap requires one of --wasm and --docker"),
 			};
 			let input = match exec.input {
 				Some(path) => {
-					let checksum = digest::input_checksum(&path)
-						.map_err(|e| anyhow::anyhow!("cannot read input {}: {e}", path.display()))?;
+					let checksum = digest::input_checksum(&path).map_err(|e| {
+						anyhow::anyhow!("cannot read input {}: {e}", path.display())
+					})?;
 					eprintln!("input checksum: {}", hash_hex(&checksum));
 					Some(Input { path, checksum })
-				},
+				}
 				None => None,
 			};
 			let task = Task { app, args: exec.args, stdin: Vec::new(), input, limits };
@@ -137,7 +137,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
 			if exec.json {
 				let json = match &outcome {
 					Ok(success) => serde_json::json!({ "success": success }),
-					Err(failure) => serde_json::json!({ "failure": failure, "reason": failure.to_string() }),
+					Err(failure) => {
+						serde_json::json!({ "failure": failure, "reason": failure.to_string() })
+					}
 				};
 				println!("{json:#}");
 			}
@@ -153,16 +155,20 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
 						);
 						println!("output: {}", success.output_dir.display());
 						if let Some(small) = &success.small_result {
-							println!("result ({} bytes, kept whole): {}", small.len(), String::from_utf8_lossy(small));
+							println!(
+								"result ({} bytes, kept whole): {}",
+								small.len(),
+								String::from_utf8_lossy(small)
+							);
 						}
 					}
 					Ok(ExitCode::SUCCESS)
-				},
+				}
 				Err(failure) => {
 					eprintln!("task failed: {failure}");
 					Ok(ExitCode::FAILURE)
-				},
+				}
 			}
-		},
+		}
 	}
 }

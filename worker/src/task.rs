@@ -134,7 +134,8 @@ pub enum Failure {
 }
 
 fn stderr_tail(stderr: &str) -> String {
-	let tail: String = stderr.trim_end().lines().last().unwrap_or_default().chars().take(200).collect();
+	let tail: String =
+		stderr.trim_end().lines().last().unwrap_or_default().chars().take(200).collect();
 	if tail.is_empty() {
 		String::new()
 	} else {
@@ -146,7 +147,10 @@ fn stderr_tail(stderr: &str) -> String {
 pub type Outcome = Result<Success, Failure>;
 
 mod duration_secs {
-	pub fn serialize<S: serde::Serializer>(d: &std::time::Duration, s: S) -> Result<S::Ok, S::Error> {
+	pub fn serialize<S: serde::Serializer>(
+		d: &std::time::Duration,
+		s: S,
+	) -> Result<S::Ok, S::Error> {
 		s.serialize_f64(d.as_secs_f64())
 	}
 }

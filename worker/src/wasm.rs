@@ -57,7 +57,12 @@ struct MemoryLimiter {
 }
 
 impl wasmtime::ResourceLimiter for MemoryLimiter {
-	fn memory_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> anyhow::Result<bool> {
+	fn memory_growing(
+		&mut self,
+		_current: usize,
+		desired: usize,
+		_max: Option<usize>,
+	) -> anyhow::Result<bool> {
 		if desired > self.limit {
 			self.denied = true;
 			// Trap rather than let `memory.grow` return -1: the task could not go on anyway.
@@ -67,7 +72,12 @@ impl wasmtime::ResourceLimiter for MemoryLimiter {
 		Ok(true)
 	}
 
-	fn table_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> anyhow::Result<bool> {
+	fn table_growing(
+		&mut self,
+		_current: usize,
+		desired: usize,
+		_max: Option<usize>,
+	) -> anyhow::Result<bool> {
 		Ok(desired <= 100_000)
 	}
 }
@@ -107,7 +117,9 @@ impl WasmExecutor {
 			.wasm_component_model(false);
 		let engine = Engine::new(&config)?;
 		let mut linker = Linker::new(&engine);
-		wasmtime_wasi::preview1::add_to_linker_sync(&mut linker, |state: &mut TaskState| &mut state.wasi)?;
+		wasmtime_wasi::preview1::add_to_linker_sync(&mut linker, |state: &mut TaskState| {
+			&mut state.wasi
+		})?;
 		let weak = engine.weak();
 		std::thread::Builder::new().name("wasm-epoch".into()).spawn(move || {
 			// Ends when the last executor sharing the engine is gone.
@@ -170,7 +182,8 @@ impl WasmExecutor {
 
 		let mut wasi = WasiCtxBuilder::new();
 		// argv[0] is the program name, as on any OS.
-		let argv: Vec<&str> = std::iter::once("app").chain(args.iter().map(String::as_str)).collect();
+		let argv: Vec<&str> =
+			std::iter::once("app").chain(args.iter().map(String::as_str)).collect();
 		wasi.args(&argv)
 			.stdin(MemoryInputPipe::new(stdin.to_vec()))
 			.stdout(stdout.clone())
@@ -189,7 +202,10 @@ impl WasmExecutor {
 		wasi.preopened_dir(output, "/output", DirPerms::all(), FilePerms::all()).map_err(io)?;
 
 		let limit = usize::try_from(limits.memory_bytes).unwrap_or(usize::MAX);
-		let state = TaskState { wasi: wasi.build_p1(), limiter: MemoryLimiter { limit, peak: 0, denied: false } };
+		let state = TaskState {
+			wasi: wasi.build_p1(),
+			limiter: MemoryLimiter { limit, peak: 0, denied: false },
+		};
 		let mut store = Store::new(&self.engine, state);
 		store.limiter(|state| &mut state.limiter);
 		store.set_fuel(limits.fuel).map_err(io)?;
@@ -210,18 +226,15 @@ impl WasmExecutor {
 		let wall_time = started.elapsed();
 		let fuel = limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0));
 		let state = store.into_data();
-		let resources = Resources {
-			fuel,
-			wall_time,
-			peak_memory_bytes: state.limiter.peak as u64,
-		};
+		let resources = Resources { fuel, wall_time, peak_memory_bytes: state.limiter.peak as u64 };
 		let stdout = String::from_utf8_lossy(&stdout.contents()).into_owned();
 		let stderr = String::from_utf8_lossy(&stderr.contents()).into_owned();
 
 		let call = match outcome {
 			// A module whose initial memory is over the limit fails to instantiate.
-			Err(_) if state.limiter.denied =>
-				return Err(Failure::OutOfMemory { limit_bytes: limits.memory_bytes }),
+			Err(_) if state.limiter.denied => {
+				return Err(Failure::OutOfMemory { limit_bytes: limits.memory_bytes })
+			}
 			Err(failure) => return Err(failure),
 			Ok(call) => call,
 		};
@@ -243,7 +256,7 @@ impl WasmExecutor {
 					Some(Trap::Interrupt) => Failure::Timeout { seconds: wall_time.as_secs_f64() },
 					_ => Failure::Trap(format!("{error:#}")),
 				})
-			},
+			}
 		}
 	}
 }

@@ -127,7 +127,8 @@ async fn float_results_are_bit_identical_and_nans_canonical() {
 	let b = other.run(wasm_task(float_module(), &[])).await.unwrap();
 	assert_eq!(a.digest, b.digest);
 	let bits = std::fs::read(a.output_dir.join("floats.bin")).unwrap();
-	let words: Vec<u64> = bits.chunks(8).map(|c| u64::from_le_bytes(c.try_into().unwrap())).collect();
+	let words: Vec<u64> =
+		bits.chunks(8).map(|c| u64::from_le_bytes(c.try_into().unwrap())).collect();
 	assert!(f64::from_bits(words[0]).is_finite());
 	// Arithmetic NaNs are canonical; `neg` is a sign-bit flip (exact in the Wasm spec), so it
 	// gives the negated canonical NaN.
@@ -158,10 +159,16 @@ async fn each_failure_has_its_own_reason_and_the_next_task_still_runs() {
 	);
 	let mut memory_bomb = wasm_task(bomb, &[]);
 	memory_bomb.limits.memory_bytes = 16 << 20;
-	assert_eq!(engine.run(memory_bomb).await.unwrap_err(), Failure::OutOfMemory { limit_bytes: 16 << 20 });
+	assert_eq!(
+		engine.run(memory_bomb).await.unwrap_err(),
+		Failure::OutOfMemory { limit_bytes: 16 << 20 }
+	);
 
 	let garbage = vec![0, 97, 115, 109, 1, 0, 0, 0, 0xff, 0xff];
-	assert!(matches!(engine.run(wasm_task(garbage, &[])).await.unwrap_err(), Failure::InvalidModule(_)));
+	assert!(matches!(
+		engine.run(wasm_task(garbage, &[])).await.unwrap_err(),
+		Failure::InvalidModule(_)
+	));
 
 	let mut wrong_hash = wasm_task(echo_module(), &[]);
 	if let App::Wasm { code_hash, .. } = &mut wrong_hash.app {
@@ -173,7 +180,10 @@ async fn each_failure_has_its_own_reason_and_the_next_task_still_runs() {
 		r#"(module (import "env" "connect" (func (param i32) (result i32))) (func (export "_start")))"#,
 	)
 	.unwrap();
-	assert!(matches!(engine.run(wasm_task(socket, &[])).await.unwrap_err(), Failure::ForbiddenImport(_)));
+	assert!(matches!(
+		engine.run(wasm_task(socket, &[])).await.unwrap_err(),
+		Failure::ForbiddenImport(_)
+	));
 
 	// Escaping the output directory: WASI refuses, and the module exits with the errno.
 	let escape = module(
@@ -194,7 +204,10 @@ async fn each_failure_has_its_own_reason_and_the_next_task_still_runs() {
   (func (export "_start") (drop (call $create (i32.const 5) (i32.const 2048) (i32.const 1))))
 "#,
 	);
-	assert!(matches!(engine.run(wasm_task(other_fd, &[])).await.unwrap_err(), Failure::NonZeroExit { .. }));
+	assert!(matches!(
+		engine.run(wasm_task(other_fd, &[])).await.unwrap_err(),
+		Failure::NonZeroExit { .. }
+	));
 
 	// After all that, a good task runs.
 	assert!(engine.run(wasm_task(echo_module(), &["still", "fine"])).await.is_ok());

@@ -1,0 +1,138 @@
+//! Docker tasks on a real engine (Debian's docker.io, started by scripts/setup.sh), with a
+//! test image made by `docker import` from a busybox root filesystem built here: no registry
+//! is needed.
+
+use iexec_worker::{
+	digest::directory_digest,
+	engine::TaskEngine,
+	task::{App, Failure, Limits, Task},
+};
+use std::{path::Path, process::Command, time::Duration};
+
+const TAG: &str = "iexec-test/busybox:latest";
+
+/// Builds (once per run) and imports the busybox image; returns its ID.
+fn test_image() -> String {
+	let busybox = ["/bin/busybox", "/usr/bin/busybox"]
+		.into_iter()
+		.find(|p| Path::new(p).exists())
+		.expect("busybox is required (Debian's busybox-static; scripts/setup.sh installs it)");
+	let root = tempfile::tempdir().unwrap();
+	for dir in ["bin", "tmp", "etc", "iexec/input", "iexec/output"] {
+		std::fs::create_dir_all(root.path().join(dir)).unwrap();
+	}
+	std::fs::copy(busybox, root.path().join("bin/busybox")).unwrap();
+	for applet in ["sh", "echo", "cat", "id", "touch", "sleep", "head", "tail", "ls", "wc", "yes"] {
+		std::os::unix::fs::symlink("busybox", root.path().join("bin").join(applet)).unwrap();
+	}
+	let tar = Command::new("tar")
+		.args(["-C", root.path().to_str().unwrap(), "-c", "."])
+		.output()
+		.expect("tar runs");
+	let mut import = Command::new("docker")
+		.args(["import", "-", TAG])
+		.stdin(std::process::Stdio::piped())
+		.stdout(std::process::Stdio::piped())
+		.spawn()
+		.expect("the docker CLI is installed (docker.io)");
+	std::io::Write::write_all(import.stdin.as_mut().unwrap(), &tar.stdout).unwrap();
+	let out = import.wait_with_output().unwrap();
+	assert!(out.status.success(), "docker import failed; is dockerd running?");
+	String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+async fn engine() -> (TaskEngine, tempfile::TempDir) {
+	let dir = tempfile::tempdir().unwrap();
+	let engine = TaskEngine::new(dir.path()).await.unwrap();
+	assert!(
+		engine.docker().is_some(),
+		"no Docker engine answered: start dockerd (scripts/setup.sh does)"
+	);
+	(engine, dir)
+}
+
+fn task(image_id: &str, script: &str) -> Task {
+	Task {
+		app: App::Docker { image_id: image_id.into() },
+		args: vec!["/bin/sh".into(), "-c".into(), script.into()],
+		stdin: Vec::new(),
+		input: None,
+		limits: Limits {
+			memory_bytes: 64 << 20,
+			wall_time: Duration::from_secs(30),
+			..Limits::default()
+		},
+	}
+}
+
+/// Containers created from the test image, running or not.
+fn leftover_containers(image_id: &str) -> Vec<String> {
+	let out = Command::new("docker")
+		.args(["ps", "-a", "-q", "--filter", &format!("ancestor={image_id}")])
+		.output()
+		.unwrap();
+	String::from_utf8(out.stdout).unwrap().lines().map(str::to_owned).collect()
+}
+
+#[tokio::test]
+async fn docker_tasks_run_sandboxed_are_limited_and_leave_nothing_behind() {
+	let image = test_image();
+	let (engine, _dir) = engine().await;
+
+	// A task runs as nobody, writes its output, and the output is digested.
+	let ok = engine
+		.run(task(&image, "echo hello > /iexec/output/out.txt && id -u > /iexec/output/uid"))
+		.await
+		.unwrap();
+	assert_eq!(std::fs::read_to_string(ok.output_dir.join("out.txt")).unwrap(), "hello\n");
+	assert_eq!(std::fs::read_to_string(ok.output_dir.join("uid")).unwrap(), "65534\n");
+	assert_eq!(ok.digest, directory_digest(&ok.output_dir).unwrap());
+	let again = engine
+		.run(task(&image, "echo hello > /iexec/output/out.txt && id -u > /iexec/output/uid"))
+		.await
+		.unwrap();
+	assert_eq!(again.digest, ok.digest);
+
+	// No network: the only interface is loopback.
+	let net = engine.run(task(&image, "cat /proc/net/dev > /iexec/output/dev")).await.unwrap();
+	let interfaces: Vec<String> = std::fs::read_to_string(net.output_dir.join("dev"))
+		.unwrap()
+		.lines()
+		.skip(2)
+		.filter_map(|l| l.split(':').next().map(|s| s.trim().to_string()))
+		.collect();
+	assert_eq!(interfaces, vec!["lo".to_string()]);
+
+	// Read-only root filesystem.
+	match engine.run(task(&image, "touch /bin/new")).await.unwrap_err() {
+		Failure::NonZeroExit { code, stderr } => {
+			assert_ne!(code, 0);
+			assert!(stderr.contains("Read-only"), "stderr: {stderr}");
+		}
+		other => panic!("expected a refused write, got {other}"),
+	}
+
+	// Memory limit: the shell keeps a command substitution's whole output in memory.
+	let memory = engine.run(task(&image, "x=$(yes | head -c 400000000); echo ${#x}")).await;
+	assert_eq!(memory.unwrap_err(), Failure::OutOfMemory { limit_bytes: 64 << 20 });
+
+	// Time limit: killed, not waited for.
+	let mut slow = task(&image, "sleep 60");
+	slow.limits.wall_time = Duration::from_secs(2);
+	let started = std::time::Instant::now();
+	assert!(matches!(engine.run(slow).await.unwrap_err(), Failure::Timeout { .. }));
+	assert!(started.elapsed() < Duration::from_secs(30));
+
+	// Image pinning: an unknown ID is refused.
+	let unknown = format!("sha256:{}", "0".repeat(64));
+	assert_eq!(
+		engine.run(task(&unknown, "true")).await.unwrap_err(),
+		Failure::ImageNotFound(unknown)
+	);
+
+	// Every container was removed, after successes and failures alike.
+	assert_eq!(leftover_containers(&image), Vec::<String>::new());
+
+	// And a task still runs.
+	assert!(engine.run(task(&image, "echo ok > /iexec/output/ok")).await.is_ok());
+}
