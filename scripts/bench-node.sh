@@ -9,8 +9,12 @@ set -euo pipefail
 blocks="${1:-100}"
 bin="${BIN:-$(node_bin)}"
 [ -x "$bin" ] || "$REPO_ROOT/scripts/build.sh"
-wasm="$(find "$CARGO_TARGET_DIR/debug/wbuild/iexec-runtime" -maxdepth 1 -name 'iexec_runtime.compact.compressed.wasm' | head -1)"
-[ -n "$wasm" ] && echo "runtime wasm (compact, compressed): $(stat -c %s "$wasm") bytes"
+# A debug build embeds the uncompressed blob (the wasm builder compacts and compresses only in
+# release builds); zstd at level 22 is what its compression uses.
+wasm="$CARGO_TARGET_DIR/debug/wbuild/iexec-runtime/iexec_runtime.wasm"
+if [ -f "$wasm" ]; then
+	echo "runtime wasm: $(stat -c %s "$wasm") bytes, zstd -22: $(zstd --ultra -22 -q -c "$wasm" | wc -c) bytes"
+fi
 
 port=$((20000 + RANDOM % 20000))
 base="$(mktemp -d)"

@@ -2,7 +2,8 @@
 # The test command: sets up, builds, and runs every test tier.
 #   1. Rust: pallet and runtime unit tests, node integration tests (a real dev node, a real
 #      four-validator network on 127.0.0.1, CLI error handling).
-#   2. Clients: the real @polkadot/api from npm against a real dev node.
+#   2. Benchmarks of the pallets, run once as tests.
+#   3. Clients: the real @polkadot/api from npm against a real dev node.
 # Prints a summary line `N passed, M failed` (test suites) at the end.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -20,6 +21,9 @@ run_suite() {
 }
 
 run_suite "rust (cargo test --workspace)" cargo test --locked --workspace
+# The pallet benchmarks, run as tests in the mock runtime: they must keep compiling and pass.
+run_suite "benchmarks as tests (pallet-validator-set)" \
+	cargo test --locked -p pallet-validator-set --features runtime-benchmarks
 run_suite "polkadot.js client (npm test)" \
 	env IEXEC_NODE="$(node_bin)" npm --prefix "$REPO_ROOT/scripts/js" test
 

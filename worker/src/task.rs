@@ -123,6 +123,8 @@ pub enum Failure {
 	Trap(String),
 	#[error("the task exited with code {code}{}", stderr_tail(.stderr))]
 	NonZeroExit { code: i64, stderr: String },
+	#[error("the container could not start: {0}")]
+	CannotStart(String),
 	#[error("image {0} not found in the local Docker engine")]
 	ImageNotFound(String),
 	#[error("execution engine unavailable: {0}")]

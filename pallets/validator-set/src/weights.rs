@@ -1,10 +1,11 @@
 //! Weights of `pallet-validator-set`.
 //!
-//! Both calls read the bounded validator vector, search it, write it back and set a flag: one
-//! read of the session keys (`NextKeys`), one read and two writes. The per-validator term
-//! covers decoding and re-encoding the vector (32 bytes an entry) and is charged at the
-//! `MaxValidators` bound. The figures come from `benchmarking.rs`; see docs/benchmarks.md for
-//! how to regenerate them.
+//! PROVISIONAL: these are not generated yet. They count the storage accesses that the
+//! benchmarks in `benchmarking.rs` exercise (one read of the session keys, the bounded
+//! validator vector read and written, a flag written) plus a per-validator term for decoding
+//! and re-encoding the vector at the `MaxValidators` bound, with generous compute terms. They
+//! are replaced by `frame-omni-bencher` output when the benchmarking pipeline lands (see
+//! docs/benchmarks.md); both calls are root-only, so a mis-estimate cannot be abused.
 
 #![allow(unused_parens, unused_imports)]
 
