@@ -14,7 +14,7 @@ rustup component list --installed | grep -q '^rust-src' || rustup component add 
 
 need_pkgs=()
 for pkg in protobuf-compiler clang libclang-dev libssl-dev pkg-config make curl ca-certificates \
-	docker.io busybox-static bc zstd; do
+	docker.io busybox-static bc zstd iproute2; do
 	dpkg -s "$pkg" >/dev/null 2>&1 || need_pkgs+=("$pkg")
 done
 command -v npm >/dev/null || need_pkgs+=(nodejs npm)

@@ -34,26 +34,39 @@ fn wasm_binary() -> Result<&'static [u8], String> {
 	})
 }
 
-/// A one-validator development chain (Alice).
-pub fn development_chain_spec() -> Result<ChainSpec, String> {
+fn built_in(
+	name: &str,
+	id: &str,
+	chain_type: ChainType,
+	preset: &str,
+) -> Result<ChainSpec, String> {
 	Ok(ChainSpec::builder(wasm_binary()?, Extensions::default())
-		.with_name("iEx.ec Development")
-		.with_id("iexec_dev")
-		.with_chain_type(ChainType::Development)
-		.with_genesis_config_preset_name(sp_genesis_builder::DEV_RUNTIME_PRESET)
+		.with_name(name)
+		.with_id(id)
+		.with_chain_type(chain_type)
+		.with_genesis_config_preset_name(preset)
 		.with_properties(properties())
 		.build())
 }
 
+/// A one-validator development chain (Alice).
+pub fn development_chain_spec() -> Result<ChainSpec, String> {
+	built_in(
+		"iEx.ec Development",
+		"iexec_dev",
+		ChainType::Development,
+		sp_genesis_builder::DEV_RUNTIME_PRESET,
+	)
+}
+
 /// A four-validator local test network (Alice, Bob, Charlie, Dave).
 pub fn local_chain_spec() -> Result<ChainSpec, String> {
-	Ok(ChainSpec::builder(wasm_binary()?, Extensions::default())
-		.with_name("iEx.ec Local Testnet")
-		.with_id("iexec_local_testnet")
-		.with_chain_type(ChainType::Local)
-		.with_genesis_config_preset_name(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET)
-		.with_properties(properties())
-		.build())
+	built_in(
+		"iEx.ec Local Testnet",
+		"iexec_local_testnet",
+		ChainType::Local,
+		sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET,
+	)
 }
 
 /// Resolves `--chain ID`: a built-in name or the path of a chain-spec JSON file.

@@ -7,7 +7,7 @@ use frame_support::{
 	traits::{ConstU128, ConstU32, ConstU64, ConstU8, VariantCountOf},
 	weights::{
 		constants::{ParityDbWeight, WEIGHT_REF_TIME_PER_SECOND},
-		IdentityFee, Weight,
+		ConstantMultiplier, Weight,
 	},
 };
 use frame_system::limits::{BlockLength, BlockWeights};
@@ -107,12 +107,12 @@ impl pallet_balances::Config for Runtime {
 
 parameter_types! {
 	/// 0.000 01 RLC per byte of transaction.
-	pub const TransactionByteFee: Balance = 10 * token::MICRO_RLC / 1_000;
+	pub const TransactionByteFee: Balance = 10 * token::MICRO_RLC;
 	pub FeeMultiplier: Multiplier = Multiplier::one();
 }
 
 /// One RLC per second of block execution: `ref_time` is in picoseconds, so 10⁻³ base unit a
-/// picosecond. A transfer costs about 0.000 2 RLC of weight plus its length.
+/// picosecond.
 pub struct WeightToFee;
 impl frame_support::weights::WeightToFee for WeightToFee {
 	type Balance = Balance;
@@ -126,7 +126,7 @@ impl pallet_transaction_payment::Config for Runtime {
 	type OnChargeTransaction = FungibleAdapter<Balances, ()>;
 	type OperationalFeeMultiplier = ConstU8<5>;
 	type WeightToFee = WeightToFee;
-	type LengthToFee = IdentityFee<Balance>;
+	type LengthToFee = ConstantMultiplier<Balance, TransactionByteFee>;
 	type FeeMultiplierUpdate = ConstFeeMultiplier<FeeMultiplier>;
 	type WeightInfo = pallet_transaction_payment::weights::SubstrateWeight<Runtime>;
 }

@@ -181,7 +181,3 @@ mod runtime {
 	#[runtime::pallet_index(9)]
 	pub type Sudo = pallet_sudo;
 }
-
-/// Keeps `Vec` in scope for the macros that expand to it.
-#[allow(dead_code)]
-type UnusedVec = Vec<u8>;

@@ -132,12 +132,16 @@ impl DockerExecutor {
 	async fn run_created(&self, id: &str, limits: &Limits) -> Result<DockerRun, Failure> {
 		let engine = |e: bollard::errors::Error| Failure::EngineUnavailable(e.to_string());
 		let started = Instant::now();
-		self.docker.start_container(id, None::<StartContainerOptions>).await.map_err(|e| match e {
-			// The engine answered but refused this container: a missing command, say.
-			bollard::errors::Error::DockerResponseServerError { status_code: 400..=499, message } =>
-				Failure::CannotStart(message),
-			other => engine(other),
-		})?;
+		self.docker.start_container(id, None::<StartContainerOptions>).await.map_err(
+			|e| match e {
+				// The engine answered but refused this container: a missing command, say.
+				bollard::errors::Error::DockerResponseServerError {
+					status_code: 400..=499,
+					message,
+				} => Failure::CannotStart(message),
+				other => engine(other),
+			},
+		)?;
 		let mut wait = self.docker.wait_container(id, None::<WaitContainerOptions>);
 		let timed_out = tokio::time::timeout(limits.wall_time, wait.next()).await.is_err();
 		let wall_time = started.elapsed();

@@ -22,7 +22,9 @@ fn test_image() -> String {
 		std::fs::create_dir_all(root.path().join(dir)).unwrap();
 	}
 	std::fs::copy(busybox, root.path().join("bin/busybox")).unwrap();
-	for applet in ["sh", "echo", "cat", "id", "touch", "sleep", "head", "tail", "ls", "wc", "yes"] {
+	for applet in
+		["sh", "echo", "cat", "id", "touch", "sleep", "head", "tail", "ls", "wc", "yes", "nc"]
+	{
 		std::os::unix::fs::symlink("busybox", root.path().join("bin").join(applet)).unwrap();
 	}
 	let tar = Command::new("tar")
@@ -65,6 +67,29 @@ fn task(image_id: &str, script: &str) -> Task {
 	}
 }
 
+/// Listens on the docker0 bridge address and answers `hi` to each connection, for a few
+/// seconds; returns the address and port.
+fn bridge_listener() -> (String, u16) {
+	let out = Command::new("ip").args(["-4", "-o", "addr", "show", "docker0"]).output().unwrap();
+	let text = String::from_utf8(out.stdout).unwrap();
+	let ip = text
+		.split_whitespace()
+		.skip_while(|w| *w != "inet")
+		.nth(1)
+		.and_then(|cidr| cidr.split('/').next())
+		.expect("docker0 has an IPv4 address")
+		.to_string();
+	let listener = std::net::TcpListener::bind((ip.as_str(), 0)).unwrap();
+	let port = listener.local_addr().unwrap().port();
+	std::thread::spawn(move || {
+		// Two connections at most (the control, and the sandboxed attempt should it succeed).
+		for stream in listener.incoming().take(2).flatten() {
+			let _ = std::io::Write::write_all(&mut &stream, b"hi\n");
+		}
+	});
+	(ip, port)
+}
+
 /// Containers created from the test image, running or not.
 fn leftover_containers(image_id: &str) -> Vec<String> {
 	let out = Command::new("docker")
@@ -102,6 +127,29 @@ async fn docker_tasks_run_sandboxed_are_limited_and_leave_nothing_behind() {
 		.filter_map(|l| l.split(':').next().map(|s| s.trim().to_string()))
 		.collect();
 	assert_eq!(interfaces, vec!["lo".to_string()]);
+
+	// A task that tries the network cannot reach it. The target is a listener of this test on
+	// the docker0 bridge address (this machine); the same command in a container that has the
+	// bridge network does reach it, so the failure is the sandbox's doing.
+	let (bridge_ip, port) = bridge_listener();
+	let probe = format!("nc -w 3 {bridge_ip} {port} </dev/null");
+	let control = Command::new("docker")
+		.args(["run", "--rm", "--network", "bridge", &image, "/bin/sh", "-c", &probe])
+		.output()
+		.unwrap();
+	assert_eq!(
+		String::from_utf8_lossy(&control.stdout),
+		"hi\n",
+		"control run could not reach the listener"
+	);
+	let sandboxed = engine
+		.run(task(&image, &format!("{probe} > /iexec/output/got 2>&1; echo $? > /iexec/output/rc")))
+		.await
+		.unwrap();
+	let rc = std::fs::read_to_string(sandboxed.output_dir.join("rc")).unwrap();
+	let got = std::fs::read_to_string(sandboxed.output_dir.join("got")).unwrap();
+	assert_ne!(rc.trim(), "0", "the sandboxed task reached the network: {got}");
+	assert!(got.contains("unreachable"), "{got}");
 
 	// Read-only root filesystem.
 	match engine.run(task(&image, "touch /bin/new")).await.unwrap_err() {

@@ -388,19 +388,28 @@ impl<'l> Parser<'l> {
 		}
 	}
 
-	fn list(&mut self) -> Result<Expr, ParseError> {
+	/// Comma-separated expressions up to the closing symbol `close` (consumed).
+	fn comma_separated(
+		&mut self,
+		close: &'static str,
+		expected: &'static str,
+	) -> Result<Vec<Expr>, ParseError> {
 		let mut items = Vec::new();
-		if !self.is_sym("}") {
+		if !self.is_sym(close) {
 			loop {
 				items.push(self.expr()?);
-				if self.is_sym(",") {
-					self.advance();
-				} else {
+				if !self.is_sym(",") {
 					break;
 				}
+				self.advance();
 			}
 		}
-		self.expect_sym("}", "`,` or `}` in a list")?;
+		self.expect_sym(close, expected)?;
+		Ok(items)
+	}
+
+	fn list(&mut self) -> Result<Expr, ParseError> {
+		let items = self.comma_separated("}", "`,` or `}` in a list")?;
 		self.node(Expr::List(items))
 	}
 
@@ -416,18 +425,7 @@ impl<'l> Parser<'l> {
 		}
 		if self.is_sym("(") {
 			self.advance();
-			let mut args = Vec::new();
-			if !self.is_sym(")") {
-				loop {
-					args.push(self.expr()?);
-					if self.is_sym(",") {
-						self.advance();
-					} else {
-						break;
-					}
-				}
-			}
-			self.expect_sym(")", "`,` or `)` in the argument list")?;
+			let args = self.comma_separated(")", "`,` or `)` in the argument list")?;
 			return self.node(Expr::Call(Function::from_name(&word), args));
 		}
 		let scope = match lower.as_str() {

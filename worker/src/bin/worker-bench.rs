@@ -235,7 +235,11 @@ async fn main() -> anyhow::Result<()> {
 	let runs = 5;
 
 	for (name, module, native) in [
-		("f64 matmul 128x128 x30", matmul_wasm(), Box::new(|| matmul_native().to_le_bytes()) as Box<dyn Fn() -> [u8; 8]>),
+		(
+			"f64 matmul 128x128 x30",
+			matmul_wasm(),
+			Box::new(|| matmul_native().to_le_bytes()) as Box<dyn Fn() -> [u8; 8]>,
+		),
 		("u64 hash over 64 MiB x4", hash_wasm(), Box::new(|| hash_native().to_le_bytes())),
 	] {
 		let (native_time, native_result) = median(runs, || native());
@@ -255,8 +259,9 @@ async fn main() -> anyhow::Result<()> {
 		// Off the async runtime: WASI's synchronous calls start their own.
 		let plain_module = module.clone();
 		let variants = std::thread::spawn(move || {
-			[(false, false), (true, false), (false, true), (true, true)]
-				.map(|(nan, fuel)| (nan, fuel, median(runs, || plain_wasmtime(&plain_module, nan, fuel)).0))
+			[(false, false), (true, false), (false, true), (true, true)].map(|(nan, fuel)| {
+				(nan, fuel, median(runs, || plain_wasmtime(&plain_module, nan, fuel)).0)
+			})
 		})
 		.join()
 		.expect("baseline thread");
@@ -280,7 +285,8 @@ async fn main() -> anyhow::Result<()> {
 	}
 
 	// Start-up of a trivial task: compiling the module, or taking it from the cache.
-	let trivial = wat::parse_str(r#"(module (memory (export "memory") 1) (func (export "_start")))"#)?;
+	let trivial =
+		wat::parse_str(r#"(module (memory (export "memory") 1) (func (export "_start")))"#)?;
 	let mut cold = Vec::new();
 	for i in 0..runs {
 		// A distinct module each time (an extra export) so that nothing is cached.
@@ -323,7 +329,10 @@ async fn main() -> anyhow::Result<()> {
 				times.push(started.elapsed());
 			}
 			times.sort();
-			println!("docker container overhead (`sh -c true`, end to end): {:.0} ms", times[runs / 2].as_secs_f64() * 1e3);
+			println!(
+				"docker container overhead (`sh -c true`, end to end): {:.0} ms",
+				times[runs / 2].as_secs_f64() * 1e3
+			);
 		} else {
 			println!("docker: set BENCH_DOCKER_IMAGE to an image ID to measure container overhead");
 		}
@@ -331,11 +340,16 @@ async fn main() -> anyhow::Result<()> {
 
 	// Digest throughput over 1 GiB in 16 files.
 	let data = tempfile::tempdir_in(work.path())?;
-	let chunk: Vec<u8> = (0..64u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+	let chunk: Vec<u8> =
+		(0..64u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
 	for i in 0..16 {
 		std::fs::write(data.path().join(format!("part-{i:02}")), &chunk)?;
 	}
 	let (time, _) = median(3, || directory_digest(data.path()).expect("digest"));
-	println!("result digest: {:.2} s per GiB ({:.0} MiB/s)", time.as_secs_f64(), 1024.0 / time.as_secs_f64());
+	println!(
+		"result digest: {:.2} s per GiB ({:.0} MiB/s)",
+		time.as_secs_f64(),
+		1024.0 / time.as_secs_f64()
+	);
 	Ok(())
 }

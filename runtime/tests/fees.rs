@@ -1,0 +1,24 @@
+//! The fee schedule docs/chain.md promises: 1 RLC per second of execution weight and
+//! 0.000 01 RLC per byte, so that a transfer costs a fraction of a cent's worth of RLC.
+
+use frame_support::{dispatch::GetDispatchInfo, weights::Weight};
+use iexec_runtime::{Runtime, RuntimeCall, TransactionPayment, MILLI_RLC, RLC};
+use sp_keyring::Sr25519Keyring;
+
+#[test]
+fn fees_follow_the_documented_schedule() {
+	sp_io::TestExternalities::default().execute_with(|| {
+		let one_second = Weight::from_parts(1_000_000_000_000, 0);
+		assert_eq!(TransactionPayment::weight_to_fee(one_second), RLC);
+		assert_eq!(TransactionPayment::length_to_fee(100_000), RLC);
+
+		let transfer = RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
+			dest: Sr25519Keyring::Bob.to_account_id().into(),
+			value: RLC,
+		});
+		let info = transfer.get_dispatch_info();
+		// A signed transfer is about 150 bytes on the wire.
+		let fee = pallet_transaction_payment::Pallet::<Runtime>::compute_fee(150, &info, 0);
+		assert!((MILLI_RLC..3 * MILLI_RLC).contains(&fee), "transfer fee {fee}");
+	});
+}
