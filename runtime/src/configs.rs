@@ -186,9 +186,12 @@ mod benchmark_helpers {
 			use frame_support::traits::fungible::Mutate;
 			let _ = Balances::mint_into(who, RLC);
 			let generated = SessionKeys::generate(&who.encode(), None);
-			let keys = SessionKeys::decode(&mut &generated.keys[..]).expect("keys just generated");
-			Session::set_keys(RuntimeOrigin::signed(who.clone()), keys, generated.proof.encode())
-				.expect("benchmark keys are valid");
+			Session::set_keys(
+				RuntimeOrigin::signed(who.clone()),
+				generated.keys,
+				generated.proof.encode(),
+			)
+			.expect("benchmark keys are valid");
 		}
 	}
 }

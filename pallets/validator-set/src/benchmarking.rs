@@ -1,11 +1,12 @@
 //! Benchmarks of `pallet-validator-set`, with the validator set at every size up to the bound.
 
 use super::*;
-use crate::Pallet as ValidatorSet;
 use alloc::vec::Vec;
 use frame_benchmarking::v2::*;
-use frame_support::{traits::EnsureOrigin, BoundedVec};
-use frame_system::RawOrigin;
+use frame_support::{
+	traits::{EnsureOrigin, Get},
+	BoundedVec,
+};
 
 /// Fills the set with `n` benchmark accounts, kept sorted like the pallet keeps them.
 fn fill_set<T: Config>(n: u32) {
@@ -51,5 +52,5 @@ mod benchmarks {
 		Ok(())
 	}
 
-	impl_benchmark_test_suite!(ValidatorSet, crate::mock::new_test_ext(), crate::mock::Test);
+	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);
 }
