@@ -22,8 +22,9 @@ run_suite() {
 
 run_suite "rust (cargo test --workspace)" cargo test --locked --workspace
 # The pallet benchmarks, run as tests in the mock runtime: they must keep compiling and pass.
-run_suite "benchmarks as tests (pallet-validator-set)" \
-	cargo test --locked -p pallet-validator-set --features runtime-benchmarks
+run_suite "benchmarks as tests (pallets)" \
+	cargo test --locked -p pallet-validator-set -p pallet-registry \
+	--features pallet-validator-set/runtime-benchmarks,pallet-registry/runtime-benchmarks
 run_suite "polkadot.js client (npm test)" \
 	env IEXEC_NODE="$(node_bin)" npm --prefix "$REPO_ROOT/scripts/js" test
 

@@ -1,0 +1,122 @@
+//! Benchmarks of `pallet-registry`, with the largest terms the bounds allow.
+
+use super::*;
+use alloc::vec;
+use frame_benchmarking::v2::*;
+use frame_support::{
+	traits::{fungible::Mutate, EnsureOrigin, Get},
+	BoundedVec,
+};
+use frame_system::RawOrigin;
+use sp_runtime::traits::Saturating;
+
+fn funded<T: Config>(name: &'static str) -> T::AccountId
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	let who: T::AccountId = account(name, 0, 0);
+	let plenty = Pallet::<T>::deposit_for(1 << 20);
+	let _ = T::Currency::mint_into(&who, plenty.saturating_mul(4u32.into()));
+	who
+}
+
+/// A worker pool whose admission ClassAd fills `len` bytes (a chain of `&&` clauses).
+fn pool_terms<T: Config>(len: u32) -> TermsOf<T> {
+	let clause = b"TARGET.Cpus >= 1 && ";
+	let mut text = b"TARGET.Cpus >= 1".to_vec();
+	while text.len() + clause.len() <= len as usize && text.len() < 2000 {
+		text.splice(0..0, clause.iter().copied());
+	}
+	Terms::WorkerPool {
+		description: BoundedVec::truncate_from(vec![b'd'; 16]),
+		worker_stake_ratio: 30,
+		scheduler_reward_ratio: 1,
+		admission: BoundedVec::truncate_from(text),
+	}
+}
+
+fn rfc<T: Config>() -> Rfc<T::MaxUriLen> {
+	Rfc {
+		document_hash: [1; 32],
+		uri: BoundedVec::truncate_from(vec![b'u'; T::MaxUriLen::get() as usize]),
+	}
+}
+
+fn proposed<T: Config>(owner: &T::AccountId) -> ContractId
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	let id = NextContractId::<T>::get();
+	Pallet::<T>::do_propose(owner.clone(), rfc::<T>(), pool_terms::<T>(64)).expect("proposes");
+	id
+}
+
+#[benchmarks(where T::Currency: Mutate<T::AccountId>)]
+mod benchmarks {
+	use super::*;
+
+	/// `t`: bytes of ClassAd text parsed.
+	#[benchmark]
+	fn propose(t: Linear<16, { T::MaxTextLen::get() }>) {
+		let who = funded::<T>("proposer");
+		let terms = pool_terms::<T>(t);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who), rfc::<T>(), terms);
+		assert_eq!(NextContractId::<T>::get(), 1);
+	}
+
+	#[benchmark]
+	fn withdraw() {
+		let who = funded::<T>("owner");
+		let id = proposed::<T>(&who);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who), id);
+		assert!(Contracts::<T>::get(id).is_none());
+	}
+
+	#[benchmark]
+	fn approve() -> Result<(), BenchmarkError> {
+		let id = proposed::<T>(&funded::<T>("owner"));
+		let origin =
+			T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, id);
+		assert!(Pallet::<T>::is_usable(id));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn revoke() -> Result<(), BenchmarkError> {
+		let id = proposed::<T>(&funded::<T>("owner"));
+		Pallet::<T>::do_set_status(id, Status::Proposed, Status::Approved).expect("approves");
+		let origin =
+			T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, id);
+		assert!(!Pallet::<T>::is_usable(id));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn remove() {
+		let who = funded::<T>("owner");
+		let id = proposed::<T>(&who);
+		Pallet::<T>::do_set_status(id, Status::Proposed, Status::Approved).expect("approves");
+		Pallet::<T>::do_set_status(id, Status::Approved, Status::Revoked).expect("revokes");
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who), id);
+		assert!(Contracts::<T>::get(id).is_none());
+	}
+
+	#[benchmark]
+	fn transfer() {
+		let who = funded::<T>("owner");
+		let id = proposed::<T>(&who);
+		let to: T::AccountId = account("new-owner", 0, 0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who), id, to.clone());
+		assert_eq!(Pallet::<T>::owner(id), Some(to));
+	}
+
+	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);
+}

@@ -1,0 +1,168 @@
+//! What the registry stores.
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use frame_support::{
+	traits::Get, BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound,
+};
+use scale_info::TypeInfo;
+
+/// A contract's identifier, in proposal order.
+pub type ContractId = u64;
+
+/// How an app runs.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum AppRuntime {
+	/// A WASI module; the code hash is blake2-256 of the module.
+	Wasm,
+	/// A Docker image; the code hash is the 32 bytes of its image ID (`sha256:…`).
+	Docker,
+}
+
+/// The RFC-style description every contract comes with: a document and where to read it.
+#[derive(
+	CloneNoBound,
+	DebugNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(MaxUri))]
+pub struct Rfc<MaxUri: Get<u32>> {
+	/// blake2-256 of the document.
+	pub document_hash: [u8; 32],
+	pub uri: BoundedVec<u8, MaxUri>,
+}
+
+/// The terms of a contract, by kind.
+#[derive(
+	CloneNoBound,
+	DebugNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(MaxUri, MaxText))]
+pub enum Terms<MaxUri: Get<u32>, MaxText: Get<u32>> {
+	App {
+		runtime: AppRuntime,
+		code_uri: BoundedVec<u8, MaxUri>,
+		code_hash: [u8; 32],
+		/// Default host requirements, as ClassAd text (checked when proposed).
+		requirements: BoundedVec<u8, MaxText>,
+	},
+	Dataset {
+		location: BoundedVec<u8, MaxUri>,
+		checksum: [u8; 32],
+		/// Optional restrictions on who may use it, as ClassAd text.
+		restrictions: Option<BoundedVec<u8, MaxText>>,
+	},
+	WorkerPool {
+		description: BoundedVec<u8, MaxText>,
+		/// Percent of the pool price a worker stakes per task (at most 100).
+		worker_stake_ratio: u8,
+		/// Percent of the reward the pool owner keeps (at most 100).
+		scheduler_reward_ratio: u8,
+		/// The ClassAd `Requirements` a worker's machine ad must satisfy to join.
+		admission: BoundedVec<u8, MaxText>,
+	},
+}
+
+/// The three kinds, for other pallets' questions.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum ContractKind {
+	App,
+	Dataset,
+	WorkerPool,
+}
+
+impl<U: Get<u32>, T: Get<u32>> Terms<U, T> {
+	pub fn kind(&self) -> ContractKind {
+		match self {
+			Terms::App { .. } => ContractKind::App,
+			Terms::Dataset { .. } => ContractKind::Dataset,
+			Terms::WorkerPool { .. } => ContractKind::WorkerPool,
+		}
+	}
+}
+
+/// Where a contract stands. A withdrawn contract is removed, not kept.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum Status {
+	/// Waiting for governance.
+	Proposed,
+	/// Usable.
+	Approved,
+	/// No longer usable; its owner may remove it and recover the deposit.
+	Revoked,
+}
+
+/// A registered contract.
+#[derive(
+	CloneNoBound, DebugNoBound, PartialEqNoBound, EqNoBound, Encode, Decode, TypeInfo, MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(MaxUri, MaxText))]
+pub struct Contract<
+	AccountId: Clone + PartialEq + Eq + core::fmt::Debug,
+	Balance: Clone + PartialEq + Eq + core::fmt::Debug,
+	MaxUri: Get<u32>,
+	MaxText: Get<u32>,
+> {
+	pub owner: AccountId,
+	/// Who paid the deposit (the first owner); it comes back to them.
+	pub depositor: AccountId,
+	pub deposit: Balance,
+	pub status: Status,
+	pub rfc: Rfc<MaxUri>,
+	pub terms: Terms<MaxUri, MaxText>,
+}
+
+/// What other pallets ask the registry.
+pub trait ContractRegistry<AccountId> {
+	/// Approved and not revoked.
+	fn is_usable(id: ContractId) -> bool;
+	/// The current owner.
+	fn owner(id: ContractId) -> Option<AccountId>;
+	/// The kind of contract `id`.
+	fn kind(id: ContractId) -> Option<ContractKind>;
+}
