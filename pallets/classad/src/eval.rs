@@ -104,8 +104,9 @@ impl<'l> Evaluator<'l> {
 				let value = self.eval(operand, ads, depth);
 				unary(*op, value)
 			}
-			Expr::Binary(BinaryOp::And, left, right) => self.and(left, right, ads, depth),
-			Expr::Binary(BinaryOp::Or, left, right) => self.or(left, right, ads, depth),
+			Expr::Binary(op @ (BinaryOp::And | BinaryOp::Or), left, right) => {
+				self.short_circuit(*op, left, right, ads, depth)
+			}
 			Expr::Binary(op, left, right) => {
 				let left = self.eval(left, ads, depth);
 				let right = self.eval(right, ads, depth);
@@ -150,22 +151,22 @@ impl<'l> Evaluator<'l> {
 		self.eval(expr, ads, depth + 1)
 	}
 
-	fn and(&mut self, left: &Expr, right: &Expr, ads: Ads<'_>, depth: u32) -> Value {
+	/// `&&` and `||`: the right side is evaluated only when the left does not decide.
+	fn short_circuit(
+		&mut self,
+		op: BinaryOp,
+		left: &Expr,
+		right: &Expr,
+		ads: Ads<'_>,
+		depth: u32,
+	) -> Value {
+		let decisive = op == BinaryOp::Or;
 		let left = self.eval(left, ads, depth);
-		if left.as_condition() == Some(false) {
-			return Value::Bool(false);
+		if left.as_condition() == Some(decisive) {
+			return Value::Bool(decisive);
 		}
 		let right = self.eval(right, ads, depth);
-		logical(BinaryOp::And, left, right)
-	}
-
-	fn or(&mut self, left: &Expr, right: &Expr, ads: Ads<'_>, depth: u32) -> Value {
-		let left = self.eval(left, ads, depth);
-		if left.as_condition() == Some(true) {
-			return Value::Bool(true);
-		}
-		let right = self.eval(right, ads, depth);
-		logical(BinaryOp::Or, left, right)
+		logical(op, left, right)
 	}
 }
 

@@ -2,7 +2,7 @@
 //! `string()` converts them.
 
 use crate::{
-	ast::{Ad, BinaryOp, Expr, Scope, UnaryOp},
+	ast::{Ad, Expr, Scope, UnaryOp},
 	value::Value,
 };
 use alloc::{format, string::String};
@@ -80,38 +80,30 @@ fn write_expr(f: &mut fmt::Formatter<'_>, expr: &Expr, context: u8) -> fmt::Resu
 				f.write_char('(')?;
 			}
 			write_expr(f, left, p)?;
-			write!(f, " {} ", binary_symbol(*op))?;
+			write!(f, " {} ", op.symbol())?;
 			write_expr(f, right, p + 1)?;
 			if open {
 				f.write_char(')')?;
 			}
 			Ok(())
 		}
+		// `?:` binds loosest: parenthesised anywhere but at the top or in a branch.
+		Expr::Cond(..) | Expr::Elvis(..) if context > 1 => {
+			f.write_char('(')?;
+			write_expr(f, expr, 0)?;
+			f.write_char(')')
+		}
 		Expr::Cond(c, a, b) => {
-			if context > 1 {
-				f.write_char('(')?;
-			}
 			write_expr(f, c, 2)?;
 			f.write_str(" ? ")?;
 			write_expr(f, a, 1)?;
 			f.write_str(" : ")?;
-			write_expr(f, b, 1)?;
-			if context > 1 {
-				f.write_char(')')?;
-			}
-			Ok(())
+			write_expr(f, b, 1)
 		}
 		Expr::Elvis(a, b) => {
-			if context > 1 {
-				f.write_char('(')?;
-			}
 			write_expr(f, a, 2)?;
 			f.write_str(" ?: ")?;
-			write_expr(f, b, 1)?;
-			if context > 1 {
-				f.write_char(')')?;
-			}
-			Ok(())
+			write_expr(f, b, 1)
 		}
 		Expr::Subscript(list, index) => {
 			write_expr(f, list, 13)?;
@@ -130,10 +122,6 @@ fn write_expr(f: &mut fmt::Formatter<'_>, expr: &Expr, context: u8) -> fmt::Resu
 			f.write_char(')')
 		}
 	}
-}
-
-fn binary_symbol(op: BinaryOp) -> &'static str {
-	op.symbol()
 }
 
 fn write_quoted(f: &mut impl Write, s: &str) -> fmt::Result {

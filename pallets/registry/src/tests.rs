@@ -166,7 +166,6 @@ fn withdraw_and_remove_release_the_deposit_exactly() {
 fn transfer_moves_ownership_but_not_the_deposit() {
 	new_test_ext().execute_with(|| {
 		let id = propose_app(1);
-		let deposit = Contracts::<Test>::get(id).unwrap().deposit;
 		assert_noop!(Registry::transfer(RuntimeOrigin::signed(2), id, 2), Error::<Test>::NotOwner);
 		assert_noop!(
 			Registry::transfer(RuntimeOrigin::signed(1), 42, 2),
@@ -180,7 +179,6 @@ fn transfer_moves_ownership_but_not_the_deposit() {
 		assert_ok!(Registry::withdraw(RuntimeOrigin::signed(2), id));
 		assert_eq!((held(1), Balances::balance(&1)), (0, 10_000));
 		assert_eq!(Balances::balance(&2), 10_000);
-		let _ = deposit;
 		Registry::do_try_state().unwrap();
 	});
 }
