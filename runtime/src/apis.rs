@@ -227,6 +227,32 @@ impl_runtime_apis! {
 		}
 	}
 
+	#[cfg(feature = "runtime-benchmarks")]
+	impl frame_benchmarking::Benchmark<Block> for Runtime {
+		fn benchmark_metadata(extra: bool) -> (
+			Vec<frame_benchmarking::BenchmarkList>,
+			Vec<frame_support::traits::StorageInfo>,
+		) {
+			use frame_benchmarking::BenchmarkList;
+			use frame_support::traits::StorageInfoTrait;
+
+			let mut list = Vec::<BenchmarkList>::new();
+			benches::list(&mut list, extra);
+			(list, AllPalletsWithSystem::storage_info())
+		}
+
+		fn dispatch_benchmark(
+			config: frame_benchmarking::BenchmarkConfig,
+		) -> Result<Vec<frame_benchmarking::BenchmarkBatch>, alloc::string::String> {
+			use frame_support::traits::WhitelistedStorageKeys;
+
+			let whitelist = AllPalletsWithSystem::whitelisted_storage_keys();
+			let mut batches = Vec::new();
+			benches::dispatch(&config, &whitelist, &mut batches)?;
+			Ok(batches)
+		}
+	}
+
 	#[cfg(feature = "try-runtime")]
 	impl frame_try_runtime::TryRuntime<Block> for Runtime {
 		fn on_runtime_upgrade(checks: frame_try_runtime::UpgradeCheckSelect) -> (Weight, Weight) {
@@ -246,3 +272,31 @@ impl_runtime_apis! {
 }
 
 use frame_support::traits::Get;
+
+/// The pallets whose weights come from benchmarks run against this runtime
+/// (`scripts/bench-weights.sh`).
+#[cfg(feature = "runtime-benchmarks")]
+mod benches {
+	use super::*;
+	use frame_benchmarking::{BenchmarkBatch, BenchmarkConfig};
+
+	frame_benchmarking::define_benchmarks!(
+		[pallet_validator_set, ValidatorSet]
+		[pallet_registry, Registry]
+	);
+
+	pub fn list(list: &mut Vec<frame_benchmarking::BenchmarkList>, extra: bool) {
+		list_benchmarks!(list, extra);
+	}
+
+	pub fn dispatch(
+		config: &BenchmarkConfig,
+		whitelist: &[sp_storage::TrackedStorageKey],
+		batches: &mut Vec<BenchmarkBatch>,
+	) -> Result<(), alloc::string::String> {
+		let whitelist = whitelist.to_vec();
+		let params = (config, &whitelist);
+		add_benchmarks!(params, batches);
+		Ok(())
+	}
+}

@@ -136,6 +136,7 @@ parameter_types! {
 }
 
 impl pallet_validator_set::Config for Runtime {
+	// Root: a referendum on the root track (or sudo on dev chains).
 	type ManageOrigin = frame_system::EnsureRoot<AccountId>;
 	type KeysRegistration = Session;
 	type MaxValidators = MaxAuthorities;
@@ -159,6 +160,24 @@ impl pallet_session::Config for Runtime {
 	type Currency = Balances;
 	// Registering keys costs the transaction fee only: admission is decided by governance.
 	type KeyDeposit = ConstU128<0>;
+}
+
+parameter_types! {
+	/// A contract's deposit: 1 RLC plus 0.01 RLC per stored byte (a 1 KiB contract holds
+	/// about 11 RLC).
+	pub const ContractDepositBase: Balance = RLC;
+	pub const ContractDepositPerByte: Balance = 10 * MILLI_RLC;
+}
+
+impl pallet_registry::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type GovernanceOrigin = crate::governance::EnsureContractDecision;
+	type DepositBase = ContractDepositBase;
+	type DepositPerByte = ContractDepositPerByte;
+	type MaxUriLen = ConstU32<256>;
+	type MaxTextLen = ConstU32<4096>;
+	type WeightInfo = pallet_registry::weights::SubstrateWeight<Runtime>;
 }
 
 impl pallet_utility::Config for Runtime {

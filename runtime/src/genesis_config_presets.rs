@@ -1,12 +1,14 @@
-//! Genesis presets: `development` (one validator) and `local_testnet` (four validators).
+//! Genesis presets: `development` (one validator, sudo, fast referenda) and `local_testnet`
+//! (four validators, no sudo, referenda at their standard pace).
 //!
 //! Both hold exactly the 87,000,000 RLC of the white paper (section 9), spread over the
 //! well-known development accounts as docs/chain.md lists.
 
 use crate::{
+	governance::Pace,
 	token::{allocation, RLC},
-	AccountId, BalancesConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig,
-	ValidatorSetConfig, BABE_GENESIS_EPOCH_CONFIG,
+	AccountId, BalancesConfig, GovernanceConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys,
+	SudoConfig, ValidatorSetConfig, BABE_GENESIS_EPOCH_CONFIG,
 };
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
@@ -44,7 +46,16 @@ fn dev_session_keys(sr: Sr25519Keyring, ed: Ed25519Keyring) -> SessionKeys {
 	SessionKeys { babe: sr.public().into(), grandpa: ed.public().into() }
 }
 
-fn genesis(validators: &[(Sr25519Keyring, Ed25519Keyring)], session_length: u32) -> Value {
+/// What differs between the presets besides their validators.
+struct ChainKind {
+	session_length: u32,
+	/// The dev chain keeps a sudo key for quick experiments; elsewhere only referenda are
+	/// privileged.
+	sudo: Option<AccountId>,
+	pace: Pace,
+}
+
+fn genesis(validators: &[(Sr25519Keyring, Ed25519Keyring)], kind: ChainKind) -> Value {
 	let session_keys: Vec<_> = validators
 		.iter()
 		.map(|(sr, ed)| (sr.to_account_id(), sr.to_account_id(), dev_session_keys(*sr, *ed)))
@@ -54,16 +65,24 @@ fn genesis(validators: &[(Sr25519Keyring, Ed25519Keyring)], session_length: u32)
 		babe: pallet_babe::GenesisConfig { epoch_config: BABE_GENESIS_EPOCH_CONFIG },
 		validator_set: ValidatorSetConfig {
 			validators: validators.iter().map(|(sr, _)| sr.to_account_id()).collect::<Vec<_>>(),
-			session_length,
+			session_length: kind.session_length,
 		},
 		session: SessionConfig { keys: session_keys },
-		sudo: SudoConfig { key: Some(Sr25519Keyring::Alice.to_account_id()) },
+		sudo: SudoConfig { key: kind.sudo },
+		governance: GovernanceConfig { pace: kind.pace },
 	})
 }
 
 /// The `development` preset.
 pub fn development_config_genesis() -> Value {
-	genesis(&[(Sr25519Keyring::Alice, Ed25519Keyring::Alice)], DEVELOPMENT_SESSION_LENGTH)
+	genesis(
+		&[(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
+		ChainKind {
+			session_length: DEVELOPMENT_SESSION_LENGTH,
+			sudo: Some(Sr25519Keyring::Alice.to_account_id()),
+			pace: Pace::Fast,
+		},
+	)
 }
 
 /// The `local_testnet` preset.
@@ -75,7 +94,11 @@ pub fn local_testnet_genesis() -> Value {
 			(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
 			(Sr25519Keyring::Dave, Ed25519Keyring::Dave),
 		],
-		LOCAL_TESTNET_SESSION_LENGTH,
+		ChainKind {
+			session_length: LOCAL_TESTNET_SESSION_LENGTH,
+			sudo: None,
+			pace: Pace::Standard,
+		},
 	)
 }
 

@@ -2,11 +2,13 @@
 //!
 //! The FRAME runtime of the iEx.ec sidechain. RLC is the native token (9 decimals); blocks are
 //! authored by BABE in 6-second slots and finalised by GRANDPA; the validator set is kept by
-//! `pallet-validator-set` and changed by a privileged origin.
+//! `pallet-validator-set` and changed by referendum; apps, data sets and worker pools are
+//! contracts in `pallet-registry`, approved or revoked by referendum.
 //!
 //! - [`configs`]: the configuration of every pallet.
 //! - [`apis`]: the runtime APIs the node and clients call.
 //! - [`genesis_config_presets`]: the `development` and `local_testnet` genesis states.
+//! - [`governance`]: referenda, conviction voting, their tracks and origins.
 //! - [`token`]: RLC's units and the genesis distribution.
 #![cfg_attr(not(feature = "std"), no_std)]
 // `construct_runtime!` does a lot of recursion and requires us to increase the limit.
@@ -20,6 +22,7 @@ extern crate alloc;
 pub mod apis;
 pub mod configs;
 pub mod genesis_config_presets;
+pub mod governance;
 pub mod token;
 
 use alloc::vec::Vec;
@@ -61,7 +64,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	impl_name: alloc::borrow::Cow::Borrowed("iexec"),
 	authoring_version: 1,
 	// Bump on every change of runtime logic, so that nodes run the new Wasm.
-	spec_version: 100,
+	spec_version: 101,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	// Bump when the encoding of extrinsics changes (calls reordered, extensions changed).
@@ -180,4 +183,20 @@ mod runtime {
 	pub type Utility = pallet_utility;
 	#[runtime::pallet_index(9)]
 	pub type Sudo = pallet_sudo;
+
+	// Governance.
+	#[runtime::pallet_index(10)]
+	pub type Preimage = pallet_preimage;
+	#[runtime::pallet_index(11)]
+	pub type Scheduler = pallet_scheduler;
+	#[runtime::pallet_index(12)]
+	pub type Referenda = pallet_referenda;
+	#[runtime::pallet_index(13)]
+	pub type ConvictionVoting = pallet_conviction_voting;
+	#[runtime::pallet_index(14)]
+	pub type Governance = governance::origins;
+
+	// The market.
+	#[runtime::pallet_index(20)]
+	pub type Registry = pallet_registry;
 }

@@ -3,41 +3,14 @@
 
 use iexec_runtime::{
 	genesis_config_presets as presets,
+	governance::{origins::GovernancePace, Pace},
 	token::{allocation, TOTAL_SUPPLY},
-	AccountId, Babe, Balances, Runtime, RuntimeGenesisConfig, Session, RLC,
+	AccountId, Babe, Balances, Runtime, Session, RLC,
 };
-use serde_json::Value;
 use sp_keyring::Sr25519Keyring;
 
-/// Applies a preset patch to the default genesis config, as the node does for a chain spec.
-fn merge(base: &mut Value, patch: &Value) {
-	match (base, patch) {
-		(Value::Object(base), Value::Object(patch)) => {
-			for (key, value) in patch {
-				merge(base.entry(key.clone()).or_insert(Value::Null), value);
-			}
-		}
-		(base, patch) => *base = patch.clone(),
-	}
-}
-
-/// Builds the state of preset `name` and runs `check` in it.
-fn with_preset(name: &str, check: impl FnOnce()) {
-	let patch: Value = serde_json::from_slice(
-		&presets::get_preset(&name.into()).unwrap_or_else(|| panic!("no preset {name}")),
-	)
-	.unwrap();
-	let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
-	merge(&mut config, &patch);
-	let mut ext = sp_io::TestExternalities::default();
-	ext.execute_with(|| {
-		frame_support::genesis_builder_helper::build_state::<RuntimeGenesisConfig>(
-			serde_json::to_vec(&config).unwrap(),
-		)
-		.unwrap_or_else(|e| panic!("preset {name} does not build: {e}"));
-		check();
-	});
-}
+mod common;
+use common::with_preset;
 
 fn accounts(keys: &[Sr25519Keyring]) -> Vec<AccountId> {
 	keys.iter().map(|k| k.to_account_id()).collect()
@@ -65,6 +38,7 @@ fn development_preset_builds_with_one_validator_and_the_full_supply() {
 			presets::DEVELOPMENT_SESSION_LENGTH
 		);
 		assert_eq!(pallet_sudo::Key::<Runtime>::get(), Some(Sr25519Keyring::Alice.to_account_id()));
+		assert_eq!(GovernancePace::<Runtime>::get(), Pace::Fast);
 	});
 }
 
@@ -80,6 +54,9 @@ fn local_testnet_preset_builds_with_four_validators_and_the_full_supply() {
 		assert_eq!(Session::validators(), expected);
 		assert_eq!(Babe::authorities().len(), 4);
 		assert_eq!(pallet_grandpa::Pallet::<Runtime>::grandpa_authorities().len(), 4);
+		// Outside the dev chain, only referenda are privileged, at their standard pace.
+		assert_eq!(pallet_sudo::Key::<Runtime>::get(), None);
+		assert_eq!(GovernancePace::<Runtime>::get(), Pace::Standard);
 	});
 }
 

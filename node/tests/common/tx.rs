@@ -13,14 +13,42 @@ use sp_runtime::generic::Era;
 
 type AccountInfo = frame_system::AccountInfo<Nonce, pallet_balances::AccountData<Balance>>;
 
+/// The value under storage `key` at block `at` (the best block if `None`), decoded as `T`.
+pub fn storage_at<T: Decode>(rpc: &Rpc, key: &[u8], at: Option<&str>) -> Option<T> {
+	let value = rpc.call("state_getStorage", json!([to_hex(key), at])).unwrap();
+	value.as_str().map(|hex| {
+		T::decode(&mut &hex_bytes(hex)[..])
+			.unwrap_or_else(|e| panic!("storage {} does not decode: {e}", to_hex(key)))
+	})
+}
+
+/// The value under storage `key` at the best block.
+pub fn storage<T: Decode>(rpc: &Rpc, key: &[u8]) -> Option<T> {
+	storage_at(rpc, key, None)
+}
+
 /// The account record of `who` at the best block.
 pub fn account(rpc: &Rpc, who: &AccountId) -> AccountInfo {
-	let key = frame_system::Account::<Runtime>::hashed_key_for(who);
-	let value = rpc.call("state_getStorage", json!([to_hex(&key)])).unwrap();
-	match value.as_str() {
-		Some(hex) => AccountInfo::decode(&mut &hex_bytes(hex)[..]).unwrap(),
-		None => AccountInfo::default(),
-	}
+	storage(rpc, &frame_system::Account::<Runtime>::hashed_key_for(who)).unwrap_or_default()
+}
+
+/// Signs `call` as `signer` and hands it to the node's transaction pool.
+pub fn submit(rpc: &Rpc, signer: Sr25519Keyring, call: RuntimeCall) {
+	let xt = signed(rpc, signer, call.clone());
+	rpc.call("author_submitExtrinsic", json!([to_hex(&xt)]))
+		.unwrap_or_else(|e| panic!("{call:?} refused by the pool: {e:?}"));
+}
+
+/// Like [`submit`], then waits until the transaction is in a block (the signer's nonce
+/// moved), so that later transactions can rely on its effect.
+pub fn submit_and_wait(rpc: &Rpc, signer: Sr25519Keyring, call: RuntimeCall) {
+	let before = account(rpc, &signer.to_account_id()).nonce;
+	submit(rpc, signer, call.clone());
+	super::wait_for(
+		&format!("{call:?} to be included"),
+		std::time::Duration::from_secs(60),
+		|| (account(rpc, &signer.to_account_id()).nonce > before).then_some(()),
+	);
 }
 
 /// Free balance of `who` at the best block.

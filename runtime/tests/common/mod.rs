@@ -1,0 +1,41 @@
+//! Builds the state of a genesis preset, as the node does for a chain spec, for tests to run
+//! in.
+#![allow(dead_code)]
+
+use iexec_runtime::{genesis_config_presets as presets, RuntimeGenesisConfig};
+use serde_json::Value;
+
+/// Applies a preset patch to the default genesis config.
+fn merge(base: &mut Value, patch: &Value) {
+	match (base, patch) {
+		(Value::Object(base), Value::Object(patch)) => {
+			for (key, value) in patch {
+				merge(base.entry(key.clone()).or_insert(Value::Null), value);
+			}
+		}
+		(base, patch) => *base = patch.clone(),
+	}
+}
+
+/// The externalities holding the genesis state of preset `name`.
+pub fn preset_ext(name: &str) -> sp_io::TestExternalities {
+	let patch: Value = serde_json::from_slice(
+		&presets::get_preset(&name.into()).unwrap_or_else(|| panic!("no preset {name}")),
+	)
+	.unwrap();
+	let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
+	merge(&mut config, &patch);
+	let mut ext = sp_io::TestExternalities::default();
+	ext.execute_with(|| {
+		frame_support::genesis_builder_helper::build_state::<RuntimeGenesisConfig>(
+			serde_json::to_vec(&config).unwrap(),
+		)
+		.unwrap_or_else(|e| panic!("preset {name} does not build: {e}"));
+	});
+	ext
+}
+
+/// Builds the state of preset `name` and runs `check` in it.
+pub fn with_preset(name: &str, check: impl FnOnce()) {
+	preset_ext(name).execute_with(check);
+}
