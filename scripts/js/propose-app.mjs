@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+// Proposes an app to the registry, puts its approval to a referendum on the contracts track
+// and votes for it: the whole of a contract owner's part, with @polkadot/api and no custom
+// types. Prints what it did as one JSON object.
+//
+//   node propose-app.mjs --url ws://127.0.0.1:9944 --suri //Alice \
+//     --runtime Wasm --code-uri https://apps.example/render.wasm --code-hash 0x… \
+//     --requirements 'TARGET.Memory >= 1024' --rfc-uri ipfs://… --rfc-hash 0x… --vote 1000
+import { parseArgs } from 'node:util';
+import { blake2AsHex } from '@polkadot/util-crypto';
+import { connect, findEvent, RLC, send, signerFrom } from './lib/chain.mjs';
+
+const usage = `usage: propose-app.mjs [--url WS] [--suri SECRET] --code-uri URI --code-hash HEX
+  [--runtime Wasm|Docker] [--requirements CLASSAD] [--rfc-uri URI] [--rfc-hash HEX]
+  [--vote RLC] [--conviction None|Locked1x|…|Locked6x] [--no-referendum]`;
+
+const { values: opts } = parseArgs({
+  options: {
+    url: { type: 'string', default: 'ws://127.0.0.1:9944' },
+    suri: { type: 'string', default: '//Alice' },
+    runtime: { type: 'string', default: 'Wasm' },
+    'code-uri': { type: 'string' },
+    'code-hash': { type: 'string' },
+    requirements: { type: 'string', default: 'true' },
+    'rfc-uri': { type: 'string', default: 'ipfs://rfc' },
+    'rfc-hash': { type: 'string' },
+    vote: { type: 'string', default: '1000' },
+    conviction: { type: 'string', default: 'Locked1x' },
+    'no-referendum': { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false }
+  }
+});
+
+function fail (message) {
+  console.error(`propose-app: ${message}\n${usage}`);
+  process.exit(2);
+}
+
+if (opts.help) { console.log(usage); process.exit(0); }
+if (!opts['code-uri']) fail('--code-uri is required');
+const hex32 = /^0x[0-9a-fA-F]{64}$/;
+if (!hex32.test(opts['code-hash'] ?? '')) fail('--code-hash must be 32 bytes of hex (0x + 64 digits)');
+if (opts['rfc-hash'] && !hex32.test(opts['rfc-hash'])) fail('--rfc-hash must be 32 bytes of hex');
+if (!['Wasm', 'Docker'].includes(opts.runtime)) fail('--runtime must be Wasm or Docker');
+if (!/^\d+$/.test(opts.vote)) fail('--vote is a whole number of RLC');
+
+const api = await connect(opts.url);
+try {
+  const signer = signerFrom(opts.suri);
+  const rfc = { documentHash: opts['rfc-hash'] ?? blake2AsHex(opts['rfc-uri']), uri: opts['rfc-uri'] };
+  const terms = {
+    App: {
+      runtime: opts.runtime,
+      codeUri: opts['code-uri'],
+      codeHash: opts['code-hash'],
+      requirements: opts.requirements
+    }
+  };
+  const proposed = findEvent(await send(api, api.tx.registry.propose(rfc, terms), signer), 'registry', 'ContractProposed');
+  const contractId = proposed.data.id.toNumber();
+  const result = { contractId, deposit: proposed.data.deposit.toString() };
+
+  if (!opts['no-referendum']) {
+    // The call the referendum enacts, stored as a preimage; the referendum refers to its hash.
+    const approve = api.tx.registry.approve(contractId);
+    const submit = api.tx.referenda.submit(
+      { Governance: 'ContractDecision' },
+      { Lookup: { hash: approve.method.hash, len: approve.method.encodedLength } },
+      { After: 1 }
+    );
+    const events = await send(api, api.tx.utility.batchAll([api.tx.preimage.notePreimage(approve.method.toHex()), submit]), signer);
+    const submitted = findEvent(events, 'referenda', 'Submitted');
+    const referendum = submitted.data.index.toNumber();
+    await send(api, api.tx.referenda.placeDecisionDeposit(referendum), signer);
+    const balance = BigInt(opts.vote) * RLC;
+    const vote = { Standard: { vote: { aye: true, conviction: opts.conviction }, balance } };
+    await send(api, api.tx.convictionVoting.vote(referendum, vote), signer);
+    Object.assign(result, { referendum, track: submitted.data.track.toNumber(), voted: balance.toString() });
+  }
+  console.log(JSON.stringify(result));
+} catch (e) {
+  console.error(`propose-app: ${e.message}`);
+  process.exitCode = 1;
+} finally {
+  await api.disconnect();
+}
