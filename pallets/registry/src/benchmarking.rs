@@ -20,13 +20,15 @@ where
 	who
 }
 
-/// A worker pool whose admission ClassAd fills `len` bytes (a chain of `&&` clauses).
+/// A worker pool whose admission ClassAd is exactly `len` bytes: a chain of `&&` clauses (the
+/// costliest text to parse per byte) up to the parser's node bound, then blanks.
 fn pool_terms<T: Config>(len: u32) -> TermsOf<T> {
 	let clause = b"TARGET.Cpus >= 1 && ";
 	let mut text = b"TARGET.Cpus >= 1".to_vec();
 	while text.len() + clause.len() <= len as usize && text.len() < 2000 {
 		text.splice(0..0, clause.iter().copied());
 	}
+	text.resize(len.max(text.len() as u32) as usize, b' ');
 	Terms::WorkerPool {
 		description: BoundedVec::truncate_from(vec![b'd'; 16]),
 		worker_stake_ratio: 30,
@@ -60,6 +62,7 @@ mod benchmarks {
 	fn propose(t: Linear<16, { T::MaxTextLen::get() }>) {
 		let who = funded::<T>("proposer");
 		let terms = pool_terms::<T>(t);
+		assert_eq!(terms.classad_len(), t);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who), rfc::<T>(), terms);
 		assert_eq!(NextContractId::<T>::get(), 1);

@@ -163,6 +163,9 @@ pub mod pallet {
 		///   (`DepositBase + DepositPerByte × stored bytes`), held until it is withdrawn or
 		///   removed.
 		///
+		/// The fee is charged for the longest ClassAd text; the part for text the terms do not
+		/// carry is refunded.
+		///
 		/// Errors: [`Error::InvalidClassAd`], [`Error::RatioAbove100`], [`Error::EmptyField`],
 		/// [`Error::CannotHoldDeposit`]. Event: [`Event::ContractProposed`].
 		#[pallet::call_index(0)]
@@ -171,9 +174,11 @@ pub mod pallet {
 			origin: OriginFor<T>,
 			rfc: Rfc<T::MaxUriLen>,
 			terms: TermsOf<T>,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
-			Self::do_propose(who, rfc, terms)
+			let parsed = terms.classad_len();
+			Self::do_propose(who, rfc, terms)?;
+			Ok(Some(T::WeightInfo::propose(parsed)).into())
 		}
 
 		/// Withdraw a contract that is still `Proposed`.

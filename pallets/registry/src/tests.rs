@@ -77,6 +77,21 @@ fn propose_holds_a_deposit_proportional_to_size() {
 }
 
 #[test]
+fn propose_charges_for_the_classad_text_it_carries() {
+	new_test_ext().execute_with(|| {
+		let short = "TARGET.Memory >= 4096";
+		let info = Registry::propose(RuntimeOrigin::signed(1), rfc(), app(short)).unwrap();
+		let charged = <() as WeightInfo>::propose(short.len() as u32);
+		assert_eq!(info.actual_weight, Some(charged));
+		// Less than the worst case the call is admitted with.
+		let worst = <() as WeightInfo>::propose(
+			<<Test as Config>::MaxTextLen as frame_support::traits::Get<u32>>::get(),
+		);
+		assert!(charged.ref_time() < worst.ref_time());
+	});
+}
+
+#[test]
 fn propose_refuses_bad_terms_and_poor_proposers() {
 	new_test_ext().execute_with(|| {
 		let signed = RuntimeOrigin::signed;

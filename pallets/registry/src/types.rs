@@ -113,6 +113,17 @@ impl<U: Get<u32>, T: Get<u32>> Terms<U, T> {
 			Terms::WorkerPool { .. } => ContractKind::WorkerPool,
 		}
 	}
+
+	/// Bytes of ClassAd text the terms carry: what proposing them parses.
+	pub fn classad_len(&self) -> u32 {
+		let len = match self {
+			Terms::App { requirements, .. } => requirements.len(),
+			Terms::Dataset { restrictions, .. } => restrictions.as_ref().map_or(0, |r| r.len()),
+			Terms::WorkerPool { admission, .. } => admission.len(),
+		};
+		// Bounded by `MaxText`, a `u32`.
+		len as u32
+	}
 }
 
 /// Where a contract stands. A withdrawn contract is removed, not kept.
