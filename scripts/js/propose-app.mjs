@@ -44,7 +44,13 @@ if (opts['rfc-hash'] && !hex32.test(opts['rfc-hash'])) fail('--rfc-hash must be 
 if (!['Wasm', 'Docker'].includes(opts.runtime)) fail('--runtime must be Wasm or Docker');
 if (!/^\d+$/.test(opts.vote)) fail('--vote is a whole number of RLC');
 
-const api = await connect(opts.url);
+let api;
+try {
+  api = await connect(opts.url);
+} catch (e) {
+  console.error(`propose-app: cannot reach a node at ${opts.url}: ${e.message ?? e}`);
+  process.exit(1);
+}
 try {
   const signer = signerFrom(opts.suri);
   const rfc = { documentHash: opts['rfc-hash'] ?? blake2AsHex(opts['rfc-uri']), uri: opts['rfc-uri'] };

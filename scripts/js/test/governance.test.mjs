@@ -86,6 +86,12 @@ test('propose-app refuses bad arguments before touching the chain', async () => 
     (e) => e.code === 2 && /--code-uri is required/.test(e.stderr));
 });
 
+test('propose-app says so when no node answers', async () => {
+  await assert.rejects(
+    run(process.execPath, [script, '--url', 'ws://127.0.0.1:1', '--code-uri', 'x', '--code-hash', codeHash], { timeout: 60_000 }),
+    (e) => e.code === 1 && /cannot reach a node at ws:\/\/127\.0\.0\.1:1/.test(e.stderr));
+});
+
 test('a malformed ClassAd is refused by the chain with the error name, and nothing is stored', async () => {
   const before = (await api.query.registry.nextContractId()).toNumber();
   await assert.rejects(
