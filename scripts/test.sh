@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The test command: sets up, builds, and runs every test tier.
-#   1. Rust: pallet and runtime unit tests, node integration tests (a real dev node, a real
-#      four-validator network on 127.0.0.1, CLI error handling).
-#   2. Benchmarks of the pallets, run once as tests.
-#   3. Clients: the real @polkadot/api from npm against a real dev node.
+#   1. Rust: pallet and runtime unit tests (governance included), node integration tests (a
+#      real dev node, referenda on it, a second validator admitted by referendum, a real
+#      four-validator network on 127.0.0.1, CLI error handling), the worker.
+#   2. Benchmarks of the pallets, run once as tests; the runtime's benchmark API compiles.
+#   3. Clients: the real @polkadot/api from npm against a real dev node (transfers, the
+#      governance flow through scripts/js/propose-app.mjs).
 # Prints a summary line `N passed, M failed` (test suites) at the end.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -25,6 +27,9 @@ run_suite "rust (cargo test --workspace)" cargo test --locked --workspace
 run_suite "benchmarks as tests (pallets)" \
 	cargo test --locked -p pallet-validator-set -p pallet-registry \
 	--features pallet-validator-set/runtime-benchmarks,pallet-registry/runtime-benchmarks
+# The runtime as scripts/bench-weights.sh builds it, native part only (its Wasm is built there).
+run_suite "runtime benchmark API (cargo check)" \
+	env SKIP_WASM_BUILD=1 cargo check --locked -p iexec-runtime --features runtime-benchmarks
 run_suite "polkadot.js client (npm test)" \
 	env IEXEC_NODE="$(node_bin)" npm --prefix "$REPO_ROOT/scripts/js" test
 

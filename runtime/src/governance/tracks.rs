@@ -147,6 +147,8 @@ impl pallet_referenda::TracksInfo<Balance, BlockNumber> for Tracks {
 	type RuntimeOrigin = OriginCaller;
 
 	fn tracks() -> impl Iterator<Item = Cow<'static, Track<TrackId, Balance, BlockNumber>>> {
+		// One storage read, served from the block's overlay after the first: the table is
+		// small and built on the fly rather than kept as a `static` for each pace.
 		track_table(GovernancePace::<Runtime>::get()).into_iter().map(Cow::Owned)
 	}
 
