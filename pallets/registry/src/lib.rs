@@ -31,6 +31,8 @@ mod dispatchable_impls;
 mod mock;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_conservation;
 pub mod types;
 pub mod validation;
 pub mod weights;
