@@ -147,8 +147,8 @@ fn referenda_approve_then_revoke_an_app() {
 	assert!(free_after + RLC > free_before + proposed.deposit, "deposit back, less a fee");
 }
 
-/// The BABE key and authority index of the author of block `number`, read from the header's
-/// pre-runtime digest and the BABE authorities of that block's epoch.
+/// The BABE key of the author of block `number`: the authority index in the header's
+/// pre-runtime digest, looked up in the BABE authorities of that block's epoch.
 fn babe_author(rpc: &Rpc, number: u64) -> Option<BabeId> {
 	let hash = rpc.call("chain_getBlockHash", json!([number])).ok()?;
 	let hash = hash.as_str()?.to_string();

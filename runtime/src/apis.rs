@@ -248,7 +248,7 @@ impl_runtime_apis! {
 
 			let whitelist = AllPalletsWithSystem::whitelisted_storage_keys();
 			let mut batches = Vec::new();
-			benches::dispatch(&config, &whitelist, &mut batches)?;
+			benches::dispatch(&config, whitelist, &mut batches)?;
 			Ok(batches)
 		}
 	}
@@ -291,10 +291,9 @@ mod benches {
 
 	pub fn dispatch(
 		config: &BenchmarkConfig,
-		whitelist: &[sp_storage::TrackedStorageKey],
+		whitelist: Vec<sp_storage::TrackedStorageKey>,
 		batches: &mut Vec<BenchmarkBatch>,
 	) -> Result<(), alloc::string::String> {
-		let whitelist = whitelist.to_vec();
 		let params = (config, &whitelist);
 		add_benchmarks!(params, batches);
 		Ok(())
