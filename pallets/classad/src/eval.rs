@@ -10,21 +10,25 @@ use crate::{
 };
 use alloc::vec::Vec;
 
+/// A string costs one step per this many bytes copied, on top of the step of the node that
+/// made it.
+pub(crate) const BYTES_PER_STEP: usize = 64;
+
 /// The result of an evaluation and what it cost.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Evaluation {
 	pub value: Value,
 	/// Evaluation steps taken: the unit a weight is charged in.
 	pub steps: u32,
-	/// Whether [`Limits::max_steps`] or [`Limits::max_string_len`] cut the evaluation short
-	/// (the value is then `error`).
+	/// Whether [`Limits::max_steps`], [`Limits::max_string_len`] or
+	/// [`Limits::max_reference_depth`] cut the evaluation short (the value is then `error`).
 	pub limit_hit: bool,
 }
 
 /// Evaluates `expr` with `my` as the ad that holds it and `target` as the other ad.
 pub fn evaluate(expr: &Expr, my: Option<&Ad>, target: Option<&Ad>, limits: &Limits) -> Evaluation {
 	let mut evaluator = Evaluator::new(limits);
-	let value = evaluator.eval(expr, Ads { my, target }, 0);
+	let value = evaluator.eval(expr, Ads { my, target });
 	evaluator.finish(value)
 }
 
@@ -58,11 +62,14 @@ pub(crate) struct Evaluator<'l> {
 	pub limits: &'l Limits,
 	pub steps: u32,
 	pub limit_hit: bool,
+	/// The attribute expressions being evaluated, innermost last: how cycles are found and
+	/// how deep references go. The expression evaluated first is not on it, as in HTCondor.
+	active: Vec<*const Expr>,
 }
 
 impl<'l> Evaluator<'l> {
 	pub fn new(limits: &'l Limits) -> Self {
-		Evaluator { limits, steps: 0, limit_hit: false }
+		Evaluator { limits, steps: 0, limit_hit: false, active: Vec::new() }
 	}
 
 	pub fn finish(self, value: Value) -> Evaluation {
@@ -79,8 +86,14 @@ impl<'l> Evaluator<'l> {
 		!self.limit_hit
 	}
 
-	/// `depth` counts attribute references followed to get here.
-	pub fn eval(&mut self, expr: &Expr, ads: Ads<'_>, depth: u32) -> Value {
+	/// Charges for `len` bytes copied into a new value, so that `max_steps` bounds the bytes an
+	/// evaluation moves as well as the nodes it visits.
+	pub fn charge_bytes(&mut self, len: usize) -> bool {
+		let steps = u32::try_from(len / BYTES_PER_STEP).unwrap_or(u32::MAX);
+		self.charge(steps)
+	}
+
+	pub fn eval(&mut self, expr: &Expr, ads: Ads<'_>) -> Value {
 		// Once the budget is spent, everything still pending unwinds at no further cost.
 		if self.limit_hit || !self.charge(1) {
 			return Value::Error;
@@ -91,49 +104,54 @@ impl<'l> Evaluator<'l> {
 			Expr::Bool(b) => Value::Bool(*b),
 			Expr::Int(i) => Value::Int(*i),
 			Expr::Real(bits) => Value::Real(f64::from_bits(*bits)),
-			Expr::Str(s) => Value::Str(s.clone()),
+			Expr::Str(s) => {
+				if !self.charge_bytes(s.len()) {
+					return Value::Error;
+				}
+				Value::Str(s.clone())
+			}
 			Expr::List(items) => {
 				let mut values = Vec::with_capacity(items.len());
 				for item in items {
-					values.push(self.eval(item, ads, depth));
+					values.push(self.eval(item, ads));
 				}
 				Value::List(values)
 			}
-			Expr::Attr(scope, name) => self.attribute(*scope, name, ads, depth),
+			Expr::Attr(scope, name) => self.attribute(*scope, name, ads),
 			Expr::Unary(op, operand) => {
-				let value = self.eval(operand, ads, depth);
+				let value = self.eval(operand, ads);
 				unary(*op, value)
 			}
 			Expr::Binary(op @ (BinaryOp::And | BinaryOp::Or), left, right) => {
-				self.short_circuit(*op, left, right, ads, depth)
+				self.short_circuit(*op, left, right, ads)
 			}
 			Expr::Binary(op, left, right) => {
-				let left = self.eval(left, ads, depth);
-				let right = self.eval(right, ads, depth);
+				let left = self.eval(left, ads);
+				let right = self.eval(right, ads);
 				binary(*op, left, right)
 			}
-			Expr::Cond(condition, then, otherwise) => match self.eval(condition, ads, depth) {
+			Expr::Cond(condition, then, otherwise) => match self.eval(condition, ads) {
 				Value::Undefined => Value::Undefined,
 				value => match value.as_condition() {
-					Some(true) => self.eval(then, ads, depth),
-					Some(false) => self.eval(otherwise, ads, depth),
+					Some(true) => self.eval(then, ads),
+					Some(false) => self.eval(otherwise, ads),
 					None => Value::Error,
 				},
 			},
-			Expr::Elvis(value, fallback) => match self.eval(value, ads, depth) {
-				Value::Undefined => self.eval(fallback, ads, depth),
+			Expr::Elvis(value, fallback) => match self.eval(value, ads) {
+				Value::Undefined => self.eval(fallback, ads),
 				defined => defined,
 			},
 			Expr::Subscript(list, index) => {
-				let list = self.eval(list, ads, depth);
-				let index = self.eval(index, ads, depth);
+				let list = self.eval(list, ads);
+				let index = self.eval(index, ads);
 				subscript(list, index)
 			}
-			Expr::Call(function, args) => functions::call(self, function, args, ads, depth),
+			Expr::Call(function, args) => functions::call(self, function, args, ads),
 		}
 	}
 
-	fn attribute(&mut self, scope: Scope, name: &str, ads: Ads<'_>, depth: u32) -> Value {
+	fn attribute(&mut self, scope: Scope, name: &str, ads: Ads<'_>) -> Value {
 		// A bare name is looked up in the ad that holds the expression, then in the other one.
 		let (found, ads) = match scope {
 			Scope::My => (ads.my.and_then(|ad| ad.get(name)), ads),
@@ -144,28 +162,32 @@ impl<'l> Evaluator<'l> {
 			},
 		};
 		let Some(expr) = found else { return Value::Undefined };
-		if depth >= self.limits.max_reference_depth {
-			// Also how `A = A + 1` ends: as HTCondor's recursion limit does, with `error`.
+		// A reference back into an attribute being evaluated is a cycle (`A = A + 1`,
+		// `A = B; B = A`): `undefined`, as HTCondor (25.13 on) ends it. Attributes are told
+		// apart by their expression, whatever the scope that reached them.
+		if self.active.iter().any(|active| core::ptr::eq(*active, expr)) {
+			return Value::Undefined;
+		}
+		// Past the bound the whole evaluation fails with `error`, as it does in HTCondor past
+		// its recursion limit.
+		if self.active.len() >= self.limits.max_reference_depth as usize {
+			self.limit_hit = true;
 			return Value::Error;
 		}
-		self.eval(expr, ads, depth + 1)
+		self.active.push(expr);
+		let value = self.eval(expr, ads);
+		self.active.pop();
+		value
 	}
 
 	/// `&&` and `||`: the right side is evaluated only when the left does not decide.
-	fn short_circuit(
-		&mut self,
-		op: BinaryOp,
-		left: &Expr,
-		right: &Expr,
-		ads: Ads<'_>,
-		depth: u32,
-	) -> Value {
+	fn short_circuit(&mut self, op: BinaryOp, left: &Expr, right: &Expr, ads: Ads<'_>) -> Value {
 		let decisive = op == BinaryOp::Or;
-		let left = self.eval(left, ads, depth);
+		let left = self.eval(left, ads);
 		if left.as_condition() == Some(decisive) {
 			return Value::Bool(decisive);
 		}
-		let right = self.eval(right, ads, depth);
+		let right = self.eval(right, ads);
 		logical(op, left, right)
 	}
 }

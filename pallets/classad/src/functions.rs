@@ -2,21 +2,17 @@
 
 use crate::{
 	ast::{BinaryOp, Expr, Function},
-	eval::{binary, Ads, Evaluator},
+	eval::{binary, Ads, Evaluator, BYTES_PER_STEP},
 	unparse::value_to_text,
 	value::Value,
 };
 use alloc::{string::String, vec::Vec};
-
-/// Strings cost one step per this many bytes built, so that work stays proportional to steps.
-const BYTES_PER_STEP: usize = 64;
 
 pub(crate) fn call(
 	evaluator: &mut Evaluator<'_>,
 	function: &Function,
 	args: &[Expr],
 	ads: Ads<'_>,
-	depth: u32,
 ) -> Value {
 	let (min, max) = function.arity();
 	if args.len() < min || args.len() > max || matches!(function, Function::Unknown(_)) {
@@ -24,17 +20,17 @@ pub(crate) fn call(
 	}
 	// Lazy: only the chosen branch is evaluated.
 	if *function == Function::IfThenElse {
-		let condition = evaluator.eval(&args[0], ads, depth);
+		let condition = evaluator.eval(&args[0], ads);
 		return match (&condition, condition.as_condition()) {
 			(Value::Undefined, _) => Value::Undefined,
-			(_, Some(true)) => evaluator.eval(&args[1], ads, depth),
-			(_, Some(false)) => evaluator.eval(&args[2], ads, depth),
+			(_, Some(true)) => evaluator.eval(&args[1], ads),
+			(_, Some(false)) => evaluator.eval(&args[2], ads),
 			(_, None) => Value::Error,
 		};
 	}
 	let mut values = Vec::with_capacity(args.len());
 	for arg in args {
-		values.push(evaluator.eval(arg, ads, depth));
+		values.push(evaluator.eval(arg, ads));
 	}
 	let result = apply(evaluator, function, values);
 	if let Value::Str(text) = &result {
@@ -42,7 +38,7 @@ pub(crate) fn call(
 			evaluator.limit_hit = true;
 			return Value::Error;
 		}
-		if !evaluator.charge((text.len() / BYTES_PER_STEP) as u32) {
+		if !evaluator.charge_bytes(text.len()) {
 			return Value::Error;
 		}
 	}
@@ -50,7 +46,12 @@ pub(crate) fn call(
 }
 
 fn apply(evaluator: &mut Evaluator<'_>, function: &Function, mut args: Vec<Value>) -> Value {
-	let first = args.first().cloned().unwrap_or(Value::Undefined);
+	// Moved out, not cloned: the functions that read `args` afterwards never read `first`.
+	let first = match function {
+		Function::Member | Function::StrCat | Function::Substr | Function::Pow => Value::Undefined,
+		_ if args.is_empty() => Value::Undefined,
+		_ => args.swap_remove(0),
+	};
 	match function {
 		Function::IsUndefined => Value::Bool(first == Value::Undefined),
 		Function::IsError => Value::Bool(first == Value::Error),
@@ -99,7 +100,14 @@ fn member(evaluator: &mut Evaluator<'_>, needle: Value, list: Value) -> Value {
 		(Value::List(_), _) => Value::Error,
 		(Value::Undefined, _) | (_, Value::Undefined) => Value::Undefined,
 		(needle, Value::List(items)) => {
-			if !evaluator.charge(items.len() as u32) {
+			// One step per comparison, plus the copy of the needle each comparison takes.
+			let needle_len = match &needle {
+				Value::Str(s) => s.len(),
+				_ => 0,
+			};
+			let per_item = 1 + needle_len / BYTES_PER_STEP;
+			let cost = items.len().saturating_mul(per_item);
+			if !evaluator.charge(u32::try_from(cost).unwrap_or(u32::MAX)) {
 				return Value::Error;
 			}
 			let found =

@@ -55,7 +55,7 @@ pub struct Limits {
 	/// Longest string an evaluation may build, in bytes; past it the result is `error`.
 	pub max_string_len: u32,
 	/// Most attribute references followed inside one another (`A` refers to `B` refers to
-	/// ...); past it the reference evaluates to `error`, which is also how self-references end.
+	/// ...); past it the whole evaluation is `error`. Cycles end before it, as `undefined`.
 	pub max_reference_depth: u32,
 }
 

@@ -91,7 +91,7 @@ impl std::error::Error for ParseError {}
 /// Parses one expression.
 pub fn parse_expr(source: &str, limits: &Limits) -> Result<Expr, ParseError> {
 	let mut parser = Parser::new(source, limits)?;
-	let expr = parser.expr()?;
+	let expr = parser.bounded_expr()?;
 	parser.expect_end()?;
 	Ok(expr)
 }
@@ -133,16 +133,19 @@ pub fn decode_ad(mut bytes: &[u8], limits: &Limits) -> Result<Ad, ParseError> {
 	Ok(ad)
 }
 
+/// The bounds a finished tree must meet, whether parsed or decoded: the one rule that makes
+/// `parse_expr` and `decode_expr` accept the same trees.
 fn check_tree(expr: &Expr, limits: &Limits) -> Result<(), ParseError> {
+	check_tree_at(expr, limits, 0)
+}
+
+fn check_tree_at(expr: &Expr, limits: &Limits, offset: u32) -> Result<(), ParseError> {
 	if expr.depth() > limits.max_depth as usize {
-		return Err(ParseError {
-			offset: 0,
-			kind: ParseErrorKind::TooDeep { max: limits.max_depth },
-		});
+		return Err(ParseError { offset, kind: ParseErrorKind::TooDeep { max: limits.max_depth } });
 	}
 	if expr.node_count() > limits.max_nodes as usize {
 		return Err(ParseError {
-			offset: 0,
+			offset,
 			kind: ParseErrorKind::TooManyNodes { max: limits.max_nodes },
 		});
 	}
@@ -155,7 +158,7 @@ struct Parser<'l> {
 	limits: &'l Limits,
 	/// Nodes built so far in the current expression.
 	nodes: u32,
-	/// Current nesting depth.
+	/// Current recursion depth.
 	depth: u32,
 }
 
@@ -230,14 +233,17 @@ impl<'l> Parser<'l> {
 		Ok(expr)
 	}
 
-	/// Runs `inner` one nesting level deeper, refusing the input past the bound before any
-	/// deeper recursion happens.
+	/// Runs `inner` one recursion level deeper, refusing the input past the bound before any
+	/// deeper recursion happens. This guards the parser's stack (`((((1))))` nests the parser
+	/// but not the tree); the tree's own depth is checked exactly by [`check_tree`]. Writing a
+	/// tree level takes at most two recursion levels (a parenthesis, and an operand), so every
+	/// tree within `max_depth` can be written within this bound.
 	fn nested<T>(
 		&mut self,
 		inner: impl FnOnce(&mut Self) -> Result<T, ParseError>,
 	) -> Result<T, ParseError> {
 		self.depth += 1;
-		if self.depth > self.limits.max_depth {
+		if self.depth > self.limits.max_depth.saturating_mul(3).saturating_add(2) {
 			return Err(ParseError {
 				offset: self.offset(),
 				kind: ParseErrorKind::TooDeep { max: self.limits.max_depth },
@@ -263,7 +269,7 @@ impl<'l> Parser<'l> {
 			self.advance();
 			self.expect_sym("=", "`=` after the attribute name")?;
 			self.nodes = 0;
-			let expr = self.expr()?;
+			let expr = self.bounded_expr()?;
 			ad.insert(name, expr);
 			if ad.len() > self.limits.max_attributes as usize {
 				return Err(ParseError {
@@ -277,6 +283,17 @@ impl<'l> Parser<'l> {
 				return Err(self.error("`;` or `]` after the attribute"));
 			}
 		}
+	}
+
+	/// A whole expression, checked as a finished tree. The recursion counter bounds the
+	/// parser's own stack, but chains built in loops (`a && b && c`, `x[0][1]`) nest one level
+	/// per iteration without recursing, so the tree's real depth is checked here, exactly as
+	/// [`decode_expr`] checks a stored one.
+	fn bounded_expr(&mut self) -> Result<Expr, ParseError> {
+		let start = self.offset();
+		let expr = self.expr()?;
+		check_tree_at(&expr, self.limits, start)?;
+		Ok(expr)
 	}
 
 	/// expr := or ( `?` expr `:` expr | `?:` expr )?

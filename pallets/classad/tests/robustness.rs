@@ -1,8 +1,10 @@
 //! Nothing panics on any input, and printing a parsed expression gives text that parses back
 //! to the same tree.
 
+use codec::Encode;
 use iexec_classad::{
-	evaluate, parse_ad, parse_expr, Ad, BinaryOp, Expr, Function, Limits, Scope, UnaryOp,
+	decode_expr, evaluate, parse_ad, parse_expr, Ad, BinaryOp, Expr, Function, Limits,
+	ParseErrorKind, Scope, UnaryOp,
 };
 use proptest::prelude::*;
 
@@ -52,6 +54,56 @@ proptest! {
 		ad.insert("X", expr.clone());
 		let _ = evaluate(&expr, Some(&ad), Some(&ad), &limits());
 	}
+
+	/// The parser and the decoder accept exactly the same trees: whatever parses is stored and
+	/// read back unchanged, and a tree the decoder refuses is refused by the parser too.
+	#[test]
+	fn parse_and_decode_agree(expr in arb_deep_expr(), tight in 4u32..40) {
+		let limits = Limits { max_depth: tight, max_nodes: tight * 6, ..limits() };
+		let text = expr.to_string();
+		let parsed = parse_expr(&text, &limits);
+		let decoded = decode_expr(&expr.encode(), &limits);
+		prop_assert_eq!(parsed.is_ok(), decoded.is_ok(), "text: {}", text);
+		if let Ok(parsed) = parsed {
+			prop_assert_eq!(decode_expr(&parsed.encode(), &limits), Ok(parsed));
+		}
+	}
+}
+
+/// Trees with long left-deep chains of the kinds the parser builds in loops, beside the
+/// recursive shapes of [`arb_expr`].
+fn arb_deep_expr() -> impl Strategy<Value = Expr> {
+	let chain = (arb_expr(), 0usize..80, prop_oneof![Just(BinaryOp::And), Just(BinaryOp::Add)])
+		.prop_map(|(seed, len, op)| {
+			(0..len).fold(seed, |left, i| {
+				Expr::Binary(op, Box::new(left), Box::new(Expr::Int(i as i64)))
+			})
+		});
+	let subscripts = (0usize..80).prop_map(|len| {
+		(0..len).fold(Expr::Attr(Scope::Bare, "L".into()), |list, i| {
+			Expr::Subscript(Box::new(list), Box::new(Expr::Int(i as i64)))
+		})
+	});
+	prop_oneof![arb_expr(), chain, subscripts]
+}
+
+#[test]
+fn left_deep_chains_are_held_to_the_depth_bound() {
+	let limits = limits();
+	let over = limits.max_depth as usize + 1;
+	for text in [
+		vec!["a"; over].join(" && "),
+		vec!["1"; over].join(" + "),
+		format!("L{}", "[0]".repeat(over)),
+	] {
+		let error = parse_expr(&text, &limits).expect_err(&text);
+		assert_eq!(error.kind, ParseErrorKind::TooDeep { max: limits.max_depth }, "{text}");
+		// Each stays refused as an attribute of an ad.
+		assert!(parse_ad(&format!("[ X = {text} ]"), &limits).is_err(), "{text}");
+	}
+	let at_bound = vec!["a"; limits.max_depth as usize / 2].join(" && ");
+	let expr = parse_expr(&at_bound, &limits).unwrap();
+	assert_eq!(decode_expr(&expr.encode(), &limits), Ok(expr));
 }
 
 fn arb_leaf() -> impl Strategy<Value = Expr> {

@@ -2,7 +2,7 @@
 //! the stored form.
 
 use iexec_classad::{
-	decode_ad, decode_expr, evaluate, matching, parse_ad, parse_expr, Ad, Expr, Limits,
+	decode_ad, decode_expr, evaluate, matching, parse_ad, parse_expr, Ad, Evaluation, Expr, Limits,
 	ParseErrorKind, Value,
 };
 
@@ -41,11 +41,57 @@ fn target_attributes_evaluate_in_their_own_ad() {
 	assert_eq!(eval_in("TARGET.Fits", Some(&job), Some(&machine)), Value::Bool(true));
 }
 
+/// Cycles end as HTCondor 25.14 ends them (the oracle of the shared vectors; the vectors
+/// themselves have no cycle): a reference back into an attribute being evaluated is
+/// `undefined`, and the attribute evaluated first is not counted as being evaluated.
 #[test]
-fn self_and_mutual_references_end_in_error() {
-	let looping = ad("[ A = A + 1; B = C; C = B ]");
-	assert_eq!(eval_in("A", Some(&looping), None), Value::Error);
-	assert_eq!(eval_in("B", Some(&looping), None), Value::Error);
+fn cycles_end_in_undefined_as_in_htcondor() {
+	let looping = ad("[ Loop = Loop + 1; A = B; B = A; Flip = isUndefined(Flip) ? 1 : 2 ]");
+	for (source, expected) in [
+		("Loop", Value::Undefined),
+		("A", Value::Undefined),
+		("isUndefined(Loop)", Value::Bool(true)),
+		("isError(Loop)", Value::Bool(false)),
+		("Loop || true", Value::Bool(true)),
+		("false && Loop", Value::Bool(false)),
+		// The reference `Flip` is being evaluated when `Flip` refers to itself: undefined → 1.
+		("Flip", Value::Int(1)),
+	] {
+		let result =
+			evaluate(&parse_expr(source, &limits()).unwrap(), Some(&looping), None, &limits());
+		assert_eq!(result.value, expected, "{source}");
+		assert!(!result.limit_hit, "{source}");
+	}
+	// Evaluated as the attribute itself (HTCondor's `EvaluateAttr`), `Flip` is not yet being
+	// evaluated, so its own reference goes one level in (giving 1) and the whole gives 2.
+	let flip = iexec_classad::evaluate_attribute(&looping, "Flip", None, &limits());
+	assert_eq!(flip.value, Value::Int(2));
+	// A cycle through the other ad is found too, and a cyclic `Requirements` matches nothing.
+	let job = ad("[ X = TARGET.Y; Requirements = X ]");
+	let machine = ad("[ Y = TARGET.X; Requirements = true ]");
+	assert_eq!(eval_in("X", Some(&job), Some(&machine)), Value::Undefined);
+	assert!(!matching::match_ads(&job, &machine, &limits()).symmetric());
+}
+
+#[test]
+fn references_past_the_depth_bound_fail_the_whole_evaluation() {
+	let limits = limits();
+	let depth = limits.max_reference_depth as usize;
+	let mut source = String::from("[ R0 = 1");
+	for i in 1..=depth + 1 {
+		source.push_str(&format!("; R{i} = R{p} + 1", p = i - 1));
+	}
+	source.push_str(" ]");
+	let chain = ad(&source);
+	// `R{depth - 1}` follows exactly `depth` references.
+	let within = format!("R{}", depth - 1);
+	let within = evaluate(&parse_expr(&within, &limits).unwrap(), Some(&chain), None, &limits);
+	assert_eq!(within.value, Value::Int(depth as i64));
+	// One more: error for the whole, even under `isError`, which is no cycle to hide behind.
+	let beyond = format!("isError(R{depth}) || true");
+	let result = evaluate(&parse_expr(&beyond, &limits).unwrap(), Some(&chain), None, &limits);
+	assert_eq!(result.value, Value::Error);
+	assert!(result.limit_hit);
 }
 
 #[test]
@@ -78,6 +124,38 @@ fn strings_cannot_grow_past_the_limit() {
 	// Below the limit the same construction works.
 	let value = eval_in("size(S6)", Some(&doubling), None);
 	assert_eq!(value, Value::Int(16 * 64));
+}
+
+/// Steps to evaluate `expr_source` in an ad whose `S` is a string of `len` bytes.
+fn steps_with_string_of(len: usize, expr_source: &str) -> Evaluation {
+	let holder = ad(&format!("[ S = \"{}\"; L = {{ S, S, S }} ]", "x".repeat(len)));
+	evaluate(&parse_expr(expr_source, &limits()).unwrap(), Some(&holder), None, &limits())
+}
+
+#[test]
+fn copying_a_string_costs_in_proportion_to_its_length() {
+	// Every reference to `S` copies it; so do `size`'s argument, list items and `member`'s
+	// comparisons. A 4,000-byte string must cost more steps than a 1-byte one, by at least a
+	// step per 64 bytes per copy.
+	for (source, copies) in
+		[("size(S) + size(S) + size(S)", 3), ("size(L)", 3), ("member(S, L)", 7), ("S == S", 2)]
+	{
+		let short = steps_with_string_of(1, source);
+		let long = steps_with_string_of(4000, source);
+		assert!(!long.limit_hit, "{source}");
+		assert!(long.steps >= short.steps + copies * (4000 / 64), "{source}: {long:?} {short:?}");
+	}
+	// So the step limit bounds the bytes copied: references to 12 KB of strings hit it long
+	// before they could copy megabytes.
+	// 64 references in a balanced sum, within the depth and node bounds.
+	fn balanced(leaves: usize) -> String {
+		if leaves == 1 {
+			return "size(L)".into();
+		}
+		format!("({} + {})", balanced(leaves / 2), balanced(leaves / 2))
+	}
+	let result = steps_with_string_of(4000, &balanced(64));
+	assert!(result.limit_hit, "{result:?}");
 }
 
 #[test]
@@ -148,7 +226,7 @@ fn bounds_refuse_oversized_input_before_evaluation() {
 		ParseErrorKind::TooManyNodes { max: 10 }
 	));
 	assert!(matches!(
-		parse_expr("((((((((1))))))))", &small).unwrap_err().kind,
+		parse_expr(&format!("{}1{}", "(".repeat(20), ")".repeat(20)), &small).unwrap_err().kind,
 		ParseErrorKind::TooDeep { max: 5 }
 	));
 	assert!(matches!(

@@ -266,4 +266,22 @@ impl<T: Config> ContractRegistry<T::AccountId> for Pallet<T> {
 	fn kind(id: ContractId) -> Option<ContractKind> {
 		Contracts::<T>::get(id).map(|c| c.terms.kind())
 	}
+
+	fn info(id: ContractId) -> Option<ContractInfo<T::AccountId>> {
+		let contract = Contracts::<T>::get(id)?;
+		let details = match contract.terms {
+			Terms::App { runtime, code_hash, .. } => ContractDetails::App { runtime, code_hash },
+			Terms::Dataset { checksum, location, .. } => {
+				ContractDetails::Dataset { checksum, location: location.into_inner() }
+			}
+			Terms::WorkerPool { worker_stake_ratio, scheduler_reward_ratio, .. } => {
+				ContractDetails::WorkerPool { worker_stake_ratio, scheduler_reward_ratio }
+			}
+		};
+		Some(ContractInfo {
+			owner: contract.owner,
+			usable: contract.status == Status::Approved,
+			details,
+		})
+	}
 }

@@ -168,6 +168,33 @@ pub struct Contract<
 	pub terms: Terms<MaxUri, MaxText>,
 }
 
+/// What the market copies into a deal from a contract's terms.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ContractDetails {
+	App { runtime: AppRuntime, code_hash: [u8; 32] },
+	Dataset { checksum: [u8; 32], location: alloc::vec::Vec<u8> },
+	WorkerPool { worker_stake_ratio: u8, scheduler_reward_ratio: u8 },
+}
+
+/// A contract as other pallets see it: one storage read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContractInfo<AccountId> {
+	pub owner: AccountId,
+	/// Approved and not revoked.
+	pub usable: bool,
+	pub details: ContractDetails,
+}
+
+impl ContractDetails {
+	pub fn kind(&self) -> ContractKind {
+		match self {
+			ContractDetails::App { .. } => ContractKind::App,
+			ContractDetails::Dataset { .. } => ContractKind::Dataset,
+			ContractDetails::WorkerPool { .. } => ContractKind::WorkerPool,
+		}
+	}
+}
+
 /// What other pallets ask the registry.
 pub trait ContractRegistry<AccountId> {
 	/// Approved and not revoked.
@@ -176,4 +203,6 @@ pub trait ContractRegistry<AccountId> {
 	fn owner(id: ContractId) -> Option<AccountId>;
 	/// The kind of contract `id`.
 	fn kind(id: ContractId) -> Option<ContractKind>;
+	/// Owner, status and the terms a deal needs.
+	fn info(id: ContractId) -> Option<ContractInfo<AccountId>>;
 }
