@@ -74,7 +74,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Holds equal the books for every account and reason, and the kitty holds its reserve
 	/// plus what entered minus what left.
-	#[cfg(any(feature = "try-runtime", test))]
+	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use alloc::collections::btree_map::BTreeMap;
 		use frame_support::{ensure, traits::fungible::InspectHold};

@@ -1,0 +1,210 @@
+//! Matching at arrival, and the ranking of compatible offers that it shares with the runtime
+//! API. Every read here is bounded by the indices of [`book`](crate::book), so the cost does
+//! not grow with the size of the book.
+
+use super::*;
+use crate::{
+	dispatchable_impls::{candidate_view, pool_terms, request_terms},
+	matching::{ads_mismatch, term_mismatches},
+	scheduling::{Alternative, CRITERIA},
+};
+use alloc::vec::Vec;
+use frame_support::storage::with_storage_layer;
+use pallet_registry::{ContractInfo, ContractRegistry};
+use sp_runtime::{
+	traits::{Saturating, UniqueSaturatedInto},
+	DispatchError,
+};
+
+/// A compatible offer for a request, with its PROMETHEE net flow (millionths).
+#[derive(Clone, Debug, PartialEq, Eq, codec::Encode, codec::Decode, scale_info::TypeInfo)]
+pub struct RankedOffer<Balance> {
+	pub pool_order: OrderId,
+	pub app_order: OrderId,
+	pub dataset_order: Option<OrderId>,
+	/// App, data set and pool prices per task, together.
+	pub price_per_task: Balance,
+	pub net_flow: i64,
+}
+
+/// The app and data set orders a request could use, loaded once.
+struct Offers<T: Config> {
+	apps: Vec<(OrderId, OrderOf<T>)>,
+	app_info: Option<ContractInfo<T::AccountId>>,
+	datasets: Vec<(OrderId, OrderOf<T>)>,
+	dataset_info: Option<ContractInfo<T::AccountId>>,
+}
+
+impl<T: Config> Offers<T> {
+	fn for_request(request: &RequestOf<T>) -> Self {
+		let load = |resource| -> Vec<(OrderId, OrderOf<T>)> {
+			ResourceBook::<T>::get(resource)
+				.into_iter()
+				.filter_map(|(_, id)| Orders::<T>::get(id).map(|order| (id, order)))
+				.collect()
+		};
+		Offers {
+			apps: load(request.app),
+			app_info: T::Registry::info(request.app),
+			datasets: request.dataset.map(load).unwrap_or_default(),
+			dataset_info: request.dataset.and_then(T::Registry::info),
+		}
+	}
+
+	/// The cheapest app order and data set order whose terms fit `request` and `pool` (the
+	/// ads are not looked at).
+	fn pick(
+		&self,
+		request: &OrderOf<T>,
+		requested_dataset: bool,
+		pool: &OrderOf<T>,
+		pool_info: &Option<ContractInfo<T::AccountId>>,
+	) -> Option<(OrderId, Option<OrderId>)> {
+		let datasets: Vec<Option<&(OrderId, OrderOf<T>)>> = if requested_dataset {
+			self.datasets.iter().map(Some).collect()
+		} else {
+			alloc::vec![None]
+		};
+		for (app_id, app) in &self.apps {
+			for dataset in &datasets {
+				let view = candidate_view::<T>(
+					request,
+					&self.app_info,
+					pool,
+					pool_info,
+					app,
+					dataset.map(|(_, order)| (order, &self.dataset_info)),
+				)?;
+				if term_mismatches(&view, false).is_empty() {
+					return Some((*app_id, dataset.map(|(id, _)| *id)));
+				}
+			}
+		}
+		None
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// The offers among `pool_orders` that can serve request `request_id`, best first by the
+	/// requester's weights.
+	pub(crate) fn rank_offers_for(
+		request_id: OrderId,
+		pool_orders: impl Iterator<Item = OrderId>,
+	) -> Result<Vec<RankedOffer<BalanceOf<T>>>, DispatchError> {
+		let request = Orders::<T>::get(request_id).ok_or(Error::<T>::UnknownOrder)?;
+		let req = request_terms::<T>(&request).ok_or(Error::<T>::WrongOrderKind)?;
+		let job_ad = ads::load(&req.job_ad);
+		let offers = Offers::<T>::for_request(req);
+		let limits = ads::limits();
+		let mut found: Vec<(RankedOffer<BalanceOf<T>>, Alternative)> = Vec::new();
+		for pool_id in pool_orders {
+			let Some(pool) = Orders::<T>::get(pool_id) else { continue };
+			let Some(offer) = pool_terms::<T>(&pool) else { continue };
+			let pool_info = T::Registry::info(offer.pool);
+			let Some((app_order, dataset_order)) =
+				offers.pick(&request, req.dataset.is_some(), &pool, &pool_info)
+			else {
+				continue;
+			};
+			let pool_ad = ads::load(&offer.ad);
+			if ads_mismatch(&job_ad, &pool_ad, &limits).0.is_some() {
+				continue;
+			}
+			let price_of = |id: Option<OrderId>, list: &[(OrderId, OrderOf<T>)]| {
+				list.iter()
+					.find(|(entry, _)| Some(*entry) == id)
+					.and_then(|(_, order)| match &order.terms {
+						OrderTerms::App(o) | OrderTerms::Dataset(o) => Some(o.price),
+						_ => None,
+					})
+					.unwrap_or_default()
+			};
+			let price_per_task = offer
+				.price
+				.saturating_add(price_of(Some(app_order), &offers.apps))
+				.saturating_add(price_of(dataset_order, &offers.datasets));
+			let price: u128 = price_per_task.unique_saturated_into();
+			let figures = T::PoolStatistics::figures(offer.pool);
+			let values: [Option<i64>; CRITERIA] = [
+				Some(i64::try_from(price).unwrap_or(i64::MAX)),
+				figures.mean_task_seconds.map(i64::from),
+				figures.reputation.map(i64::from),
+				figures.reliability_ppm.map(i64::from),
+				ads::milli_number(&pool_ad, "EnergyWatts", &job_ad),
+				ads::milli_number(&job_ad, iexec_classad::matching::RANK, &pool_ad),
+			];
+			found.push((
+				RankedOffer {
+					pool_order: pool_id,
+					app_order,
+					dataset_order,
+					price_per_task,
+					net_flow: 0,
+				},
+				Alternative { values, price, id: pool_id },
+			));
+		}
+		let w = req.weights;
+		let weights =
+			[w.cost, w.performance, w.trust, w.reliability, w.energy, w.rank].map(u32::from);
+		let alternatives: Vec<Alternative> = found.iter().map(|(_, a)| a.clone()).collect();
+		Ok(scheduling::rank(&alternatives, &weights)
+			.into_iter()
+			.map(|(index, net_flow)| RankedOffer { net_flow, ..found[index].0.clone() })
+			.collect())
+	}
+
+	/// Matches a new request against the cheapest pool orders of its category, best ranked
+	/// first, until it has no task left. Returns how many pool orders were looked at.
+	pub(crate) fn match_arrival(request_id: OrderId) -> u32 {
+		let Some(category) = Orders::<T>::get(request_id)
+			.and_then(|order| request_terms::<T>(&order).map(|r| r.category))
+		else {
+			return 0;
+		};
+		let book = PoolBook::<T>::get(category);
+		let looked_at = book.len() as u32;
+		let Ok(ranked) = Self::rank_offers_for(request_id, book.into_iter().map(|(_, id)| id))
+		else {
+			return looked_at;
+		};
+		for offer in ranked {
+			if !Orders::<T>::contains_key(request_id) {
+				break;
+			}
+			// A candidate that fails now (an order used up by the deal before, a pool owner
+			// who cannot stake) is skipped, with nothing of its attempt kept.
+			let _ = with_storage_layer(|| {
+				Self::do_match(request_id, offer.pool_order, offer.app_order, offer.dataset_order)
+			});
+		}
+		looked_at
+	}
+
+	/// Matches a new pool order against the oldest waiting requests of its category, until it
+	/// has no task left. Returns how many requests were looked at.
+	pub(crate) fn match_waiting(pool_id: OrderId, category: Category) -> u32 {
+		let waiting = Waiting::<T>::get(category);
+		let limits = ads::limits();
+		for request_id in waiting.iter().copied() {
+			let Some(pool) = Orders::<T>::get(pool_id) else { break };
+			let Some(offer) = pool_terms::<T>(&pool) else { break };
+			let Some(request) = Orders::<T>::get(request_id) else { continue };
+			let Some(req) = request_terms::<T>(&request) else { continue };
+			let pool_info = T::Registry::info(offer.pool);
+			let offers = Offers::<T>::for_request(req);
+			let Some((app_order, dataset_order)) =
+				offers.pick(&request, req.dataset.is_some(), &pool, &pool_info)
+			else {
+				continue;
+			};
+			if ads_mismatch(&ads::load(&req.job_ad), &ads::load(&offer.ad), &limits).0.is_some() {
+				continue;
+			}
+			let _ = with_storage_layer(|| {
+				Self::do_match(request_id, pool_id, app_order, dataset_order)
+			});
+		}
+		waiting.len() as u32
+	}
+}

@@ -1,0 +1,615 @@
+//! Bodies of the calls declared in `lib.rs`, and the making of deals that every matching path
+//! shares.
+
+use super::*;
+use crate::matching::{check_match, Candidate, Mismatch, PoolView, RequestView, ResourceView};
+use codec::{Encode, MaxEncodedLen};
+use frame_support::{
+	ensure,
+	pallet_prelude::*,
+	traits::{fungible::MutateHold, tokens::Precision},
+};
+use frame_system::pallet_prelude::BlockNumberFor;
+use pallet_escrow::{Escrow, HoldReason as Escrowed, Ledger};
+use pallet_registry::{ContractDetails, ContractId, ContractInfo, ContractKind, ContractRegistry};
+use sp_runtime::{
+	traits::{CheckedAdd, CheckedMul, CheckedSub, Saturating, Zero},
+	DispatchError, DispatchResult,
+};
+
+impl<T: Config> From<Mismatch> for Error<T> {
+	fn from(mismatch: Mismatch) -> Self {
+		match mismatch {
+			Mismatch::UsedUp(_) => Error::OrderUsedUp,
+			Mismatch::WrongKind(_) => Error::WrongOrderKind,
+			Mismatch::OtherApp => Error::OtherApp,
+			Mismatch::OtherDataset => Error::OtherDataset,
+			Mismatch::DatasetOrderMissing => Error::DatasetOrderMissing,
+			Mismatch::DatasetNotRequested => Error::DatasetNotRequested,
+			Mismatch::OtherPool => Error::OtherPool,
+			Mismatch::NotApproved(_) => Error::MatchNotApproved,
+			Mismatch::CategoryDiffers { .. } => Error::CategoryDiffers,
+			Mismatch::TrustTooLow { .. } => Error::TrustTooLow,
+			Mismatch::PriceAboveMaximum(_) => Error::PriceAboveMaximum,
+			Mismatch::TagsNotOffered { .. } => Error::TagsNotOffered,
+			Mismatch::Restricted { .. } => Error::Restricted,
+			Mismatch::JobRequirementsNotMet => Error::JobRequirementsNotMet,
+			Mismatch::PoolRequirementsNotMet => Error::PoolRequirementsNotMet,
+		}
+	}
+}
+
+/// The four orders of a possible deal, loaded, with what the registry says of their
+/// contracts.
+pub(crate) struct Loaded<T: Config> {
+	pub request_id: OrderId,
+	pub request: OrderOf<T>,
+	pub app_info: Option<ContractInfo<T::AccountId>>,
+	pub pool_id: OrderId,
+	pub pool: OrderOf<T>,
+	pub pool_info: Option<ContractInfo<T::AccountId>>,
+	pub app_id: OrderId,
+	pub app: OrderOf<T>,
+	pub dataset: Option<(OrderId, OrderOf<T>, Option<ContractInfo<T::AccountId>>)>,
+}
+
+pub(crate) fn request_terms<T: Config>(order: &OrderOf<T>) -> Option<&RequestOf<T>> {
+	match &order.terms {
+		OrderTerms::Request(request) => Some(request),
+		_ => None,
+	}
+}
+
+pub(crate) fn pool_terms<T: Config>(order: &OrderOf<T>) -> Option<&PoolOfferOf<T>> {
+	match &order.terms {
+		OrderTerms::Pool(pool) => Some(pool),
+		_ => None,
+	}
+}
+
+pub(crate) fn resource_terms<T: Config>(
+	order: &OrderOf<T>,
+	kind: OrderKind,
+) -> Option<&ResourceOfferOf<T>> {
+	match (&order.terms, kind) {
+		(OrderTerms::App(offer), OrderKind::App) => Some(offer),
+		(OrderTerms::Dataset(offer), OrderKind::Dataset) => Some(offer),
+		_ => None,
+	}
+}
+
+/// The view `check_match` takes of four orders and what the registry says of their
+/// contracts (the request's app, the pool, the data set). `None` if an order is of the wrong
+/// kind.
+pub(crate) fn candidate_view<'a, T: Config>(
+	request: &'a OrderOf<T>,
+	app_info: &Option<ContractInfo<T::AccountId>>,
+	pool: &'a OrderOf<T>,
+	pool_info: &Option<ContractInfo<T::AccountId>>,
+	app: &'a OrderOf<T>,
+	dataset: Option<(&'a OrderOf<T>, &Option<ContractInfo<T::AccountId>>)>,
+) -> Option<Candidate<'a, T::AccountId, BalanceOf<T>>> {
+	let req = request_terms::<T>(request)?;
+	let pool_offer = pool_terms::<T>(pool)?;
+	let app_offer = resource_terms::<T>(app, OrderKind::App)?;
+	let approved = |info: &Option<ContractInfo<T::AccountId>>, kind: ContractKind| {
+		info.as_ref().is_some_and(|i| i.usable && i.details.kind() == kind)
+	};
+	let dataset = match dataset {
+		Some((order, info)) => {
+			let offer = resource_terms::<T>(order, OrderKind::Dataset)?;
+			Some(ResourceView {
+				resource: offer.resource,
+				price: offer.price,
+				tag: offer.tag,
+				restrictions: &offer.restrictions,
+				remaining: order.remaining,
+				approved: approved(info, ContractKind::Dataset),
+			})
+		}
+		None => None,
+	};
+	let app_approved = approved(app_info, ContractKind::App);
+	Some(Candidate {
+		request: RequestView {
+			requester: &request.owner,
+			app: req.app,
+			dataset: req.dataset,
+			app_max_price: req.app_max_price,
+			dataset_max_price: req.dataset_max_price,
+			pool_max_price: req.pool_max_price,
+			category: req.category,
+			trust: req.trust,
+			tag: req.tag,
+			pool: req.pool,
+			remaining: request.remaining,
+		},
+		app_approved,
+		pool: PoolView {
+			pool: pool_offer.pool,
+			price: pool_offer.price,
+			category: pool_offer.category,
+			trust: pool_offer.trust,
+			tag: pool_offer.tag,
+			restrictions: &pool_offer.restrictions,
+			remaining: pool.remaining,
+			approved: approved(pool_info, ContractKind::WorkerPool),
+		},
+		// The app order's contract is the request's app when they agree; `check_match`
+		// refuses them when they do not.
+		app: ResourceView {
+			resource: app_offer.resource,
+			price: app_offer.price,
+			tag: app_offer.tag,
+			restrictions: &app_offer.restrictions,
+			remaining: app.remaining,
+			approved: app_approved,
+		},
+		dataset,
+	})
+}
+
+impl<T: Config> Loaded<T> {
+	/// Loads the orders, checking each is of the kind its place asks for.
+	pub fn load(
+		request_id: OrderId,
+		pool_id: OrderId,
+		app_id: OrderId,
+		dataset_id: Option<OrderId>,
+	) -> Result<Self, DispatchError> {
+		let get = |id| Orders::<T>::get(id).ok_or(Error::<T>::UnknownOrder);
+		let request = get(request_id)?;
+		let pool = get(pool_id)?;
+		let app = get(app_id)?;
+		let dataset = dataset_id.map(|id| get(id).map(|order| (id, order))).transpose()?;
+		let req = request_terms::<T>(&request).ok_or(Error::<T>::WrongOrderKind)?;
+		let pool_offer = pool_terms::<T>(&pool).ok_or(Error::<T>::WrongOrderKind)?;
+		ensure!(app.kind() == OrderKind::App, Error::<T>::WrongOrderKind);
+		ensure!(
+			dataset.as_ref().map_or(true, |(_, d)| d.kind() == OrderKind::Dataset),
+			Error::<T>::WrongOrderKind
+		);
+		let app_info = T::Registry::info(req.app);
+		let pool_info = T::Registry::info(pool_offer.pool);
+		let dataset = dataset.map(|(id, order)| {
+			let info = resource_terms::<T>(&order, OrderKind::Dataset)
+				.and_then(|offer| T::Registry::info(offer.resource));
+			(id, order, info)
+		});
+		Ok(Loaded { request_id, request, app_info, pool_id, pool, pool_info, app_id, app, dataset })
+	}
+
+	/// The view `check_match` takes. `None` if an order is of the wrong kind (checked by
+	/// `load`).
+	pub fn candidate(&self) -> Option<Candidate<'_, T::AccountId, BalanceOf<T>>> {
+		candidate_view::<T>(
+			&self.request,
+			&self.app_info,
+			&self.pool,
+			&self.pool_info,
+			&self.app,
+			self.dataset.as_ref().map(|(_, order, info)| (order, info)),
+		)
+	}
+
+	/// `check_match` on these orders.
+	pub fn check(&self) -> Result<(), Mismatch> {
+		let candidate = self.candidate().ok_or(Mismatch::WrongKind(OrderKind::Request))?;
+		let (Some(req), Some(pool)) =
+			(request_terms::<T>(&self.request), pool_terms::<T>(&self.pool))
+		else {
+			return Err(Mismatch::WrongKind(OrderKind::Pool));
+		};
+		check_match(&candidate, &ads::load(&req.job_ad), &ads::load(&pool.ad), &ads::limits())
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// `OrderDepositBase + OrderDepositPerByte × bytes`.
+	pub fn deposit_for(bytes: usize) -> BalanceOf<T> {
+		let bytes: BalanceOf<T> = (bytes as u32).into();
+		T::OrderDepositBase::get()
+			.saturating_add(T::OrderDepositPerByte::get().saturating_mul(bytes))
+	}
+
+	/// The contract `id`, checked to be of `kind`, owned by `owner` (when given) and approved.
+	fn usable_contract(
+		id: ContractId,
+		kind: ContractKind,
+		owner: Option<&T::AccountId>,
+	) -> Result<ContractInfo<T::AccountId>, Error<T>> {
+		let info = T::Registry::info(id).ok_or(Error::<T>::UnknownContract)?;
+		ensure!(info.details.kind() == kind, Error::<T>::WrongContractKind);
+		ensure!(owner.map_or(true, |o| *o == info.owner), Error::<T>::NotContractOwner);
+		ensure!(info.usable, Error::<T>::ContractNotApproved);
+		Ok(info)
+	}
+
+	/// Stores a new order and holds its storage deposit.
+	fn store_order(
+		owner: T::AccountId,
+		volume: u32,
+		terms: OrderTerms<
+			T::AccountId,
+			BalanceOf<T>,
+			BlockNumberFor<T>,
+			T::MaxParamsLen,
+			T::MaxAdBytes,
+		>,
+	) -> Result<(OrderId, BalanceOf<T>), DispatchError> {
+		ensure!(volume > 0, Error::<T>::ZeroVolume);
+		let id = NextOrderId::<T>::get();
+		let next = id.checked_add(1).ok_or(Error::<T>::IdsExhausted)?;
+		let mut order = Order { owner, volume, remaining: volume, deposit: Zero::zero(), terms };
+		// What the order takes in storage: its encoding and its map key.
+		let stored = order.encoded_size() + OrderId::max_encoded_len() + 8;
+		let deposit = Self::deposit_for(stored);
+		T::Currency::hold(&HoldReason::OrderDeposit.into(), &order.owner, deposit)
+			.map_err(|_| Error::<T>::CannotHoldDeposit)?;
+		order.deposit = deposit;
+		Orders::<T>::insert(id, order);
+		NextOrderId::<T>::put(next);
+		Ok((id, deposit))
+	}
+
+	pub(crate) fn do_publish_resource(
+		who: T::AccountId,
+		kind: OrderKind,
+		offer: ResourceOfferOf<T>,
+		volume: u32,
+	) -> DispatchResult {
+		let contract_kind =
+			if kind == OrderKind::App { ContractKind::App } else { ContractKind::Dataset };
+		Self::usable_contract(offer.resource, contract_kind, Some(&who))?;
+		let (resource, price) = (offer.resource, offer.price);
+		let terms = match kind {
+			OrderKind::App => OrderTerms::App(offer),
+			_ => OrderTerms::Dataset(offer),
+		};
+		let (id, deposit) = Self::store_order(who.clone(), volume, terms)?;
+		book::insert_resource::<T>(resource, price, id);
+		Self::deposit_event(Event::OrderPublished { id, owner: who, kind, volume, deposit });
+		Ok(())
+	}
+
+	/// Publishes a pool order, then matches it against waiting requests; returns how many
+	/// were looked at.
+	#[allow(clippy::too_many_arguments)]
+	pub(crate) fn do_publish_pool(
+		who: T::AccountId,
+		pool: ContractId,
+		price: BalanceOf<T>,
+		volume: u32,
+		category: Category,
+		trust: u32,
+		tag: Tag,
+		restrictions: RestrictionsOf<T>,
+		ad_text: &[u8],
+	) -> Result<u32, DispatchError> {
+		Self::usable_contract(pool, ContractKind::WorkerPool, Some(&who))?;
+		let ad = ads::parse_order_ad(ad_text).map_err(|_| Error::<T>::InvalidClassAd)?;
+		let ad = ads::store(&ad).ok_or(Error::<T>::AdTooLarge)?;
+		let offer = PoolOffer { pool, price, category, trust, tag, restrictions, ad };
+		let (id, deposit) = Self::store_order(who.clone(), volume, OrderTerms::Pool(offer))?;
+		book::insert_pool::<T>(category, price, id);
+		Self::deposit_event(Event::OrderPublished {
+			id,
+			owner: who,
+			kind: OrderKind::Pool,
+			volume,
+			deposit,
+		});
+		Ok(Self::match_waiting(id, category))
+	}
+
+	/// Submits a request, holds its payment, matches it; returns how many pool orders were
+	/// looked at.
+	pub(crate) fn do_submit_request(
+		who: T::AccountId,
+		spec: RequestSpecOf<T>,
+	) -> Result<u32, DispatchError> {
+		ensure!(spec.volume > 0, Error::<T>::ZeroVolume);
+		ensure!(spec.trust > 0, Error::<T>::ZeroTrust);
+		Self::usable_contract(spec.app, ContractKind::App, None)?;
+		if let Some(dataset) = spec.dataset {
+			Self::usable_contract(dataset, ContractKind::Dataset, None)?;
+		}
+		let job_ad = ads::parse_order_ad(&spec.job_ad).map_err(|_| Error::<T>::InvalidClassAd)?;
+		let job_ad = ads::store(&job_ad).ok_or(Error::<T>::AdTooLarge)?;
+		let per_task = spec
+			.app_max_price
+			.checked_add(&spec.dataset_max_price)
+			.and_then(|p| p.checked_add(&spec.pool_max_price))
+			.ok_or(Error::<T>::PriceOverflow)?;
+		let payment = per_task.checked_mul(&spec.volume.into()).ok_or(Error::<T>::PriceOverflow)?;
+		let now = frame_system::Pallet::<T>::block_number();
+		let expires_at =
+			book::free_expiry_slot::<T>(now.saturating_add(T::RequestLifetime::get()))?;
+		let request = Request {
+			app: spec.app,
+			dataset: spec.dataset,
+			app_max_price: spec.app_max_price,
+			dataset_max_price: spec.dataset_max_price,
+			pool_max_price: spec.pool_max_price,
+			category: spec.category,
+			trust: spec.trust,
+			tag: spec.tag,
+			pool: spec.pool,
+			params: spec.params,
+			beneficiary: spec.beneficiary,
+			job_ad,
+			weights: spec.weights,
+			expires_at,
+		};
+		let (id, deposit) =
+			Self::store_order(who.clone(), spec.volume, OrderTerms::Request(request))?;
+		T::Escrow::lock(Ledger::Order(id), &who, Escrowed::RequesterPayment, payment)
+			.map_err(|_| Error::<T>::CannotHoldPayment)?;
+		book::schedule_expiry::<T>(expires_at, id)?;
+		Self::deposit_event(Event::RequestSubmitted {
+			id,
+			requester: who,
+			volume: spec.volume,
+			payment,
+			deposit,
+			expires_at,
+		});
+		let looked_at = Self::match_arrival(id);
+		if let Some(order) = Orders::<T>::get(id) {
+			book::push_waiting::<T>(spec.category, id);
+			Self::deposit_event(Event::RequestWaiting {
+				id,
+				remaining: order.remaining,
+				expires_at,
+			});
+		}
+		Ok(looked_at)
+	}
+
+	pub(crate) fn do_cancel(who: T::AccountId, id: OrderId) -> DispatchResult {
+		let order = Orders::<T>::get(id).ok_or(Error::<T>::UnknownOrder)?;
+		ensure!(order.owner == who, Error::<T>::NotOrderOwner);
+		let (deposit_refunded, payment_refunded) = Self::end_order(id, &order)?;
+		Self::deposit_event(Event::OrderCancelled {
+			id,
+			kind: order.kind(),
+			deposit_refunded,
+			payment_refunded,
+		});
+		Ok(())
+	}
+
+	/// Removes an order and everything that points at it, and gives back its deposit and (for
+	/// a request) the payment still held for it.
+	pub(crate) fn end_order(
+		id: OrderId,
+		order: &OrderOf<T>,
+	) -> Result<(BalanceOf<T>, BalanceOf<T>), DispatchError> {
+		let payment = match &order.terms {
+			OrderTerms::Request(request) => {
+				book::remove_waiting::<T>(request.category, id);
+				T::Escrow::refund(Ledger::Order(id), &order.owner, Escrowed::RequesterPayment)?
+			}
+			OrderTerms::Pool(offer) => {
+				book::remove_pool::<T>(offer.category, id);
+				Zero::zero()
+			}
+			OrderTerms::App(offer) | OrderTerms::Dataset(offer) => {
+				book::remove_resource::<T>(offer.resource, id);
+				Zero::zero()
+			}
+		};
+		let deposit = T::Currency::release(
+			&HoldReason::OrderDeposit.into(),
+			&order.owner,
+			order.deposit,
+			Precision::BestEffort,
+		)?;
+		Orders::<T>::remove(id);
+		Ok((deposit, payment))
+	}
+
+	/// The proposed path: loads the four orders and makes the deal.
+	pub(crate) fn do_match(
+		request: OrderId,
+		pool_order: OrderId,
+		app_order: OrderId,
+		dataset_order: Option<OrderId>,
+	) -> Result<DealId, DispatchError> {
+		let loaded = Loaded::<T>::load(request, pool_order, app_order, dataset_order)?;
+		Self::make_deal(loaded)
+	}
+
+	/// Checks the orders with `check_match` and makes a deal of as many tasks as they all
+	/// have left: the requester's payment for them moves to the deal, the rest of what was
+	/// held for them goes back, the pool owner's stake is held, used-up orders end.
+	pub(crate) fn make_deal(loaded: Loaded<T>) -> Result<DealId, DispatchError> {
+		loaded.check().map_err(Error::<T>::from)?;
+		let req = request_terms::<T>(&loaded.request).ok_or(Error::<T>::WrongOrderKind)?;
+		let pool = pool_terms::<T>(&loaded.pool).ok_or(Error::<T>::WrongOrderKind)?;
+		let app =
+			resource_terms::<T>(&loaded.app, OrderKind::App).ok_or(Error::<T>::WrongOrderKind)?;
+		let dataset_offer = match &loaded.dataset {
+			Some((_, order, _)) => Some(
+				resource_terms::<T>(order, OrderKind::Dataset).ok_or(Error::<T>::WrongOrderKind)?,
+			),
+			None => None,
+		};
+		let volume = [loaded.request.remaining, loaded.pool.remaining, loaded.app.remaining]
+			.into_iter()
+			.chain(loaded.dataset.as_ref().map(|(_, order, _)| order.remaining))
+			.min()
+			.unwrap_or(0);
+		let tasks: BalanceOf<T> = volume.into();
+		let dataset_price = dataset_offer.map_or(Zero::zero(), |d| d.price);
+		let per_task = app
+			.price
+			.checked_add(&dataset_price)
+			.and_then(|p| p.checked_add(&pool.price))
+			.ok_or(Error::<T>::PriceOverflow)?;
+		// The request's maxima add up without overflow: checked when it was submitted.
+		let max_per_task = req
+			.app_max_price
+			.saturating_add(req.dataset_max_price)
+			.saturating_add(req.pool_max_price);
+		let cost = per_task.checked_mul(&tasks).ok_or(Error::<T>::PriceOverflow)?;
+		let surplus = max_per_task
+			.checked_sub(&per_task)
+			.and_then(|s| s.checked_mul(&tasks))
+			.ok_or(Error::<T>::PriceOverflow)?;
+		let pool_stake = pool
+			.price
+			.checked_mul(&tasks)
+			.and_then(|p| p.checked_mul(&T::PoolStakePercent::get().into()))
+			.ok_or(Error::<T>::PriceOverflow)?
+			/ 100u32.into();
+		let deal_id = NextDealId::<T>::get();
+		let next_deal = deal_id.checked_add(1).ok_or(Error::<T>::IdsExhausted)?;
+
+		let (Some(app_info), Some(pool_info)) = (&loaded.app_info, &loaded.pool_info) else {
+			return Err(Error::<T>::UnknownContract.into());
+		};
+		let ContractDetails::App { runtime, code_hash } = app_info.details else {
+			return Err(Error::<T>::WrongContractKind.into());
+		};
+		let ContractDetails::WorkerPool { worker_stake_ratio, scheduler_reward_ratio } =
+			pool_info.details
+		else {
+			return Err(Error::<T>::WrongContractKind.into());
+		};
+		let dataset = match (&loaded.dataset, dataset_offer) {
+			(Some((order_id, _, Some(info))), Some(offer)) => {
+				let ContractDetails::Dataset { checksum, location } = &info.details else {
+					return Err(Error::<T>::WrongContractKind.into());
+				};
+				Some(DealDataset {
+					id: offer.resource,
+					order: *order_id,
+					owner: info.owner.clone(),
+					price: offer.price,
+					checksum: *checksum,
+					location: location
+						.clone()
+						.try_into()
+						.map_err(|_| Error::<T>::LocationTooLong)?,
+				})
+			}
+			_ => None,
+		};
+
+		let requester = &loaded.request.owner;
+		let from = Ledger::Order(loaded.request_id);
+		let to = Ledger::Deal(deal_id);
+		T::Escrow::rebook(from, to, requester, Escrowed::RequesterPayment, cost)?;
+		T::Escrow::release(from, requester, Escrowed::RequesterPayment, surplus)?;
+		T::Escrow::lock(to, &pool_info.owner, Escrowed::PoolStake, pool_stake)
+			.map_err(|_| Error::<T>::PoolOwnerCannotStake)?;
+
+		let deal = Deal {
+			request: loaded.request_id,
+			requester: requester.clone(),
+			beneficiary: req.beneficiary.clone(),
+			app: req.app,
+			app_order: loaded.app_id,
+			app_owner: app_info.owner.clone(),
+			app_price: app.price,
+			app_runtime: runtime,
+			code_hash,
+			dataset,
+			pool: pool.pool,
+			pool_order: loaded.pool_id,
+			pool_owner: pool_info.owner.clone(),
+			pool_price: pool.price,
+			pool_stake,
+			worker_stake_ratio,
+			scheduler_reward_ratio,
+			category: req.category,
+			trust: req.trust,
+			tag: req.tag | app.tag | dataset_offer.map_or(0, |d| d.tag),
+			volume,
+			params: req.params.clone(),
+			job_ad: req.job_ad.clone(),
+			limits: req.category.limits(),
+			created_at: frame_system::Pallet::<T>::block_number(),
+		};
+		Deals::<T>::insert(deal_id, deal);
+		NextDealId::<T>::put(next_deal);
+		Self::deposit_event(Event::DealMade {
+			deal: deal_id,
+			request: loaded.request_id,
+			pool_order: loaded.pool_id,
+			app_order: loaded.app_id,
+			dataset_order: loaded.dataset.as_ref().map(|(id, _, _)| *id),
+			volume,
+			price_per_task: per_task,
+			pool_stake,
+		});
+		let Loaded { request_id, request, pool_id, pool, app_id, app, dataset, .. } = loaded;
+		Self::consume(request_id, request, volume)?;
+		Self::consume(pool_id, pool, volume)?;
+		Self::consume(app_id, app, volume)?;
+		if let Some((id, order, _)) = dataset {
+			Self::consume(id, order, volume)?;
+		}
+		Ok(deal_id)
+	}
+
+	/// Takes `volume` tasks from an order; a used-up order ends and its deposit goes back.
+	fn consume(id: OrderId, mut order: OrderOf<T>, volume: u32) -> DispatchResult {
+		order.remaining = order.remaining.saturating_sub(volume);
+		if order.remaining > 0 {
+			Orders::<T>::insert(id, order);
+			return Ok(());
+		}
+		let (deposit_refunded, _) = Self::end_order(id, &order)?;
+		Self::deposit_event(Event::OrderUsedUp { id, kind: order.kind(), deposit_refunded });
+		Ok(())
+	}
+
+	/// Checks that everything the market holds is accounted for, and its indices.
+	#[cfg(any(feature = "try-runtime", feature = "std", test))]
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		use alloc::collections::btree_map::BTreeMap;
+		use frame_support::traits::fungible::InspectHold;
+		let mut deposits: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		for (id, order) in Orders::<T>::iter() {
+			ensure!(order.remaining > 0, "a used-up order is kept");
+			ensure!(order.remaining <= order.volume, "an order has more left than its volume");
+			ensure!(id < NextOrderId::<T>::get(), "an order id is not below NextOrderId");
+			let entry = deposits.entry(order.owner.clone()).or_insert_with(Zero::zero);
+			*entry = entry.saturating_add(order.deposit);
+			if let OrderTerms::Request(request) = &order.terms {
+				let max_per_task = request
+					.app_max_price
+					.saturating_add(request.dataset_max_price)
+					.saturating_add(request.pool_max_price);
+				let expected = max_per_task.saturating_mul(order.remaining.into());
+				let held =
+					T::Escrow::locked(Ledger::Order(id), &order.owner, Escrowed::RequesterPayment);
+				ensure!(
+					held == expected,
+					"a request's held payment differs from its remaining tasks"
+				);
+			}
+		}
+		for (who, deposit) in deposits {
+			let held = T::Currency::balance_on_hold(&HoldReason::OrderDeposit.into(), &who);
+			ensure!(held == deposit, "an account's order deposits differ from what it holds");
+		}
+		for (id, deal) in Deals::<T>::iter() {
+			let per_task = deal
+				.app_price
+				.saturating_add(deal.dataset.as_ref().map_or(Zero::zero(), |d| d.price))
+				.saturating_add(deal.pool_price);
+			let paid =
+				T::Escrow::locked(Ledger::Deal(id), &deal.requester, Escrowed::RequesterPayment);
+			ensure!(
+				paid == per_task.saturating_mul(deal.volume.into()),
+				"a deal's held payment differs from its price"
+			);
+			let staked = T::Escrow::locked(Ledger::Deal(id), &deal.pool_owner, Escrowed::PoolStake);
+			ensure!(staked == deal.pool_stake, "a deal's held pool stake differs from its record");
+		}
+		book::try_state::<T>()
+	}
+}

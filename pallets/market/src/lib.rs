@@ -1,0 +1,512 @@
+//! # Market pallet
+//!
+//! The market network of the white paper (7.2): providers publish standing orders, requesters
+//! publish requests, and a match of four orders becomes a **deal** whose payment and pool
+//! stake are held in escrow. Orders stay on chain; matching is HTCondor's ClassAd matchmaking
+//! in both directions; among compatible pools the requester's weights rank them (PROMETHEE II,
+//! [`scheduling`]); and the chain can say why two orders do not match ([`runtime_api`]).
+//!
+//! - App and data set orders ([`Pallet::publish_app_order`], [`Pallet::publish_dataset_order`]):
+//!   by the contract's owner; a price per task, a volume, tag bits and restrictions.
+//! - Worker-pool orders ([`Pallet::publish_pool_order`]): by the pool's owner; also a
+//!   category, a trust level and the pool's machine ad.
+//! - Requests ([`Pallet::submit_request`]): an app, maybe a data set, the most paid to each of
+//!   the three, a volume, category, trust, tags, params, a beneficiary, a job ad
+//!   (`Requirements`, `Rank`) and weights for the scheduling criteria. The most it can cost is
+//!   held in escrow at once; what a deal does not need goes back.
+//!
+//! Every order holds a storage deposit, returned when it is cancelled
+//! ([`Pallet::cancel_order`]) or used up. A request not fully matched waits, and expires after
+//! [`Config::RequestLifetime`] blocks with its deposit and unspent payment returned.
+//!
+//! **Matching** goes through one function, [`matching::check_match`], on two paths:
+//! - *at arrival*: a new request is checked against the cheapest
+//!   [`Config::MaxCandidates`] pool orders of its category, ranked, and matched best first; a
+//!   new pool order is checked against the oldest [`Config::MaxWaiting`] waiting requests of
+//!   its category. The cost is bounded whatever the size of the book.
+//! - *proposed*: anyone may call [`Pallet::match_orders`] with four order ids; the chain checks
+//!   them in constant time. Off-chain matchers serve books of any size this way.
+//!
+//! A deal of `v = min(remaining volumes)` tasks moves `(app + data set + pool price) × v` of
+//! the requester's held payment to the deal, returns the rest of what was held for those
+//! tasks, and holds the pool owner's stake ([`Config::PoolStakePercent`] of `pool price × v`).
+//! Task `i` of deal `d` exists implicitly: a deal of 10,000 tasks costs what one of one task
+//! does. The deal records the execution limits of its category, so that every replica runs
+//! under the same ones.
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use arrival::RankedOffer;
+pub use pallet::*;
+pub use types::*;
+pub use weights::WeightInfo;
+
+pub mod ads;
+mod arrival;
+mod book;
+mod dispatchable_impls;
+pub mod matching;
+#[cfg(test)]
+mod mock;
+pub mod runtime_api;
+pub mod scheduling;
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_conservation;
+mod tick_impls;
+pub mod types;
+pub mod weights;
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use frame_support::{
+		pallet_prelude::*,
+		traits::fungible::{Inspect, MutateHold},
+	};
+	use frame_system::pallet_prelude::*;
+	use pallet_registry::{ContractId, ContractRegistry};
+
+	/// Balance of RLC.
+	pub type BalanceOf<T> =
+		<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+	/// An order as stored.
+	pub type OrderOf<T> = Order<
+		<T as frame_system::Config>::AccountId,
+		BalanceOf<T>,
+		BlockNumberFor<T>,
+		<T as Config>::MaxParamsLen,
+		<T as Config>::MaxAdBytes,
+	>;
+	/// A request's terms as stored.
+	pub type RequestOf<T> = Request<
+		<T as frame_system::Config>::AccountId,
+		BalanceOf<T>,
+		BlockNumberFor<T>,
+		<T as Config>::MaxParamsLen,
+		<T as Config>::MaxAdBytes,
+	>;
+	/// A pool order's terms as stored.
+	pub type PoolOfferOf<T> =
+		PoolOffer<<T as frame_system::Config>::AccountId, BalanceOf<T>, <T as Config>::MaxAdBytes>;
+	/// An app or data set order's terms.
+	pub type ResourceOfferOf<T> =
+		ResourceOffer<<T as frame_system::Config>::AccountId, BalanceOf<T>>;
+	/// A request as `submit_request` takes it.
+	pub type RequestSpecOf<T> = RequestSpec<
+		<T as frame_system::Config>::AccountId,
+		BalanceOf<T>,
+		<T as Config>::MaxParamsLen,
+		<T as Config>::MaxAdText,
+	>;
+	/// A deal as stored.
+	pub type DealOf<T> = Deal<
+		<T as frame_system::Config>::AccountId,
+		BalanceOf<T>,
+		BlockNumberFor<T>,
+		<T as Config>::MaxParamsLen,
+		<T as Config>::MaxAdBytes,
+		<T as Config>::MaxUriLen,
+	>;
+	/// Restrictions of a provider's order.
+	pub type RestrictionsOf<T> = Restrictions<<T as frame_system::Config>::AccountId>;
+	/// A price-ordered index of open orders.
+	pub type BookOf<T> = BoundedVec<(BalanceOf<T>, OrderId), <T as Config>::MaxCandidates>;
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config {
+		/// RLC, for storage deposits.
+		type Currency: MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+		/// The overarching hold reason.
+		type RuntimeHoldReason: From<HoldReason>;
+		/// Apps, data sets and pools, and whether governance approved them.
+		type Registry: ContractRegistry<Self::AccountId>;
+		/// Where payments and stakes are held.
+		type Escrow: pallet_escrow::Escrow<
+			Self::AccountId,
+			BalanceOf<Self>,
+			pallet_escrow::HoldReason,
+		>;
+		/// Measured figures of pools, for scheduling.
+		type PoolStatistics: PoolStatistics;
+		/// Storage deposit of any order.
+		#[pallet::constant]
+		type OrderDepositBase: Get<BalanceOf<Self>>;
+		/// Storage deposit per byte an order stores.
+		#[pallet::constant]
+		type OrderDepositPerByte: Get<BalanceOf<Self>>;
+		/// Percent of `pool price × tasks` the pool owner stakes on a deal.
+		#[pallet::constant]
+		type PoolStakePercent: Get<u8>;
+		/// Pool orders indexed per category, and app or data set orders per contract, for
+		/// matching at arrival: the cheapest this many.
+		#[pallet::constant]
+		type MaxCandidates: Get<u32>;
+		/// Requests indexed per category for matching when a pool order arrives: the oldest
+		/// this many.
+		#[pallet::constant]
+		type MaxWaiting: Get<u32>;
+		/// Requests that may expire in one block.
+		#[pallet::constant]
+		type MaxExpiriesPerBlock: Get<u32>;
+		/// Blocks an unmatched request waits before it expires.
+		#[pallet::constant]
+		type RequestLifetime: Get<BlockNumberFor<Self>>;
+		/// Longest params of a request.
+		#[pallet::constant]
+		type MaxParamsLen: Get<u32>;
+		/// Longest ClassAd text of an order.
+		#[pallet::constant]
+		type MaxAdText: Get<u32>;
+		/// Largest parsed ad, in its stored (SCALE) form.
+		#[pallet::constant]
+		type MaxAdBytes: Get<u32>;
+		/// Longest data set location copied into a deal.
+		#[pallet::constant]
+		type MaxUriLen: Get<u32>;
+		/// Weights of the calls.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// Why funds are held.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// The storage deposit of an order.
+		#[codec(index = 0)]
+		OrderDeposit,
+	}
+
+	/// The next order's identifier.
+	#[pallet::storage]
+	pub type NextOrderId<T> = StorageValue<_, OrderId, ValueQuery>;
+
+	/// The next deal's identifier.
+	#[pallet::storage]
+	pub type NextDealId<T> = StorageValue<_, DealId, ValueQuery>;
+
+	/// Open orders.
+	#[pallet::storage]
+	pub type Orders<T: Config> = StorageMap<_, Twox64Concat, OrderId, OrderOf<T>>;
+
+	/// The cheapest open pool orders of each category: (price, order), cheapest first.
+	#[pallet::storage]
+	pub type PoolBook<T: Config> = StorageMap<_, Twox64Concat, Category, BookOf<T>, ValueQuery>;
+
+	/// The cheapest open orders for each app or data set: (price, order), cheapest first.
+	#[pallet::storage]
+	pub type ResourceBook<T: Config> =
+		StorageMap<_, Twox64Concat, ContractId, BookOf<T>, ValueQuery>;
+
+	/// The oldest waiting requests of each category, oldest first.
+	#[pallet::storage]
+	pub type Waiting<T: Config> =
+		StorageMap<_, Twox64Concat, Category, BoundedVec<OrderId, T::MaxWaiting>, ValueQuery>;
+
+	/// Requests that expire at a block.
+	#[pallet::storage]
+	pub type Expiries<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		BlockNumberFor<T>,
+		BoundedVec<OrderId, T::MaxExpiriesPerBlock>,
+		ValueQuery,
+	>;
+
+	/// Deals, for Proof-of-Contribution and the workers.
+	#[pallet::storage]
+	pub type Deals<T: Config> = StorageMap<_, Twox64Concat, DealId, DealOf<T>>;
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// An order was published and its storage deposit held.
+		OrderPublished {
+			id: OrderId,
+			owner: T::AccountId,
+			kind: OrderKind,
+			volume: u32,
+			deposit: BalanceOf<T>,
+		},
+		/// A request was submitted; `payment` is held until deals use it.
+		RequestSubmitted {
+			id: OrderId,
+			requester: T::AccountId,
+			volume: u32,
+			payment: BalanceOf<T>,
+			deposit: BalanceOf<T>,
+			expires_at: BlockNumberFor<T>,
+		},
+		/// A request has tasks no deal took yet; it waits until `expires_at`.
+		RequestWaiting { id: OrderId, remaining: u32, expires_at: BlockNumberFor<T> },
+		/// Four orders made a deal of `volume` tasks.
+		DealMade {
+			deal: DealId,
+			request: OrderId,
+			pool_order: OrderId,
+			app_order: OrderId,
+			dataset_order: Option<OrderId>,
+			volume: u32,
+			/// What the requester pays per task: app, data set and pool prices together.
+			price_per_task: BalanceOf<T>,
+			pool_stake: BalanceOf<T>,
+		},
+		/// The owner cancelled an order; its deposit (and a request's unspent payment) went
+		/// back.
+		OrderCancelled {
+			id: OrderId,
+			kind: OrderKind,
+			deposit_refunded: BalanceOf<T>,
+			payment_refunded: BalanceOf<T>,
+		},
+		/// An order was used up; its deposit went back.
+		OrderUsedUp { id: OrderId, kind: OrderKind, deposit_refunded: BalanceOf<T> },
+		/// A request expired; its deposit and unspent payment went back.
+		RequestExpired {
+			id: OrderId,
+			deposit_refunded: BalanceOf<T>,
+			payment_refunded: BalanceOf<T>,
+		},
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// No open order has this identifier.
+		UnknownOrder,
+		/// Only the order's owner may do this.
+		NotOrderOwner,
+		/// No contract has this identifier.
+		UnknownContract,
+		/// The contract is not of the kind this order needs (an app for an app order…).
+		WrongContractKind,
+		/// Only the contract's owner may publish orders for it.
+		NotContractOwner,
+		/// The contract is not approved by governance (or was revoked).
+		ContractNotApproved,
+		/// An order must offer or want at least one task.
+		ZeroVolume,
+		/// A request's trust must be at least 1.
+		ZeroTrust,
+		/// The ClassAd text is not UTF-8, does not parse, exceeds the chain's bounds or calls
+		/// an unknown function. `MarketApi::check_classad` says where and why.
+		InvalidClassAd,
+		/// The parsed ad is larger than `MaxAdBytes`.
+		AdTooLarge,
+		/// `price × volume` overflows.
+		PriceOverflow,
+		/// The signer cannot hold the storage deposit.
+		CannotHoldDeposit,
+		/// The requester cannot hold the most the request can cost.
+		CannotHoldPayment,
+		/// The pool owner cannot hold the deal's stake.
+		PoolOwnerCannotStake,
+		/// Too many requests already expire around that block.
+		ExpiryQueueFull,
+		/// The data set location is longer than a deal can record.
+		LocationTooLong,
+		/// No identifiers left.
+		IdsExhausted,
+		/// An order is used up.
+		OrderUsedUp,
+		/// An order given is not of the kind its place asks for.
+		WrongOrderKind,
+		/// The app order offers another app than the request names.
+		OtherApp,
+		/// The data set order offers another data set than the request names.
+		OtherDataset,
+		/// The request names a data set and no data set order was given.
+		DatasetOrderMissing,
+		/// A data set order was given for a request that names no data set.
+		DatasetNotRequested,
+		/// The request accepts only another pool.
+		OtherPool,
+		/// A contract of the match is not approved.
+		MatchNotApproved,
+		/// The pool serves another category.
+		CategoryDiffers,
+		/// The pool's trust is below the request's.
+		TrustTooLow,
+		/// A price is above the request's maximum for it.
+		PriceAboveMaximum,
+		/// The pool does not offer every tag bit demanded.
+		TagsNotOffered,
+		/// An order's restrictions exclude a party of the match.
+		Restricted,
+		/// The request's `Requirements` is not true against the pool's ad.
+		JobRequirementsNotMet,
+		/// The pool's `Requirements` is not true against the job ad.
+		PoolRequirementsNotMet,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		/// Expires the requests due at `now`: at most `MaxExpiriesPerBlock`.
+		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			Self::expire_requests(now)
+		}
+
+		fn integrity_test() {
+			assert!(T::MaxCandidates::get() >= 1, "MaxCandidates must be at least 1");
+			assert!(T::MaxWaiting::get() >= 1, "MaxWaiting must be at least 1");
+			assert!(T::MaxExpiriesPerBlock::get() >= 1, "MaxExpiriesPerBlock must be at least 1");
+			assert!(T::PoolStakePercent::get() <= 100, "PoolStakePercent is a percentage");
+			assert!(
+				T::MaxAdText::get() <= iexec_classad::Limits::default().max_source_len,
+				"MaxAdText must not exceed the ClassAd parser's source bound"
+			);
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Publish an order for an app: `volume` tasks at `price` each.
+		///
+		/// - Origin: signed, the app's owner; it holds the order's storage deposit.
+		///
+		/// Errors: [`Error::UnknownContract`], [`Error::WrongContractKind`],
+		/// [`Error::NotContractOwner`], [`Error::ContractNotApproved`], [`Error::ZeroVolume`],
+		/// [`Error::CannotHoldDeposit`]. Event: [`Event::OrderPublished`].
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::publish_resource_order())]
+		pub fn publish_app_order(
+			origin: OriginFor<T>,
+			app: ContractId,
+			price: BalanceOf<T>,
+			volume: u32,
+			tag: Tag,
+			restrictions: RestrictionsOf<T>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let offer = ResourceOffer { resource: app, price, tag, restrictions };
+			Self::do_publish_resource(who, OrderKind::App, offer, volume)
+		}
+
+		/// Publish an order for a data set: `volume` tasks at `price` each.
+		///
+		/// - Origin: signed, the data set's owner; it holds the order's storage deposit.
+		///
+		/// Errors: as [`Pallet::publish_app_order`]. Event: [`Event::OrderPublished`].
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::publish_resource_order())]
+		pub fn publish_dataset_order(
+			origin: OriginFor<T>,
+			dataset: ContractId,
+			price: BalanceOf<T>,
+			volume: u32,
+			tag: Tag,
+			restrictions: RestrictionsOf<T>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let offer = ResourceOffer { resource: dataset, price, tag, restrictions };
+			Self::do_publish_resource(who, OrderKind::Dataset, offer, volume)
+		}
+
+		/// Publish a worker pool's order: `volume` tasks of `category` at `price` each, up to
+		/// `trust`, offering `tag`, with the pool's machine ad (ClassAd text, `[ … ]`; an ad
+		/// without `Requirements` accepts every job). The order is then matched against the
+		/// oldest waiting requests of its category.
+		///
+		/// - Origin: signed, the pool's owner; it holds the storage deposit, and the stake of
+		///   each deal the order makes.
+		///
+		/// Errors: those of [`Pallet::publish_app_order`], [`Error::InvalidClassAd`],
+		/// [`Error::AdTooLarge`]. Events: [`Event::OrderPublished`], [`Event::DealMade`].
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::publish_pool_order(T::MaxWaiting::get()))]
+		pub fn publish_pool_order(
+			origin: OriginFor<T>,
+			pool: ContractId,
+			price: BalanceOf<T>,
+			volume: u32,
+			category: Category,
+			trust: u32,
+			tag: Tag,
+			restrictions: RestrictionsOf<T>,
+			ad: BoundedVec<u8, T::MaxAdText>,
+		) -> DispatchResultWithPostInfo {
+			let who = ensure_signed(origin)?;
+			let scanned = Self::do_publish_pool(
+				who,
+				pool,
+				price,
+				volume,
+				category,
+				trust,
+				tag,
+				restrictions,
+				&ad,
+			)?;
+			Ok(Some(T::WeightInfo::publish_pool_order(scanned)).into())
+		}
+
+		/// Submit a request. The most it can cost, `(app_max_price + dataset_max_price +
+		/// pool_max_price) × volume`, is held in escrow; deals take what they cost and give the
+		/// rest back. The request is matched at once against the cheapest pool orders of its
+		/// category, best ranked first; what is left waits, and expires after
+		/// `RequestLifetime` blocks.
+		///
+		/// - Origin: signed, the requester; it also holds the storage deposit.
+		///
+		/// Errors: [`Error::UnknownContract`], [`Error::WrongContractKind`],
+		/// [`Error::ContractNotApproved`], [`Error::ZeroVolume`], [`Error::ZeroTrust`],
+		/// [`Error::InvalidClassAd`], [`Error::AdTooLarge`], [`Error::PriceOverflow`],
+		/// [`Error::CannotHoldDeposit`], [`Error::CannotHoldPayment`],
+		/// [`Error::ExpiryQueueFull`]. Events: [`Event::RequestSubmitted`], [`Event::DealMade`],
+		/// [`Event::RequestWaiting`].
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::submit_request(T::MaxCandidates::get()))]
+		pub fn submit_request(
+			origin: OriginFor<T>,
+			spec: RequestSpecOf<T>,
+		) -> DispatchResultWithPostInfo {
+			let who = ensure_signed(origin)?;
+			let candidates = Self::do_submit_request(who, spec)?;
+			Ok(Some(T::WeightInfo::submit_request(candidates)).into())
+		}
+
+		/// Cancel an order. What no deal took comes back: the storage deposit, and for a
+		/// request the payment still held.
+		///
+		/// - Origin: signed, the order's owner.
+		///
+		/// Errors: [`Error::UnknownOrder`], [`Error::NotOrderOwner`].
+		/// Event: [`Event::OrderCancelled`].
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::cancel_order())]
+		pub fn cancel_order(origin: OriginFor<T>, id: OrderId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_cancel(who, id)
+		}
+
+		/// Propose a match of four orders. The chain checks everything `check_match` checks,
+		/// at a constant cost, and makes the deal; the caller pays the fee and is trusted for
+		/// nothing else.
+		///
+		/// - Origin: signed, anyone.
+		///
+		/// Errors: [`Error::UnknownOrder`], [`Error::WrongOrderKind`], each mismatch's own error
+		/// (`MarketApi::explain_match` lists them all), [`Error::PoolOwnerCannotStake`],
+		/// [`Error::LocationTooLong`]. Event: [`Event::DealMade`].
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::match_orders())]
+		pub fn match_orders(
+			origin: OriginFor<T>,
+			request: OrderId,
+			pool_order: OrderId,
+			app_order: OrderId,
+			dataset_order: Option<OrderId>,
+		) -> DispatchResult {
+			ensure_signed(origin)?;
+			Self::do_match(request, pool_order, app_order, dataset_order).map(|_| ())
+		}
+	}
+}

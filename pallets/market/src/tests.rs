@@ -1,0 +1,633 @@
+//! The market's calls, each error, both matching paths, ranking, cancelling, expiry and the
+//! runtime API, in the mock runtime with the real registry and escrow.
+
+use crate::{mock::*, *};
+use frame_support::{
+	assert_noop, assert_ok,
+	traits::{fungible::InspectHold, Hooks},
+};
+use pallet_escrow::{Escrow as _, HoldReason as Escrowed, Ledger};
+use pallet_registry::ContractId;
+
+type Market = crate::Pallet<Test>;
+type Error = crate::Error<Test>;
+
+pub const MACHINE: &str = "[ Memory = 8192; Cpus = 4; EnergyWatts = 300 ]";
+pub const JOB: &str = "[ Requirements = TARGET.Memory >= 4096 ]";
+
+/// An approved app, data set and pool.
+pub struct World {
+	pub app: ContractId,
+	pub dataset: ContractId,
+	pub pool: ContractId,
+}
+
+pub fn world() -> World {
+	World {
+		app: approved_app(APP_OWNER),
+		dataset: approved_dataset(DATASET_OWNER),
+		pool: approved_pool(POOL_OWNER),
+	}
+}
+
+fn last_order() -> OrderId {
+	NextOrderId::<Test>::get() - 1
+}
+
+pub fn app_order(app: ContractId, price: u64, volume: u32) -> OrderId {
+	assert_ok!(Market::publish_app_order(
+		RuntimeOrigin::signed(APP_OWNER),
+		app,
+		price,
+		volume,
+		0,
+		Default::default()
+	));
+	last_order()
+}
+
+pub fn dataset_order(dataset: ContractId, price: u64, volume: u32) -> OrderId {
+	assert_ok!(Market::publish_dataset_order(
+		RuntimeOrigin::signed(DATASET_OWNER),
+		dataset,
+		price,
+		volume,
+		0,
+		Default::default()
+	));
+	last_order()
+}
+
+pub fn pool_order_by(owner: u64, pool: ContractId, price: u64, volume: u32, ad: &str) -> OrderId {
+	assert_ok!(Market::publish_pool_order(
+		RuntimeOrigin::signed(owner),
+		pool,
+		price,
+		volume,
+		Category::S,
+		3,
+		0b11,
+		Default::default(),
+		bounded(ad),
+	));
+	last_order()
+}
+
+pub fn spec(app: ContractId, dataset: Option<ContractId>, volume: u32) -> RequestSpecOf<Test> {
+	RequestSpec {
+		app,
+		dataset,
+		app_max_price: 10,
+		dataset_max_price: 5,
+		pool_max_price: 20,
+		volume,
+		category: Category::S,
+		trust: 2,
+		tag: 0b01,
+		pool: None,
+		params: bounded("--seed 7"),
+		beneficiary: 42,
+		job_ad: bounded(JOB),
+		weights: Default::default(),
+	}
+}
+
+fn request(spec: RequestSpecOf<Test>) -> OrderId {
+	assert_ok!(Market::submit_request(RuntimeOrigin::signed(REQUESTER), spec));
+	last_order()
+}
+
+fn free(who: u64) -> u64 {
+	Balances::free_balance(who)
+}
+
+fn deposit_of(id: OrderId) -> u64 {
+	Orders::<Test>::get(id).expect("open order").deposit
+}
+
+fn check() {
+	Market::do_try_state().expect("market try_state");
+	pallet_escrow::Pallet::<Test>::do_try_state().expect("escrow try_state");
+}
+
+fn deals_made() -> Vec<(DealId, u32)> {
+	System::events()
+		.into_iter()
+		.filter_map(|r| match r.event {
+			RuntimeEvent::Market(Event::DealMade { deal, volume, .. }) => Some((deal, volume)),
+			_ => None,
+		})
+		.collect()
+}
+
+#[test]
+fn a_request_arriving_on_standing_offers_makes_a_deal_with_exact_holds() {
+	new_test_ext().execute_with(|| {
+		let w = world();
+		let a = app_order(w.app, 8, 10);
+		let d = dataset_order(w.dataset, 4, 10);
+		let p = pool_order_by(POOL_OWNER, w.pool, 15, 3, MACHINE);
+		let pool_deposit = deposit_of(p);
+		let (requester_before, pool_owner_before) = (free(REQUESTER), free(POOL_OWNER));
+		let r = request(spec(w.app, Some(w.dataset), 3));
+		// The pool order is used up by the deal: its deposit went back, it is gone.
+		assert_eq!(deals_made(), vec![(0, 3)]);
+		assert!(Orders::<Test>::get(p).is_none());
+		assert!(Orders::<Test>::get(r).is_none(), "the request is used up too");
+		assert_eq!(
+			(Orders::<Test>::get(a).unwrap().remaining, Orders::<Test>::get(d).unwrap().remaining),
+			(7, 7)
+		);
+		// The requester pays (8 + 4 + 15) × 3 = 81 into the deal; nothing else is held.
+		assert_eq!(Escrow::locked(Ledger::Deal(0), &REQUESTER, Escrowed::RequesterPayment), 81);
+		assert_eq!(Escrow::locked(Ledger::Order(r), &REQUESTER, Escrowed::RequesterPayment), 0);
+		assert_eq!(free(REQUESTER), requester_before - 81);
+		// The pool owner stakes 30 % of 15 × 3 = 13 (rounded down); its order's deposit is back.
+		assert_eq!(Escrow::locked(Ledger::Deal(0), &POOL_OWNER, Escrowed::PoolStake), 13);
+		assert_eq!(free(POOL_OWNER), pool_owner_before + pool_deposit - 13);
+		let deal = Deals::<Test>::get(0).unwrap();
+		assert_eq!((deal.app_price, deal.pool_price, deal.volume, deal.trust), (8, 15, 3, 2));
+		assert_eq!(
+			(deal.requester, deal.beneficiary, deal.pool_owner, deal.app_owner),
+			(REQUESTER, 42, POOL_OWNER, APP_OWNER)
+		);
+		assert_eq!(deal.code_hash, [1; 32]);
+		let dataset = deal.dataset.unwrap();
+		assert_eq!((dataset.checksum, dataset.price, dataset.owner), ([2; 32], 4, DATASET_OWNER));
+		assert_eq!(&dataset.location[..], b"https://example.org/data");
+		assert_eq!(deal.limits, Category::S.limits());
+		assert_eq!(deal.limits.wall_seconds, 1_200);
+		assert_eq!(&deal.params[..], b"--seed 7");
+		check();
+	});
+}
+
+#[test]
+fn a_pool_order_arriving_takes_the_oldest_waiting_request() {
+	new_test_ext().execute_with(|| {
+		let w = world();
+		app_order(w.app, 8, 10);
+		let first = request(spec(w.app, None, 2));
+		let second = request(spec(w.app, None, 2));
+		assert_eq!(deals_made(), vec![]);
+		assert_eq!(Waiting::<Test>::get(Category::S).to_vec(), vec![first, second]);
+		// Held: (10 + 5 + 20) × 2 for each.
+		assert_eq!(
+			Escrow::locked(Ledger::Order(first), &REQUESTER, Escrowed::RequesterPayment),
+			70
+		);
+		pool_order_by(POOL_OWNER, w.pool, 15, 3, MACHINE);
+		// The first request takes 2, the second the last 1 and waits for 1 more.
+		assert_eq!(deals_made(), vec![(0, 2), (1, 1)]);
+		assert!(Orders::<Test>::get(first).is_none());
+		assert_eq!(Orders::<Test>::get(second).unwrap().remaining, 1);
+		assert_eq!(Waiting::<Test>::get(Category::S).to_vec(), vec![second]);
+		// The rest of the second request's payment is still held for its last task.
+		assert_eq!(
+			Escrow::locked(Ledger::Order(second), &REQUESTER, Escrowed::RequesterPayment),
+			35
+		);
+		assert_eq!(Escrow::locked(Ledger::Deal(1), &REQUESTER, Escrowed::RequesterPayment), 23);
+		check();
+	});
+}
+
+#[test]
+fn a_large_request_takes_several_pools_best_ranked_first() {
+	new_test_ext().execute_with(|| {
+		let w = world();
+		let other = approved_pool(OTHER_POOL_OWNER);
+		app_order(w.app, 8, 100);
+		let dear = pool_order_by(POOL_OWNER, w.pool, 19, 2, MACHINE);
+		let cheap = pool_order_by(OTHER_POOL_OWNER, other, 11, 2, MACHINE);
+		let r = request(spec(w.app, None, 5));
+		let deals: Vec<_> = deals_made();
+		assert_eq!(deals, vec![(0, 2), (1, 2)]);
+		// All weights zero: cheapest first.
+		assert_eq!(Deals::<Test>::get(0).unwrap().pool_order, cheap);
+		assert_eq!(Deals::<Test>::get(1).unwrap().pool_order, dear);
+		assert_eq!(Orders::<Test>::get(r).unwrap().remaining, 1);
+		check();
+	});
+}
+
+#[test]
+fn the_requesters_weights_choose_the_pool() {
+	new_test_ext().execute_with(|| {
+		let w = world();
+		let other = approved_pool(OTHER_POOL_OWNER);
+		app_order(w.app, 8, 100);
+		// The cheap pool is slow and unreliable; the dear one fast and reliable.
+		set_figures(
+			other,
+			PoolFigures {
+				mean_task_seconds: Some(900),
+				reputation: Some(1),
+				reliability_ppm: Some(500_000),
+			},
+		);
+		set_figures(
+			w.pool,
+			PoolFigures {
+				mean_task_seconds: Some(60),
+				reputation: Some(50),
+				reliability_ppm: Some(990_000),
+			},
+		);
+		let dear = pool_order_by(POOL_OWNER, w.pool, 19, 1, MACHINE);
+		let cheap = pool_order_by(OTHER_POOL_OWNER, other, 11, 1, MACHINE);
+		let mut performance_first = spec(w.app, None, 1);
+		performance_first.weights =
+			CriteriaWeights { cost: 1, performance: 3, reliability: 3, ..Default::default() };
+		let r = request(performance_first);
+		assert_eq!(Deals::<Test>::get(0).unwrap().pool_order, dear);
+		assert!(Orders::<Test>::get(r).is_none());
+		// Cost alone: the cheap one.
+		let mut cost_first = spec(w.app, None, 1);
+		cost_first.weights = CriteriaWeights { cost: 1, ..Default::default() };
+		request(cost_first);
+		assert_eq!(Deals::<Test>::get(1).unwrap().pool_order, cheap);
+		check();
+	});
+}
+
+#[test]
+fn rank_and_energy_come_from_the_ads() {
+	new_test_ext().execute_with(|| {
+		let w = world();
+		let other = approved_pool(OTHER_POOL_OWNER);
+		app_order(w.app, 8, 100);
+		let hungry =
+			pool_order_by(POOL_OWNER, w.pool, 11, 5, "[ Memory = 8192; EnergyWatts = 900 ]");
+		let frugal =
+			pool_order_by(OTHER_POOL_OWNER, other, 19, 5, "[ Memory = 5000; EnergyWatts = 100 ]");
+		let mut energy = spec(w.app, None, 1);
+		energy.weights = CriteriaWeights { energy: 1, ..Default::default() };
+		let r = request(energy);
+		assert_eq!(Deals::<Test>::get(0).unwrap().pool_order, frugal);
+		// A job that ranks by memory prefers the big machine.
+		let mut memory = spec(w.app, None, 1);
+		memory.job_ad = bounded("[ Requirements = TARGET.Memory >= 4096; Rank = TARGET.Memory ]");
+		memory.weights = CriteriaWeights { rank: 1, ..Default::default() };
+		request(memory);
+		assert_eq!(Deals::<Test>::get(1).unwrap().pool_order, hungry);
+		let _ = r;
+		check();
+	});
+}
+
+#[test]
+fn proposed_matches_are_checked_like_any_other() {
+	new_test_ext().execute_with(|| {
+		let w = world();
+		let a = app_order(w.app, 8, 10);
+		// A request that waits: no pool yet.
+		let mut wants_gpu = spec(w.app, None, 2);
+		wants_gpu.job_ad = bounded("[ Requirements = TARGET.GPUs >= 1 ]");
+		let r = request(wants_gpu);
+		let p = pool_order_by(POOL_OWNER, w.pool, 15, 5, MACHINE);
+		assert_eq!(deals_made(), vec![], "the pool has no GPU");
+		let anyone = RuntimeOrigin::signed(77);
+		assert_noop!(
+			Market::match_orders(anyone.clone(), r, p, a, None),
+			Error::JobRequirementsNotMet
+		);
+		assert_noop!(Market::match_orders(anyone.clone(), 999, p, a, None), Error::UnknownOrder);
+		assert_noop!(Market::match_orders(anyone.clone(), p, r, a, None), Error::WrongOrderKind);
+		assert_noop!(Market::match_orders(anyone.clone(), r, p, a, Some(a)), Error::WrongOrderKind);
+		let gpu = pool_order_by(POOL_OWNER, w.pool, 25, 5, "[ Memory = 1; GPUs = 2 ]");
+		// Above the request's pool maximum of 20: at arrival nothing happened either.
+		assert_noop!(
+			Market::match_orders(anyone.clone(), r, gpu, a, None),
+			Error::PriceAboveMaximum
+		);
+		let fair = pool_order_by(
+			POOL_OWNER,
+			w.pool,
+			20,
+			5,
+			"[ Memory = 1; GPUs = 2; Requirements = TARGET.Wanted =?= undefined ]",
+		);
+		// The arrival found it.
+		assert_eq!(deals_made(), vec![(0, 2)]);
+		assert_eq!(Deals::<Test>::get(0).unwrap().pool_order, fair);
+		check();
+	});
+}
+
+#[test]
+fn proposed_matches_reach_orders_beyond_the_indices() {
+	new_test_ext().execute_with(|| {
+		let w = world();
+		let a = app_order(w.app, 8, 10);
+		// Fill the index with cheaper orders that refuse every job.
+		for _ in 0..MAX_CANDIDATES {
+			pool_order_by(POOL_OWNER, w.pool, 1, 1, "[ Memory = 8192; Requirements = false ]");
+		}
+		let p = pool_order_by(POOL_OWNER, w.pool, 15, 5, MACHINE);
+		assert!(!PoolBook::<Test>::get(Category::S).iter().any(|(_, id)| *id == p));
+		let r = request(spec(w.app, None, 2));
+		assert_eq!(deals_made(), vec![], "arrival sees only the index");
+		assert_ok!(Market::match_orders(RuntimeOrigin::signed(77), r, p, a, None));
+		assert_eq!(deals_made(), vec![(0, 2)]);
+		check();
+	});
+}
+
+#[test]
+fn a_cheaper_pool_order_displaces_the_dearest_from_a_full_index() {
+	new_test_ext().execute_with(|| {
+		let w = world();
+		let ids: Vec<OrderId> = (0..MAX_CANDIDATES)
+			.map(|i| pool_order_by(POOL_OWNER, w.pool, 10 + i as u64, 1, MACHINE))
+			.collect();
+		let cheapest = pool_order_by(POOL_OWNER, w.pool, 5, 1, MACHINE);
+		let book: Vec<OrderId> =
+			PoolBook::<Test>::get(Category::S).iter().map(|(_, id)| *id).collect();
+		assert_eq!(book, vec![cheapest, ids[0], ids[1], ids[2]]);
+		assert!(Orders::<Test>::get(ids[3]).is_some(), "left out of the index, still open");
+		check();
+	});
+}
+
+#[test]
+fn publishing_errors() {
+	new_test_ext().execute_with(|| {
+		let w = world();
+		let proposed = pallet_registry::NextContractId::<Test>::get();
+		assert_ok!(Registry::propose(
+			RuntimeOrigin::signed(APP_OWNER),
+			pallet_registry::Rfc { document_hash: [0; 32], uri: bounded("u") },
+			pallet_registry::Terms::App {
+				runtime: pallet_registry::AppRuntime::Docker,
+				code_uri: bounded("u"),
+				code_hash: [0; 32],
+				requirements: bounded("true"),
+			}
+		));
+		let app_owner = RuntimeOrigin::signed(APP_OWNER);
+		let publish = |origin: RuntimeOrigin, app, volume| {
+			Market::publish_app_order(origin, app, 1, volume, 0, Default::default())
+		};
+		assert_noop!(publish(app_owner.clone(), 999, 1), Error::UnknownContract);
+		assert_noop!(publish(app_owner.clone(), w.pool, 1), Error::WrongContractKind);
+		assert_noop!(publish(RuntimeOrigin::signed(REQUESTER), w.app, 1), Error::NotContractOwner);
+		assert_noop!(publish(app_owner.clone(), proposed, 1), Error::ContractNotApproved);
+		assert_noop!(publish(app_owner.clone(), w.app, 0), Error::ZeroVolume);
+		assert_noop!(
+			Market::publish_dataset_order(app_owner.clone(), w.app, 1, 1, 0, Default::default()),
+			Error::WrongContractKind
+		);
+		let pool = |ad: &str| {
+			Market::publish_pool_order(
+				RuntimeOrigin::signed(POOL_OWNER),
+				w.pool,
+				1,
+				1,
+				Category::S,
+				1,
+				0,
+				Default::default(),
+				bounded(ad),
+			)
+		};
+		assert_noop!(pool("[ Memory = ]"), Error::InvalidClassAd);
+		assert_noop!(pool("[ Memory = frob(1) ]"), Error::InvalidClassAd);
+		assert_noop!(pool("Memory = 1"), Error::InvalidClassAd);
+		assert_ok!(pool(MACHINE));
+		check();
+	});
+}
+
+#[test]
+fn request_errors() {
+	new_test_ext().execute_with(|| {
+		let w = world();
+		let submit = |who: u64, spec| Market::submit_request(RuntimeOrigin::signed(who), spec);
+		let with = |f: fn(&mut RequestSpecOf<Test>)| {
+			let mut s = spec(w.app, None, 1);
+			f(&mut s);
+			s
+		};
+		assert_noop!(submit(REQUESTER, with(|s| s.volume = 0)), Error::ZeroVolume);
+		assert_noop!(submit(REQUESTER, with(|s| s.trust = 0)), Error::ZeroTrust);
+		assert_noop!(submit(REQUESTER, with(|s| s.app = 999)), Error::UnknownContract);
+		assert_noop!(submit(REQUESTER, spec(w.pool, None, 1)), Error::WrongContractKind);
+		assert_noop!(submit(REQUESTER, spec(w.app, Some(w.app), 1)), Error::WrongContractKind);
+		assert_noop!(
+			submit(REQUESTER, with(|s| s.job_ad = bounded("[ Requirements = ((( ]"))),
+			Error::InvalidClassAd
+		);
+		assert_noop!(submit(REQUESTER, with(|s| s.app_max_price = u64::MAX)), Error::PriceOverflow);
+		assert_noop!(
+			submit(
+				REQUESTER,
+				with(|s| {
+					s.pool_max_price = u64::MAX / 4;
+					s.volume = 5
+				})
+			),
+			Error::PriceOverflow
+		);
+		assert_noop!(
+			submit(REQUESTER, with(|s| s.pool_max_price = START)),
+			Error::CannotHoldPayment
+		);
+		assert_noop!(
+			submit(POOR, with(|s| s.params = bounded(&"x".repeat(64)))),
+			Error::CannotHoldDeposit
+		);
+		check();
+	});
+}
+
+#[test]
+fn a_pool_owner_who_cannot_stake_is_passed_over() {
+	new_test_ext().execute_with(|| {
+		let w = world();
+		let weak_pool = approved_pool(WEAK_POOL_OWNER);
+		let a = app_order(w.app, 1, 100);
+		let p = pool_order_by(WEAK_POOL_OWNER, weak_pool, 20, 100, MACHINE);
+		let left = free(WEAK_POOL_OWNER);
+		// 30 tasks: a stake of 30 % × 20 × 30 = 180, more than the owner has left.
+		assert!(left < 180, "{left}");
+		let r = request(spec(w.app, None, 30));
+		assert_eq!(deals_made(), vec![], "the candidate is skipped, nothing of it kept");
+		assert_eq!(Orders::<Test>::get(r).unwrap().remaining, 30);
+		assert_eq!(free(WEAK_POOL_OWNER), left);
+		assert_noop!(
+			Market::match_orders(RuntimeOrigin::signed(77), r, p, a, None),
+			Error::PoolOwnerCannotStake
+		);
+		// 2 tasks: a stake of 12, which it has.
+		request(spec(w.app, None, 2));
+		assert_eq!(deals_made(), vec![(0, 2)]);
+		assert_eq!(free(WEAK_POOL_OWNER), left - 12);
+		check();
+	});
+}
+
+#[test]
+fn cancelling_gives_back_what_no_deal_took() {
+	new_test_ext().execute_with(|| {
+		let w = world();
+		app_order(w.app, 8, 10);
+		pool_order_by(POOL_OWNER, w.pool, 15, 1, MACHINE);
+		let before = free(REQUESTER);
+		let r = request(spec(w.app, None, 3));
+		// One task went into a deal at 23; two wait with 35 each held, and the deposit.
+		let deposit = deposit_of(r);
+		assert_eq!(free(REQUESTER), before - 23 - 70 - deposit);
+		assert_noop!(
+			Market::cancel_order(RuntimeOrigin::signed(APP_OWNER), r),
+			Error::NotOrderOwner
+		);
+		assert_noop!(
+			Market::cancel_order(RuntimeOrigin::signed(REQUESTER), 999),
+			Error::UnknownOrder
+		);
+		assert_ok!(Market::cancel_order(RuntimeOrigin::signed(REQUESTER), r));
+		System::assert_last_event(
+			Event::OrderCancelled {
+				id: r,
+				kind: OrderKind::Request,
+				deposit_refunded: deposit,
+				payment_refunded: 70,
+			}
+			.into(),
+		);
+		assert_eq!(free(REQUESTER), before - 23);
+		assert!(Waiting::<Test>::get(Category::S).is_empty());
+		check();
+	});
+}
+
+#[test]
+fn unmatched_requests_expire_with_everything_returned() {
+	new_test_ext().execute_with(|| {
+		let w = world();
+		let before = free(REQUESTER);
+		let r = request(spec(w.app, None, 2));
+		let deposit = deposit_of(r);
+		assert_eq!(free(REQUESTER), before - 70 - deposit);
+		let due = 1 + LIFETIME;
+		assert_eq!(Expiries::<Test>::get(due).to_vec(), vec![r]);
+		Market::on_initialize(due - 1);
+		assert!(Orders::<Test>::get(r).is_some());
+		System::set_block_number(due);
+		Market::on_initialize(due);
+		System::assert_last_event(
+			Event::RequestExpired { id: r, deposit_refunded: deposit, payment_refunded: 70 }.into(),
+		);
+		assert_eq!(free(REQUESTER), before);
+		assert_eq!(
+			Balances::balance_on_hold(
+				&RuntimeHoldReason::Market(HoldReason::OrderDeposit),
+				&REQUESTER
+			),
+			0
+		);
+		assert!(Waiting::<Test>::get(Category::S).is_empty());
+		check();
+	});
+}
+
+#[test]
+fn expiries_spill_into_later_blocks_when_one_is_full() {
+	new_test_ext().execute_with(|| {
+		let w = world();
+		let ids: Vec<OrderId> = (0..4).map(|_| request(spec(w.app, None, 1))).collect();
+		let due = 1 + LIFETIME;
+		assert_eq!(Expiries::<Test>::get(due).to_vec(), ids[..3].to_vec());
+		assert_eq!(Expiries::<Test>::get(due + 1).to_vec(), vec![ids[3]]);
+		match &Orders::<Test>::get(ids[3]).unwrap().terms {
+			OrderTerms::Request(r) => assert_eq!(r.expires_at, due + 1),
+			_ => panic!("a request"),
+		}
+		check();
+	});
+}
+
+#[test]
+fn the_runtime_api_says_where_an_ad_is_wrong() {
+	new_test_ext().execute_with(|| {
+		assert_eq!(Market::check_classad(MACHINE.as_bytes().to_vec()), Ok(()));
+		let error =
+			Market::check_classad(b"[\n  Memory = 4096;\n  Cpus = * 2\n]".to_vec()).unwrap_err();
+		assert_eq!((error.line, error.column), (3, 10));
+		assert!(error.message.contains("expected"), "{}", error.message);
+		let error = Market::check_classad(b"[ A = frob(1) ]".to_vec()).unwrap_err();
+		assert!(error.message.contains("unknown function `frob`"), "{}", error.message);
+	});
+}
+
+#[test]
+fn the_runtime_api_explains_a_mismatch_clause_by_clause() {
+	new_test_ext().execute_with(|| {
+		let w = world();
+		let a = app_order(w.app, 8, 10);
+		let mut s = spec(w.app, None, 1);
+		s.trust = 5;
+		s.job_ad = bounded("[ Requirements = TARGET.Memory >= 4096 && TARGET.GPUs >= 1 ]");
+		let r = request(s);
+		let p = pool_order_by(
+			POOL_OWNER,
+			w.pool,
+			25,
+			1,
+			"[ Memory = 8192; Requirements = TARGET.Owner == \"me\" ]",
+		);
+		let explanation = Market::explain_match(r, p, a, None).unwrap();
+		assert!(!explanation.matches);
+		assert_eq!(
+			explanation.mismatches,
+			vec![
+				matching::Mismatch::TrustTooLow { requested: 5, offered: 3 },
+				matching::Mismatch::PriceAboveMaximum(OrderKind::Pool),
+				matching::Mismatch::JobRequirementsNotMet,
+				matching::Mismatch::PoolRequirementsNotMet,
+			]
+		);
+		let clauses: Vec<(String, String)> =
+			explanation.job_clauses.iter().map(|c| (c.clause.clone(), c.value.clone())).collect();
+		assert_eq!(clauses, vec![("TARGET.GPUs >= 1".into(), "undefined".into())]);
+		assert_eq!(explanation.pool_clauses.len(), 1);
+		assert_eq!(
+			Market::explain_match(999, p, a, None),
+			Err(runtime_api::QueryError::UnknownOrder)
+		);
+		assert_eq!(
+			Market::explain_match(p, p, a, None),
+			Err(runtime_api::QueryError::WrongOrderKind)
+		);
+	});
+}
+
+#[test]
+fn the_runtime_api_ranks_every_compatible_offer() {
+	new_test_ext().execute_with(|| {
+		let w = world();
+		let other = approved_pool(OTHER_POOL_OWNER);
+		let mut waits = spec(w.app, None, 1);
+		waits.pool_max_price = 0;
+		let r = request(waits);
+		let a = app_order(w.app, 8, 10);
+		// Pools too dear for the request: nothing matches, but the request can be re-ranked
+		// once it raises its price: here we only look at what would fit as it is.
+		assert_eq!(Market::rank_offers(r), Ok(vec![]));
+		let mut open = spec(w.app, None, 1);
+		open.pool_max_price = 20;
+		open.job_ad = bounded("[ Requirements = TARGET.GPUs >= 1 ]");
+		let r2 = request(open);
+		let p1 = pool_order_by(POOL_OWNER, w.pool, 15, 5, "[ GPUs = 1; Requirements = false ]");
+		let p2 =
+			pool_order_by(OTHER_POOL_OWNER, other, 12, 5, "[ GPUs = 2; Requirements = false ]");
+		// Neither accepts the job, so none ranks; a fitting one does.
+		assert_eq!(Market::rank_offers(r2), Ok(vec![]));
+		let p3 = pool_order_by(OTHER_POOL_OWNER, other, 18, 5, "[ GPUs = 4 ]");
+		assert_eq!(deals_made().len(), 1, "the arrival matched the waiting request");
+		let _ = (p1, p2, p3, a);
+		assert_eq!(Market::rank_offers(999), Err(runtime_api::QueryError::UnknownOrder));
+		assert_eq!(Market::rank_offers(a), Err(runtime_api::QueryError::WrongOrderKind));
+	});
+}

@@ -1,0 +1,438 @@
+//! What the market stores and what its calls take.
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use frame_support::{
+	traits::Get, BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound,
+};
+use pallet_registry::{AppRuntime, ContractId};
+use scale_info::TypeInfo;
+
+/// An order's identifier; one sequence for all kinds.
+pub type OrderId = u64;
+/// A deal's identifier.
+pub type DealId = u64;
+/// Tag bits: features an order demands or offers (TEE, GPU, …); see docs/market.md.
+pub type Tag = u64;
+
+/// What an account type must be for the market's types: every runtime's `AccountId` is.
+pub trait Party: Clone + PartialEq + Eq + core::fmt::Debug {}
+impl<T: Clone + PartialEq + Eq + core::fmt::Debug> Party for T {}
+
+/// How long a task may run: design section 5's categories.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	PartialOrd,
+	Ord,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum Category {
+	/// 5 minutes.
+	XS,
+	/// 20 minutes.
+	S,
+	/// 1 hour.
+	M,
+	/// 3 hours.
+	L,
+	/// 10 hours.
+	XL,
+}
+
+impl Category {
+	pub const ALL: [Category; 5] =
+		[Category::XS, Category::S, Category::M, Category::L, Category::XL];
+
+	/// The category's task time `T`, in seconds.
+	pub fn task_seconds(self) -> u32 {
+		match self {
+			Category::XS => 300,
+			Category::S => 1_200,
+			Category::M => 3_600,
+			Category::L => 10_800,
+			Category::XL => 36_000,
+		}
+	}
+
+	/// The limits a task of this category runs under. They decide the result, so every
+	/// replica must run under the same ones: they come from the deal, never from a worker.
+	pub fn limits(self) -> ExecutionLimits {
+		let seconds = self.task_seconds();
+		let (memory_mib, output_mib): (u32, u32) = match self {
+			Category::XS => (512, 16),
+			Category::S => (1_024, 64),
+			Category::M => (4_096, 256),
+			Category::L => (8_192, 1_024),
+			Category::XL => (16_384, 4_096),
+		};
+		ExecutionLimits {
+			// A billion Wasm fuel units per second of task time.
+			fuel: u64::from(seconds) * 1_000_000_000,
+			memory_mib,
+			output_bytes: u64::from(output_mib) * 1024 * 1024,
+			wall_seconds: seconds,
+		}
+	}
+}
+
+/// The limits every replica of a deal's tasks runs under.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct ExecutionLimits {
+	/// Wasm fuel.
+	pub fuel: u64,
+	/// Memory, in MiB.
+	pub memory_mib: u32,
+	/// Largest output, in bytes.
+	pub output_bytes: u64,
+	/// Wall time, in seconds.
+	pub wall_seconds: u32,
+}
+
+/// Who may use a provider's order; `None` is anyone.
+#[derive(
+	CloneNoBound,
+	DebugNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct Restrictions<AccountId: Clone + PartialEq + Eq + core::fmt::Debug> {
+	pub requester: Option<AccountId>,
+	pub app: Option<ContractId>,
+	pub dataset: Option<ContractId>,
+	pub pool: Option<ContractId>,
+}
+
+impl<AccountId: Clone + PartialEq + Eq + core::fmt::Debug> Default for Restrictions<AccountId> {
+	fn default() -> Self {
+		Restrictions { requester: None, app: None, dataset: None, pool: None }
+	}
+}
+
+/// The requester's weights over the scheduling criteria (design section 7). All zero means
+/// cheapest first.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	Default,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct CriteriaWeights {
+	/// Lower total price.
+	pub cost: u16,
+	/// Lower measured mean task time of the pool.
+	pub performance: u16,
+	/// Higher pool reputation.
+	pub trust: u16,
+	/// Higher share of the pool's tasks finished in time.
+	pub reliability: u16,
+	/// Lower `EnergyWatts` in the pool's ad.
+	pub energy: u16,
+	/// Higher value of the job ad's `Rank` against the pool's ad.
+	pub rank: u16,
+}
+
+/// A request, as `submit_request` takes it.
+#[derive(
+	CloneNoBound,
+	DebugNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(MaxParams, MaxText))]
+pub struct RequestSpec<
+	AccountId: Clone + PartialEq + Eq + core::fmt::Debug,
+	Balance: Clone + PartialEq + Eq + core::fmt::Debug,
+	MaxParams: Get<u32>,
+	MaxText: Get<u32>,
+> {
+	pub app: ContractId,
+	pub dataset: Option<ContractId>,
+	/// The most paid per task to the app's owner.
+	pub app_max_price: Balance,
+	/// The most paid per task to the data set's owner.
+	pub dataset_max_price: Balance,
+	/// The most paid per task to the worker pool.
+	pub pool_max_price: Balance,
+	/// Tasks wanted.
+	pub volume: u32,
+	pub category: Category,
+	/// Replication wanted: 1 trusts a single worker.
+	pub trust: u32,
+	/// Tag bits demanded.
+	pub tag: Tag,
+	/// Only this pool, if set.
+	pub pool: Option<ContractId>,
+	/// Arguments for the app.
+	pub params: BoundedVec<u8, MaxParams>,
+	/// Who receives the results.
+	pub beneficiary: AccountId,
+	/// The job ad, ClassAd text: `[ Requirements = …; Rank = … ]`.
+	pub job_ad: BoundedVec<u8, MaxText>,
+	pub weights: CriteriaWeights,
+}
+
+/// A provider's offer of an app or a data set.
+#[derive(
+	CloneNoBound, DebugNoBound, PartialEqNoBound, EqNoBound, Encode, Decode, TypeInfo, MaxEncodedLen,
+)]
+pub struct ResourceOffer<
+	AccountId: Clone + PartialEq + Eq + core::fmt::Debug,
+	Balance: Clone + PartialEq + Eq + core::fmt::Debug,
+> {
+	/// The app or data set.
+	pub resource: ContractId,
+	pub price: Balance,
+	pub tag: Tag,
+	pub restrictions: Restrictions<AccountId>,
+}
+
+/// A worker pool's offer.
+#[derive(
+	CloneNoBound, DebugNoBound, PartialEqNoBound, EqNoBound, Encode, Decode, TypeInfo, MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(MaxAd))]
+pub struct PoolOffer<
+	AccountId: Clone + PartialEq + Eq + core::fmt::Debug,
+	Balance: Clone + PartialEq + Eq + core::fmt::Debug,
+	MaxAd: Get<u32>,
+> {
+	pub pool: ContractId,
+	pub price: Balance,
+	pub category: Category,
+	pub trust: u32,
+	pub tag: Tag,
+	pub restrictions: Restrictions<AccountId>,
+	/// The pool's machine ad, parsed, in its SCALE form.
+	pub ad: BoundedVec<u8, MaxAd>,
+}
+
+/// A request as stored: the spec, with its job ad parsed.
+#[derive(
+	CloneNoBound, DebugNoBound, PartialEqNoBound, EqNoBound, Encode, Decode, TypeInfo, MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(MaxParams, MaxAd))]
+pub struct Request<
+	AccountId: Clone + PartialEq + Eq + core::fmt::Debug,
+	Balance: Clone + PartialEq + Eq + core::fmt::Debug,
+	BlockNumber: Clone + PartialEq + Eq + core::fmt::Debug,
+	MaxParams: Get<u32>,
+	MaxAd: Get<u32>,
+> {
+	pub app: ContractId,
+	pub dataset: Option<ContractId>,
+	pub app_max_price: Balance,
+	pub dataset_max_price: Balance,
+	pub pool_max_price: Balance,
+	pub category: Category,
+	pub trust: u32,
+	pub tag: Tag,
+	pub pool: Option<ContractId>,
+	pub params: BoundedVec<u8, MaxParams>,
+	pub beneficiary: AccountId,
+	/// The job ad, parsed, in its SCALE form.
+	pub job_ad: BoundedVec<u8, MaxAd>,
+	pub weights: CriteriaWeights,
+	/// When the unmatched rest expires.
+	pub expires_at: BlockNumber,
+}
+
+/// What an order is.
+#[derive(
+	CloneNoBound, DebugNoBound, PartialEqNoBound, EqNoBound, Encode, Decode, TypeInfo, MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(MaxParams, MaxAd))]
+pub enum OrderTerms<
+	AccountId: Clone + PartialEq + Eq + core::fmt::Debug,
+	Balance: Clone + PartialEq + Eq + core::fmt::Debug,
+	BlockNumber: Clone + PartialEq + Eq + core::fmt::Debug,
+	MaxParams: Get<u32>,
+	MaxAd: Get<u32>,
+> {
+	App(ResourceOffer<AccountId, Balance>),
+	Dataset(ResourceOffer<AccountId, Balance>),
+	Pool(PoolOffer<AccountId, Balance, MaxAd>),
+	Request(Request<AccountId, Balance, BlockNumber, MaxParams, MaxAd>),
+}
+
+/// The four kinds of order, for errors and explanations.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum OrderKind {
+	App,
+	Dataset,
+	Pool,
+	Request,
+}
+
+/// A standing order.
+#[derive(
+	CloneNoBound, DebugNoBound, PartialEqNoBound, EqNoBound, Encode, Decode, TypeInfo, MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(MaxParams, MaxAd))]
+pub struct Order<
+	AccountId: Clone + PartialEq + Eq + core::fmt::Debug,
+	Balance: Clone + PartialEq + Eq + core::fmt::Debug,
+	BlockNumber: Clone + PartialEq + Eq + core::fmt::Debug,
+	MaxParams: Get<u32>,
+	MaxAd: Get<u32>,
+> {
+	pub owner: AccountId,
+	/// Tasks offered or wanted at first.
+	pub volume: u32,
+	/// Tasks not yet in a deal.
+	pub remaining: u32,
+	/// The storage deposit held, returned when the order ends.
+	pub deposit: Balance,
+	pub terms: OrderTerms<AccountId, Balance, BlockNumber, MaxParams, MaxAd>,
+}
+
+impl<A, B, N, P, D> Order<A, B, N, P, D>
+where
+	A: Clone + PartialEq + Eq + core::fmt::Debug,
+	B: Clone + PartialEq + Eq + core::fmt::Debug,
+	N: Clone + PartialEq + Eq + core::fmt::Debug,
+	P: Get<u32>,
+	D: Get<u32>,
+{
+	pub fn kind(&self) -> OrderKind {
+		match self.terms {
+			OrderTerms::App(_) => OrderKind::App,
+			OrderTerms::Dataset(_) => OrderKind::Dataset,
+			OrderTerms::Pool(_) => OrderKind::Pool,
+			OrderTerms::Request(_) => OrderKind::Request,
+		}
+	}
+}
+
+/// The data set of a deal, as it was when the deal was made.
+#[derive(
+	CloneNoBound, DebugNoBound, PartialEqNoBound, EqNoBound, Encode, Decode, TypeInfo, MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(MaxUri))]
+pub struct DealDataset<
+	AccountId: Clone + PartialEq + Eq + core::fmt::Debug,
+	Balance: Clone + PartialEq + Eq + core::fmt::Debug,
+	MaxUri: Get<u32>,
+> {
+	pub id: ContractId,
+	pub order: OrderId,
+	pub owner: AccountId,
+	pub price: Balance,
+	pub checksum: [u8; 32],
+	pub location: BoundedVec<u8, MaxUri>,
+}
+
+/// A deal: `volume` tasks, task `i` for `i` in `0..volume`, each existing implicitly. It
+/// records everything Proof-of-Contribution and the workers need, as it was when made.
+#[derive(
+	CloneNoBound, DebugNoBound, PartialEqNoBound, EqNoBound, Encode, Decode, TypeInfo, MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(MaxParams, MaxAd, MaxUri))]
+pub struct Deal<
+	AccountId: Clone + PartialEq + Eq + core::fmt::Debug,
+	Balance: Clone + PartialEq + Eq + core::fmt::Debug,
+	BlockNumber: Clone + PartialEq + Eq + core::fmt::Debug,
+	MaxParams: Get<u32>,
+	MaxAd: Get<u32>,
+	MaxUri: Get<u32>,
+> {
+	pub request: OrderId,
+	pub requester: AccountId,
+	pub beneficiary: AccountId,
+	pub app: ContractId,
+	pub app_order: OrderId,
+	pub app_owner: AccountId,
+	pub app_price: Balance,
+	pub app_runtime: AppRuntime,
+	pub code_hash: [u8; 32],
+	pub dataset: Option<DealDataset<AccountId, Balance, MaxUri>>,
+	pub pool: ContractId,
+	pub pool_order: OrderId,
+	pub pool_owner: AccountId,
+	pub pool_price: Balance,
+	/// What the pool owner staked for the whole deal.
+	pub pool_stake: Balance,
+	/// Percent of the pool price a worker stakes per contribution.
+	pub worker_stake_ratio: u8,
+	/// Percent of the reward the pool owner keeps.
+	pub scheduler_reward_ratio: u8,
+	pub category: Category,
+	pub trust: u32,
+	/// Tag bits of the app, data set and request together.
+	pub tag: Tag,
+	pub volume: u32,
+	pub params: BoundedVec<u8, MaxParams>,
+	/// The job ad, in its SCALE form.
+	pub job_ad: BoundedVec<u8, MaxAd>,
+	pub limits: ExecutionLimits,
+	pub created_at: BlockNumber,
+}
+
+/// A pool's measured record, for scheduling. `None` is "not measured yet": such a pool reads
+/// as the average of the others on that criterion.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PoolFigures {
+	/// Mean task time, in seconds.
+	pub mean_task_seconds: Option<u32>,
+	/// Reputation score.
+	pub reputation: Option<u32>,
+	/// Share of tasks finished in time, in parts per million.
+	pub reliability_ppm: Option<u32>,
+}
+
+/// Pool figures, from what Proof-of-Contribution measures.
+pub trait PoolStatistics {
+	fn figures(pool: ContractId) -> PoolFigures;
+}
+
+/// Until something measures pools, every pool reads neutral.
+impl PoolStatistics for () {
+	fn figures(_pool: ContractId) -> PoolFigures {
+		PoolFigures::default()
+	}
+}
