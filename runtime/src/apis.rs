@@ -213,6 +213,27 @@ impl_runtime_apis! {
 		}
 	}
 
+	impl pallet_market::runtime_api::MarketApi<Block, Balance> for Runtime {
+		fn check_classad(text: Vec<u8>) -> Result<(), pallet_market::runtime_api::ClassAdError> {
+			Market::check_classad(text)
+		}
+
+		fn rank_offers(
+			request: pallet_market::OrderId,
+		) -> Result<Vec<pallet_market::RankedOffer<Balance>>, pallet_market::runtime_api::QueryError> {
+			Market::rank_offers(request)
+		}
+
+		fn explain_match(
+			request: pallet_market::OrderId,
+			pool_order: pallet_market::OrderId,
+			app_order: pallet_market::OrderId,
+			dataset_order: Option<pallet_market::OrderId>,
+		) -> Result<pallet_market::runtime_api::MatchExplanation, pallet_market::runtime_api::QueryError> {
+			Market::explain_match(request, pool_order, app_order, dataset_order)
+		}
+	}
+
 	impl sp_genesis_builder::GenesisBuilder<Block> for Runtime {
 		fn build_state(config: Vec<u8>) -> sp_genesis_builder::Result {
 			build_state::<RuntimeGenesisConfig>(config)

@@ -180,6 +180,49 @@ impl pallet_registry::Config for Runtime {
 	type WeightInfo = pallet_registry::weights::SubstrateWeight<Runtime>;
 }
 
+parameter_types! {
+	pub const EscrowPalletId: frame_support::PalletId = frame_support::PalletId(*b"iex/escr");
+	/// The kitty pays a pool owner 10 % of itself on each success (design section 5)...
+	pub const KittyShare: Perbill = Perbill::from_percent(10);
+	/// ...and at least 1 RLC while it has that much.
+	pub const KittyMinimum: Balance = RLC;
+	/// An order's storage deposit: 0.1 RLC, and 1 milli-RLC per stored byte.
+	pub const OrderDepositBase: Balance = 100 * MILLI_RLC;
+	pub const OrderDepositPerByte: Balance = MILLI_RLC;
+	/// A request waits a day for offers.
+	pub const RequestLifetime: BlockNumber = DAYS;
+}
+
+impl pallet_escrow::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type PalletId = EscrowPalletId;
+	type KittyShare = KittyShare;
+	type KittyMinimum = KittyMinimum;
+}
+
+impl pallet_market::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Registry = Registry;
+	type Escrow = Escrow;
+	// Neutral until Proof-of-Contribution measures pools.
+	type PoolStatistics = ();
+	type OrderDepositBase = OrderDepositBase;
+	type OrderDepositPerByte = OrderDepositPerByte;
+	// Design section 5: the pool owner holds 30 % of the pool price per task.
+	type PoolStakePercent = ConstU8<30>;
+	type MaxCandidates = ConstU32<16>;
+	type MaxWaiting = ConstU32<16>;
+	type MaxExpiriesPerBlock = ConstU32<64>;
+	type RequestLifetime = RequestLifetime;
+	type MaxParamsLen = ConstU32<1024>;
+	type MaxAdText = ConstU32<4096>;
+	type MaxAdBytes = ConstU32<16384>;
+	type MaxUriLen = ConstU32<256>;
+	type WeightInfo = pallet_market::weights::SubstrateWeight<Runtime>;
+}
+
 impl pallet_utility::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type RuntimeCall = RuntimeCall;

@@ -3,7 +3,9 @@
 //! The FRAME runtime of the iEx.ec sidechain. RLC is the native token (9 decimals); blocks are
 //! authored by BABE in 6-second slots and finalised by GRANDPA; the validator set is kept by
 //! `pallet-validator-set` and changed by referendum; apps, data sets and worker pools are
-//! contracts in `pallet-registry`, approved or revoked by referendum.
+//! contracts in `pallet-registry`, approved or revoked by referendum; `pallet-market` keeps
+//! standing orders and matches them into deals whose payments and stakes `pallet-escrow`
+//! holds.
 //!
 //! - [`configs`]: the configuration of every pallet.
 //! - [`apis`]: the runtime APIs the node and clients call.
@@ -64,7 +66,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	impl_name: alloc::borrow::Cow::Borrowed("iexec"),
 	authoring_version: 1,
 	// Bump on every change of runtime logic, so that nodes run the new Wasm.
-	spec_version: 101,
+	spec_version: 102,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	// Bump when the encoding of extrinsics changes (calls reordered, extensions changed).
@@ -199,4 +201,8 @@ mod runtime {
 	// The market.
 	#[runtime::pallet_index(20)]
 	pub type Registry = pallet_registry;
+	#[runtime::pallet_index(21)]
+	pub type Escrow = pallet_escrow;
+	#[runtime::pallet_index(22)]
+	pub type Market = pallet_market;
 }
