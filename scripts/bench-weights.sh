@@ -32,9 +32,10 @@ wasm="$bench_target/debug/wbuild/iexec-runtime/iexec_runtime.wasm"
 declare -A dir_of=(
 	[pallet_validator_set]=pallets/validator-set
 	[pallet_registry]=pallets/registry
+	[pallet_market]=pallets/market
 )
 pallets=("$@")
-[ ${#pallets[@]} -gt 0 ] || pallets=(pallet_validator_set pallet_registry)
+[ ${#pallets[@]} -gt 0 ] || pallets=(pallet_validator_set pallet_registry pallet_market)
 
 for pallet in "${pallets[@]}"; do
 	dir="${dir_of[$pallet]:-}"

@@ -304,6 +304,7 @@ mod benches {
 	frame_benchmarking::define_benchmarks!(
 		[pallet_validator_set, ValidatorSet]
 		[pallet_registry, Registry]
+		[pallet_market, Market]
 	);
 
 	pub fn list(list: &mut Vec<frame_benchmarking::BenchmarkList>, extra: bool) {

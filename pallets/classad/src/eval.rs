@@ -152,6 +152,16 @@ impl<'l> Evaluator<'l> {
 	}
 
 	fn attribute(&mut self, scope: Scope, name: &str, ads: Ads<'_>) -> Value {
+		// A lookup compares `name` with the names of the ads it searches: charged by the bytes
+		// it may compare, so that one step stays cheap however long the names.
+		let searched = match scope {
+			Scope::My => ads.my.map_or(0, Ad::len),
+			Scope::Target => ads.target.map_or(0, Ad::len),
+			Scope::Bare => ads.my.map_or(0, Ad::len) + ads.target.map_or(0, Ad::len),
+		};
+		if !self.charge_bytes(searched.saturating_mul(name.len())) {
+			return Value::Error;
+		}
 		// A bare name is looked up in the ad that holds the expression, then in the other one.
 		let (found, ads) = match scope {
 			Scope::My => (ads.my.and_then(|ad| ad.get(name)), ads),

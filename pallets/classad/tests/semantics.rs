@@ -159,6 +159,21 @@ fn copying_a_string_costs_in_proportion_to_its_length() {
 }
 
 #[test]
+fn looking_up_long_names_in_big_ads_costs_in_proportion() {
+	// 40 attributes with 60-byte names: each reference may compare 40 × 60 bytes.
+	let name = |i: usize| format!("{}{i:02}", "n".repeat(58));
+	let attributes: Vec<String> = (0..40).map(|i| format!("{} = {i}", name(i))).collect();
+	let big = ad(&format!("[ {} ]", attributes.join("; ")));
+	let reference = parse_expr(&name(39), &limits()).unwrap();
+	let result = evaluate(&reference, Some(&big), None, &limits());
+	assert_eq!(result.value, Value::Int(39));
+	assert!(result.steps >= (40 * 60) / 64, "{result:?}");
+	let small = ad("[ x = 39 ]");
+	let short = evaluate(&parse_expr("x", &limits()).unwrap(), Some(&small), None, &limits());
+	assert!(short.steps < result.steps);
+}
+
+#[test]
 fn integer_overflow_is_error_not_wrapping() {
 	for source in [
 		"9223372036854775807 + 1",

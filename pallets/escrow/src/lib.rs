@@ -165,6 +165,13 @@ pub mod pallet {
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		/// A chain that gains this pallet by an upgrade has no genesis for it: the kitty is
+		/// created then (once; afterwards this only reads its balance).
+		fn on_runtime_upgrade() -> Weight {
+			Pallet::<T>::create_kitty();
+			T::DbWeight::get().reads_writes(1, 1)
+		}
+
 		#[cfg(feature = "try-runtime")]
 		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
 			Self::do_try_state()

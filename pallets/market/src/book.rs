@@ -85,6 +85,18 @@ pub(crate) fn schedule_expiry<T: Config>(
 		.map_err(|_| Error::<T>::ExpiryQueueFull.into())
 }
 
+/// Takes request `id` off the expiry list of block `at`.
+pub(crate) fn unschedule_expiry<T: Config>(at: BlockNumberFor<T>, id: OrderId) {
+	Expiries::<T>::mutate_exists(at, |due| {
+		if let Some(entries) = due {
+			entries.retain(|entry| *entry != id);
+			if entries.is_empty() {
+				*due = None;
+			}
+		}
+	});
+}
+
 /// The indices point only at open orders of the right kind, in order.
 #[cfg(any(feature = "try-runtime", feature = "std", test))]
 pub(crate) fn try_state<T: Config>() -> Result<(), sp_runtime::TryRuntimeError> {
@@ -112,6 +124,17 @@ pub(crate) fn try_state<T: Config>() -> Result<(), sp_runtime::TryRuntimeError> 
 			);
 		}
 	}
+	let mut scheduled = 0usize;
+	for (at, due) in Expiries::<T>::iter() {
+		for id in due.iter() {
+			let order = Orders::<T>::get(id).ok_or("an expiry names a closed order")?;
+			let request = dispatchable_impls::request_terms::<T>(&order).ok_or("not a request")?;
+			ensure!(request.expires_at == at, "a request is listed to expire at another block");
+			scheduled += 1;
+		}
+	}
+	let requests = Orders::<T>::iter_values().filter(|o| o.kind() == OrderKind::Request).count();
+	ensure!(scheduled == requests, "an open request is not scheduled to expire");
 	for (category, waiting) in Waiting::<T>::iter() {
 		for id in waiting.iter() {
 			let order = Orders::<T>::get(id).ok_or("a waiting list names a closed order")?;

@@ -28,6 +28,7 @@ impl<T: Config> From<Mismatch> for Error<T> {
 			Mismatch::DatasetNotRequested => Error::DatasetNotRequested,
 			Mismatch::OtherPool => Error::OtherPool,
 			Mismatch::NotApproved(_) => Error::MatchNotApproved,
+			Mismatch::OwnerChanged(_) => Error::OwnerChanged,
 			Mismatch::CategoryDiffers { .. } => Error::CategoryDiffers,
 			Mismatch::TrustTooLow { .. } => Error::TrustTooLow,
 			Mismatch::PriceAboveMaximum(_) => Error::PriceAboveMaximum,
@@ -95,6 +96,10 @@ pub(crate) fn candidate_view<'a, T: Config>(
 	let approved = |info: &Option<ContractInfo<T::AccountId>>, kind: ContractKind| {
 		info.as_ref().is_some_and(|i| i.usable && i.details.kind() == kind)
 	};
+	// An order binds its contract's owner only while the publisher still owns the contract.
+	let owned = |info: &Option<ContractInfo<T::AccountId>>, order: &OrderOf<T>| {
+		info.as_ref().is_some_and(|i| i.owner == order.owner)
+	};
 	let dataset = match dataset {
 		Some((order, info)) => {
 			let offer = resource_terms::<T>(order, OrderKind::Dataset)?;
@@ -105,6 +110,7 @@ pub(crate) fn candidate_view<'a, T: Config>(
 				restrictions: &offer.restrictions,
 				remaining: order.remaining,
 				approved: approved(info, ContractKind::Dataset),
+				published_by_owner: owned(info, order),
 			})
 		}
 		None => None,
@@ -134,6 +140,7 @@ pub(crate) fn candidate_view<'a, T: Config>(
 			restrictions: &pool_offer.restrictions,
 			remaining: pool.remaining,
 			approved: approved(pool_info, ContractKind::WorkerPool),
+			published_by_owner: owned(pool_info, pool),
 		},
 		// The app order's contract is the request's app when they agree; `check_match`
 		// refuses them when they do not.
@@ -144,6 +151,7 @@ pub(crate) fn candidate_view<'a, T: Config>(
 			restrictions: &app_offer.restrictions,
 			remaining: app.remaining,
 			approved: app_approved,
+			published_by_owner: owned(app_info, app),
 		},
 		dataset,
 	})
@@ -388,6 +396,8 @@ impl<T: Config> Pallet<T> {
 		let payment = match &order.terms {
 			OrderTerms::Request(request) => {
 				book::remove_waiting::<T>(request.category, id);
+				// Frees its expiry slot too, so that ended requests never crowd out new ones.
+				book::unschedule_expiry::<T>(request.expires_at, id);
 				T::Escrow::refund(Ledger::Order(id), &order.owner, Escrowed::RequesterPayment)?
 			}
 			OrderTerms::Pool(offer) => {

@@ -44,6 +44,8 @@ pub use weights::WeightInfo;
 
 pub mod ads;
 mod arrival;
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
 mod book;
 mod dispatchable_impls;
 pub mod matching;
@@ -326,6 +328,9 @@ pub mod pallet {
 		OtherPool,
 		/// A contract of the match is not approved.
 		MatchNotApproved,
+		/// A provider's order was published by an earlier owner of its contract; it binds
+		/// nobody now.
+		OwnerChanged,
 		/// The pool serves another category.
 		CategoryDiffers,
 		/// The pool's trust is below the request's.

@@ -34,6 +34,9 @@ pub enum Mismatch {
 	OtherPool,
 	/// The contract behind this order is not approved (or was revoked).
 	NotApproved(OrderKind),
+	/// The order was published by an earlier owner of its contract: it cannot commit the
+	/// present owner's stake or prices.
+	OwnerChanged(OrderKind),
 	/// The pool serves another category.
 	CategoryDiffers { requested: Category, offered: Category },
 	/// The pool's trust is below the request's.
@@ -74,6 +77,8 @@ pub struct ResourceView<'a, AccountId: Party, Balance> {
 	pub restrictions: &'a Restrictions<AccountId>,
 	pub remaining: u32,
 	pub approved: bool,
+	/// The order's publisher still owns the contract.
+	pub published_by_owner: bool,
 }
 
 /// A worker-pool order.
@@ -86,6 +91,8 @@ pub struct PoolView<'a, AccountId: Party, Balance> {
 	pub restrictions: &'a Restrictions<AccountId>,
 	pub remaining: u32,
 	pub approved: bool,
+	/// The order's publisher still owns the pool.
+	pub published_by_owner: bool,
 }
 
 /// The four orders of a candidate deal.
@@ -169,6 +176,16 @@ pub fn term_mismatches<AccountId: Party, Balance: PartialOrd + Copy>(
 		];
 		for (kind, approved) in approvals {
 			if !approved && fail(Mismatch::NotApproved(kind)) {
+				return true;
+			}
+		}
+		let ownership = [
+			(OrderKind::App, c.app.published_by_owner),
+			(OrderKind::Pool, c.pool.published_by_owner),
+			(OrderKind::Dataset, c.dataset.map_or(true, |d| d.published_by_owner)),
+		];
+		for (kind, owned) in ownership {
+			if !owned && fail(Mismatch::OwnerChanged(kind)) {
 				return true;
 			}
 		}
@@ -300,6 +317,7 @@ mod tests {
 				restrictions: pool_r,
 				remaining: 2,
 				approved: true,
+				published_by_owner: true,
 			},
 			app: ResourceView {
 				resource: APP,
@@ -308,6 +326,7 @@ mod tests {
 				restrictions: app_r,
 				remaining: 9,
 				approved: true,
+				published_by_owner: true,
 			},
 			dataset: Some(ResourceView {
 				resource: DATASET,
@@ -316,6 +335,7 @@ mod tests {
 				restrictions: data_r,
 				remaining: 1,
 				approved: true,
+				published_by_owner: true,
 			}),
 		}
 	}
@@ -347,6 +367,11 @@ mod tests {
 			(NotApproved(OrderKind::App), |c| c.app.approved = false),
 			(NotApproved(OrderKind::Pool), |c| c.pool.approved = false),
 			(NotApproved(OrderKind::Dataset), |c| c.dataset.as_mut().unwrap().approved = false),
+			(OwnerChanged(OrderKind::App), |c| c.app.published_by_owner = false),
+			(OwnerChanged(OrderKind::Pool), |c| c.pool.published_by_owner = false),
+			(OwnerChanged(OrderKind::Dataset), |c| {
+				c.dataset.as_mut().unwrap().published_by_owner = false
+			}),
 			(CategoryDiffers { requested: Category::S, offered: Category::M }, |c| {
 				c.pool.category = Category::M
 			}),

@@ -79,8 +79,9 @@ sp_api::decl_runtime_apis! {
 	}
 }
 
-/// The most orders `rank_offers` reads: it runs off chain, but a node still answers in time.
-pub const RANK_SCAN_LIMIT: usize = 10_000;
+/// The most pool orders `rank_offers` considers: it runs off chain, but a node still answers
+/// in time.
+pub const RANK_SCAN_LIMIT: usize = 2_000;
 
 fn reports(explanation: Explanation) -> Vec<ClauseReport> {
 	match explanation {
@@ -125,8 +126,8 @@ impl<T: Config> Pallet<T> {
 		let order = Orders::<T>::get(request).ok_or(QueryError::UnknownOrder)?;
 		let category = request_terms::<T>(&order).ok_or(QueryError::WrongOrderKind)?.category;
 		let pools = Orders::<T>::iter()
-			.take(RANK_SCAN_LIMIT)
 			.filter(|(_, o)| pool_terms::<T>(o).is_some_and(|p| p.category == category))
+			.take(RANK_SCAN_LIMIT)
 			.map(|(id, _)| id);
 		Self::rank_offers_for(request, pools).map_err(|_| QueryError::UnknownOrder)
 	}

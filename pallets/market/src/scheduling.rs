@@ -73,10 +73,11 @@ pub fn net_flows(
 			continue;
 		}
 		let sign = if directions[j] == Direction::Maximise { 1 } else { -1 };
+		let sum: i128 = values.iter().map(|x| i128::from(*x)).sum();
 		for (a, flow) in flows.iter_mut().enumerate() {
-			// Σ_b (P(a, b) - P(b, a)) = Σ_b d(a, b) / range for the linear preference.
-			let differences: i128 =
-				values.iter().map(|x_b| i128::from(values[a]) - i128::from(*x_b)).sum();
+			// Σ_b (P(a, b) - P(b, a)) = Σ_b d(a, b) / range for the linear preference, and
+			// Σ_b (x_a - x_b) = n·x_a - Σ x: linear in the number of candidates.
+			let differences: i128 = n as i128 * i128::from(values[a]) - sum;
 			let numerator = sign * differences * i128::from(weights[j]) * SCALE;
 			*flow += numerator / (range * total_weight * (n as i128 - 1));
 		}

@@ -549,6 +549,52 @@ fn expiries_spill_into_later_blocks_when_one_is_full() {
 }
 
 #[test]
+fn ended_requests_free_their_expiry_slot() {
+	new_test_ext().execute_with(|| {
+		let w = world();
+		let due = 1 + LIFETIME;
+		let ids: Vec<OrderId> = (0..3).map(|_| request(spec(w.app, None, 1))).collect();
+		assert_eq!(Expiries::<Test>::get(due).len(), 3);
+		assert_ok!(Market::cancel_order(RuntimeOrigin::signed(REQUESTER), ids[1]));
+		assert_eq!(Expiries::<Test>::get(due).to_vec(), vec![ids[0], ids[2]]);
+		// A new request takes the freed slot rather than spilling over; used-up requests free
+		// theirs too.
+		let again = request(spec(w.app, None, 1));
+		assert_eq!(Expiries::<Test>::get(due).to_vec(), vec![ids[0], ids[2], again]);
+		app_order(w.app, 1, 10);
+		pool_order_by(POOL_OWNER, w.pool, 1, 10, MACHINE);
+		assert_eq!(deals_made().len(), 3);
+		assert!(!Expiries::<Test>::contains_key(due));
+		check();
+	});
+}
+
+#[test]
+fn orders_of_an_earlier_owner_bind_nobody() {
+	new_test_ext().execute_with(|| {
+		let w = world();
+		let a = app_order(w.app, 8, 10);
+		let p = pool_order_by(POOL_OWNER, w.pool, 15, 10, MACHINE);
+		// The pool changes hands: its old owner's order must not stake the new owner's funds.
+		assert_ok!(Registry::transfer(RuntimeOrigin::signed(POOL_OWNER), w.pool, OTHER_POOL_OWNER));
+		let before = free(OTHER_POOL_OWNER);
+		let r = request(spec(w.app, None, 2));
+		assert_eq!(deals_made(), vec![]);
+		assert_noop!(
+			Market::match_orders(RuntimeOrigin::signed(77), r, p, a, None),
+			Error::OwnerChanged
+		);
+		assert_eq!(free(OTHER_POOL_OWNER), before);
+		// The old owner can still cancel and recover the deposit; the new owner publishes anew.
+		assert_ok!(Market::cancel_order(RuntimeOrigin::signed(POOL_OWNER), p));
+		pool_order_by(OTHER_POOL_OWNER, w.pool, 15, 10, MACHINE);
+		assert_eq!(deals_made(), vec![(0, 2)]);
+		assert_eq!(Deals::<Test>::get(0).unwrap().pool_owner, OTHER_POOL_OWNER);
+		check();
+	});
+}
+
+#[test]
 fn the_runtime_api_says_where_an_ad_is_wrong() {
 	new_test_ext().execute_with(|| {
 		assert_eq!(Market::check_classad(MACHINE.as_bytes().to_vec()), Ok(()));

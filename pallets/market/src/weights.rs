@@ -25,10 +25,11 @@ pub trait WeightInfo {
 	fn expire_requests(n: u32) -> Weight;
 }
 
-/// One ClassAd match at the evaluation bound (two `Requirements` of 10,000 steps each) and the
-/// decoding of two ads at their size bound.
-fn classad_match() -> Weight {
-	Weight::from_parts(40_000_000, 40_000)
+/// One ClassAd evaluation at the step bound (10,000 steps at 150 ns: the native worst case
+/// measured in docs/benchmarks.md is 67 ns a step, with a margin for Wasm), and the decoding
+/// of its ad at the size bound.
+fn classad_evaluation() -> Weight {
+	Weight::from_parts(1_500_000_000, 20_000)
 }
 
 /// Weights for the runtime, on ParityDB.
@@ -41,24 +42,33 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().writes(5))
 	}
 	fn publish_pool_order(w: u32) -> Weight {
-		// The order as above, plus for each waiting request: its order, its offers (up to
-		// 2 × MaxCandidates orders), the registry, one ClassAd match, and possibly a deal.
+		// The order as above, its ad parsed, plus for each waiting request: its order, its
+		// offers (up to 2 × MaxCandidates orders), the registry, both `Requirements`, and
+		// possibly a deal (which checks them again).
 		Weight::from_parts(120_000_000, 30_000)
+			.saturating_add(classad_evaluation())
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(6))
 			.saturating_add(
-				Self::match_orders().saturating_add(classad_match()).saturating_mul(w.into()),
+				Self::match_orders()
+					.saturating_add(classad_evaluation().saturating_mul(2))
+					.saturating_mul(w.into()),
 			)
 			.saturating_add(T::DbWeight::get().reads(36).saturating_mul(w.into()))
 	}
 	fn submit_request(c: u32) -> Weight {
-		// Registry, order, hold, escrow lock, expiry, indices; for each pool order looked at:
-		// its order and registry entry, one ClassAd match, and possibly a deal.
+		// Registry, order, hold, escrow lock, expiry, indices, the job ad parsed; for each pool
+		// order looked at: its order and registry entry, four evaluations to rank it (both
+		// `Requirements`, `EnergyWatts`, `Rank`), and possibly a deal (which checks the
+		// `Requirements` again).
 		Weight::from_parts(150_000_000, 40_000)
+			.saturating_add(classad_evaluation())
 			.saturating_add(T::DbWeight::get().reads(40))
 			.saturating_add(T::DbWeight::get().writes(10))
 			.saturating_add(
-				Self::match_orders().saturating_add(classad_match()).saturating_mul(c.into()),
+				Self::match_orders()
+					.saturating_add(classad_evaluation().saturating_mul(4))
+					.saturating_mul(c.into()),
 			)
 			.saturating_add(T::DbWeight::get().reads(2).saturating_mul(c.into()))
 	}
@@ -71,7 +81,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Four orders, three registry entries, two ads, escrow (rebook, release, lock), the
 		// deal, up to four used-up orders ended with their indices.
 		Weight::from_parts(100_000_000, 60_000)
-			.saturating_add(classad_match())
+			.saturating_add(classad_evaluation().saturating_mul(2))
 			.saturating_add(T::DbWeight::get().reads(20))
 			.saturating_add(T::DbWeight::get().writes(22))
 	}

@@ -1,7 +1,7 @@
 //! Benchmarks of `pallet-registry`, with the largest terms the bounds allow.
 
 use super::*;
-use alloc::vec;
+use alloc::{vec, vec::Vec};
 use frame_benchmarking::v2::*;
 use frame_support::{
 	traits::{fungible::Mutate, EnsureOrigin, Get},
@@ -20,13 +20,33 @@ where
 	who
 }
 
-/// A worker pool whose admission ClassAd is exactly `len` bytes: a chain of `&&` clauses (the
-/// costliest text to parse per byte) up to the parser's node bound, then blanks.
+/// `n` clauses joined by `&&` as a balanced tree, so that the text stays within the depth bound
+/// however many clauses it has (a left-deep chain would be as deep as it is long).
+fn balanced_clauses(n: usize) -> Vec<u8> {
+	if n <= 1 {
+		return b"TARGET.Cpus >= 1".to_vec();
+	}
+	let mut text = b"(".to_vec();
+	text.extend(balanced_clauses(n / 2));
+	text.extend_from_slice(b") && (");
+	text.extend(balanced_clauses(n - n / 2));
+	text.push(b')');
+	text
+}
+
+/// A worker pool whose admission ClassAd is exactly `len` bytes: as many `&&` clauses as fit
+/// (the costliest text to parse per byte), up to the parser's node bound, then blanks.
 fn pool_terms<T: Config>(len: u32) -> TermsOf<T> {
-	let clause = b"TARGET.Cpus >= 1 && ";
-	let mut text = b"TARGET.Cpus >= 1".to_vec();
-	while text.len() + clause.len() <= len as usize && text.len() < 2000 {
-		text.splice(0..0, clause.iter().copied());
+	let mut clauses = 1;
+	let mut text = balanced_clauses(clauses);
+	loop {
+		let more = balanced_clauses(clauses + 1);
+		// Each clause is 3 nodes and each `&&` one more: stay under the node bound of 512.
+		if more.len() > len as usize || (clauses + 1) * 4 > 500 {
+			break;
+		}
+		clauses += 1;
+		text = more;
 	}
 	text.resize(len.max(text.len() as u32) as usize, b' ');
 	Terms::WorkerPool {

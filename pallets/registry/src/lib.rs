@@ -285,3 +285,40 @@ impl<T: Config> ContractRegistry<T::AccountId> for Pallet<T> {
 		})
 	}
 }
+
+#[cfg(feature = "runtime-benchmarks")]
+impl<T: Config> BenchmarkContracts<T::AccountId> for Pallet<T> {
+	fn approved(owner: &T::AccountId, kind: ContractKind) -> ContractId {
+		use frame_support::{traits::Get, BoundedVec};
+		fn text<S: Get<u32>>(s: &[u8]) -> BoundedVec<u8, S> {
+			BoundedVec::truncate_from(s.to_vec())
+		}
+		let terms = match kind {
+			ContractKind::App => Terms::App {
+				runtime: AppRuntime::Wasm,
+				code_uri: text(b"https://example.org/app.wasm"),
+				code_hash: [1; 32],
+				requirements: text(b"true"),
+			},
+			ContractKind::Dataset => Terms::Dataset {
+				// The longest location a deal copies.
+				location: BoundedVec::truncate_from(
+					alloc::vec![b'l'; T::MaxUriLen::get() as usize],
+				),
+				checksum: [2; 32],
+				restrictions: None,
+			},
+			ContractKind::WorkerPool => Terms::WorkerPool {
+				description: text(b"pool"),
+				worker_stake_ratio: 30,
+				scheduler_reward_ratio: 1,
+				admission: text(b"true"),
+			},
+		};
+		let id = NextContractId::<T>::get();
+		let rfc = Rfc { document_hash: [0; 32], uri: text(b"https://example.org/rfc") };
+		Self::do_propose(owner.clone(), rfc, terms).expect("the owner can hold the deposit");
+		Self::do_set_status(id, Status::Proposed, Status::Approved).expect("just proposed");
+		id
+	}
+}

@@ -206,3 +206,10 @@ pub trait ContractRegistry<AccountId> {
 	/// Owner, status and the terms a deal needs.
 	fn info(id: ContractId) -> Option<ContractInfo<AccountId>>;
 }
+
+/// Approved contracts made at once, for other pallets' benchmarks.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkContracts<AccountId> {
+	/// A contract of `kind` owned by `owner` (who must be able to hold its deposit), approved.
+	fn approved(owner: &AccountId, kind: ContractKind) -> ContractId;
+}

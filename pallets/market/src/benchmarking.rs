@@ -1,0 +1,246 @@
+//! Benchmarks of `pallet-market`, each at the worst case of its bounds: full indices, the
+//! most candidates, every candidate making a deal, and ads whose `Requirements` take nearly the
+//! whole evaluation budget before coming out true.
+
+use super::*;
+use alloc::{format, string::String, vec, vec::Vec};
+use frame_benchmarking::v2::*;
+use frame_support::{
+	traits::{fungible::Mutate, Get, Hooks},
+	BoundedVec,
+};
+use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
+use pallet_registry::{BenchmarkContracts, ContractId, ContractKind};
+use sp_runtime::traits::Bounded;
+
+fn funded<T: Config>(name: &'static str, index: u32) -> T::AccountId
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	let who: T::AccountId = account(name, index, 0);
+	let _ = T::Currency::mint_into(&who, BalanceOf::<T>::max_value() / 1_000_000u32.into());
+	who
+}
+
+/// An ad whose `Requirements` doubles references eleven times (about 8,200 evaluation steps
+/// of the 10,000 allowed) before it comes out true, with `extra` appended inside the brackets.
+fn dense_ad(prefix: &str, extra: &str) -> String {
+	let mut attributes: Vec<String> = vec![format!("{prefix}0 = 1")];
+	for i in 1..=11 {
+		attributes.push(format!("{prefix}{i} = {prefix}{p} + {prefix}{p}", p = i - 1));
+	}
+	attributes.push(format!("Requirements = {prefix}11 > 0"));
+	format!("[ {}; {extra} ]", attributes.join("; "))
+}
+
+fn job_ad<T: Config>() -> BoundedVec<u8, T::MaxAdText> {
+	BoundedVec::truncate_from(dense_ad("J", "Rank = TARGET.Memory").into_bytes())
+}
+
+fn pool_ad<T: Config>() -> BoundedVec<u8, T::MaxAdText> {
+	BoundedVec::truncate_from(dense_ad("P", "Memory = 65536; EnergyWatts = 300").into_bytes())
+}
+
+struct Market<T: Config> {
+	app: ContractId,
+	app_owner: T::AccountId,
+	dataset: ContractId,
+	dataset_owner: T::AccountId,
+	pool: ContractId,
+	pool_owner: T::AccountId,
+}
+
+fn market<T: Config>() -> Market<T>
+where
+	T::Currency: Mutate<T::AccountId>,
+	T::Registry: BenchmarkContracts<T::AccountId>,
+{
+	let (app_owner, dataset_owner, pool_owner) =
+		(funded::<T>("app", 0), funded::<T>("dataset", 0), funded::<T>("pool", 0));
+	Market {
+		app: T::Registry::approved(&app_owner, ContractKind::App),
+		dataset: T::Registry::approved(&dataset_owner, ContractKind::Dataset),
+		pool: T::Registry::approved(&pool_owner, ContractKind::WorkerPool),
+		app_owner,
+		dataset_owner,
+		pool_owner,
+	}
+}
+
+fn last_order<T: Config>() -> OrderId {
+	NextOrderId::<T>::get() - 1
+}
+
+fn resource_order<T: Config>(
+	owner: &T::AccountId,
+	kind: OrderKind,
+	resource: ContractId,
+	price: u32,
+	volume: u32,
+) -> OrderId {
+	let offer =
+		ResourceOffer { resource, price: price.into(), tag: 0, restrictions: Default::default() };
+	Pallet::<T>::do_publish_resource(owner.clone(), kind, offer, volume).expect("publishes");
+	last_order::<T>()
+}
+
+fn pool_order<T: Config>(m: &Market<T>, price: u32, volume: u32) -> OrderId {
+	Pallet::<T>::do_publish_pool(
+		m.pool_owner.clone(),
+		m.pool,
+		price.into(),
+		volume,
+		Category::S,
+		u32::MAX,
+		u64::MAX,
+		Default::default(),
+		&pool_ad::<T>(),
+	)
+	.expect("publishes");
+	last_order::<T>()
+}
+
+fn spec<T: Config>(m: &Market<T>, requester: &T::AccountId, volume: u32) -> RequestSpecOf<T> {
+	RequestSpec {
+		app: m.app,
+		dataset: Some(m.dataset),
+		app_max_price: 1_000u32.into(),
+		dataset_max_price: 1_000u32.into(),
+		pool_max_price: 1_000u32.into(),
+		volume,
+		category: Category::S,
+		trust: 1,
+		tag: 0,
+		pool: None,
+		params: BoundedVec::truncate_from(vec![b'p'; T::MaxParamsLen::get() as usize]),
+		beneficiary: requester.clone(),
+		job_ad: job_ad::<T>(),
+		weights: CriteriaWeights {
+			cost: 1,
+			performance: 1,
+			trust: 1,
+			reliability: 1,
+			energy: 1,
+			rank: 1,
+		},
+	}
+}
+
+/// A request that waits: submitted while no pool order fits.
+fn waiting_request<T: Config>(m: &Market<T>, requester: &T::AccountId, volume: u32) -> OrderId {
+	Pallet::<T>::do_submit_request(requester.clone(), spec::<T>(m, requester, volume))
+		.expect("submits");
+	last_order::<T>()
+}
+
+#[benchmarks(where T::Currency: Mutate<T::AccountId>, T::Registry: BenchmarkContracts<T::AccountId>)]
+mod benchmarks {
+	use super::*;
+
+	/// Into a full index, at its cheapest end (the dearest entry is displaced).
+	#[benchmark]
+	fn publish_resource_order() {
+		let m = market::<T>();
+		for _ in 0..T::MaxCandidates::get() {
+			resource_order::<T>(&m.app_owner, OrderKind::App, m.app, 10, 1);
+		}
+		#[extrinsic_call]
+		publish_app_order(
+			RawOrigin::Signed(m.app_owner.clone()),
+			m.app,
+			1u32.into(),
+			1,
+			0,
+			Default::default(),
+		);
+		assert_eq!(ResourceBook::<T>::get(m.app)[0].1, last_order::<T>());
+	}
+
+	/// `w` waiting requests, each matched by the new pool order into a deal.
+	#[benchmark]
+	fn publish_pool_order(w: Linear<0, { T::MaxWaiting::get() }>) {
+		let m = market::<T>();
+		resource_order::<T>(&m.app_owner, OrderKind::App, m.app, 1, u32::MAX);
+		resource_order::<T>(&m.dataset_owner, OrderKind::Dataset, m.dataset, 1, u32::MAX);
+		for i in 0..w {
+			waiting_request::<T>(&m, &funded::<T>("requester", i), 1);
+		}
+		#[extrinsic_call]
+		_(
+			RawOrigin::Signed(m.pool_owner.clone()),
+			m.pool,
+			1u32.into(),
+			w.max(1),
+			Category::S,
+			u32::MAX,
+			u64::MAX,
+			Default::default(),
+			pool_ad::<T>(),
+		);
+		assert_eq!(NextDealId::<T>::get(), u64::from(w));
+	}
+
+	/// `c` pool orders in the index, each compatible: ranked, then each makes a deal.
+	#[benchmark]
+	fn submit_request(c: Linear<0, { T::MaxCandidates::get() }>) {
+		let m = market::<T>();
+		resource_order::<T>(&m.app_owner, OrderKind::App, m.app, 1, u32::MAX);
+		resource_order::<T>(&m.dataset_owner, OrderKind::Dataset, m.dataset, 1, u32::MAX);
+		for i in 0..c {
+			pool_order::<T>(&m, 1 + i, 1);
+		}
+		let requester = funded::<T>("requester", 0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(requester.clone()), spec::<T>(&m, &requester, c.max(1)));
+		assert_eq!(NextDealId::<T>::get(), u64::from(c));
+	}
+
+	/// A waiting request in a full waiting list, with payment held.
+	#[benchmark]
+	fn cancel_order() {
+		let m = market::<T>();
+		let requester = funded::<T>("requester", 0);
+		let ids: Vec<OrderId> =
+			(0..T::MaxWaiting::get()).map(|_| waiting_request::<T>(&m, &requester, 10)).collect();
+		let id = ids[ids.len() - 1];
+		#[extrinsic_call]
+		_(RawOrigin::Signed(requester), id);
+		assert!(Orders::<T>::get(id).is_none());
+	}
+
+	/// Four orders, a data set among them, every one used up by the deal.
+	#[benchmark]
+	fn match_orders() {
+		let m = market::<T>();
+		let requester = funded::<T>("requester", 0);
+		let request = waiting_request::<T>(&m, &requester, 1);
+		// Published after the request, and out of the index, so nothing matched them yet.
+		let app = resource_order::<T>(&m.app_owner, OrderKind::App, m.app, 1, 1);
+		let dataset = resource_order::<T>(&m.dataset_owner, OrderKind::Dataset, m.dataset, 1, 1);
+		Waiting::<T>::remove(Category::S);
+		let pool = pool_order::<T>(&m, 1, 1);
+		let caller = funded::<T>("matcher", 0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), request, pool, app, Some(dataset));
+		assert_eq!(NextDealId::<T>::get(), 1);
+	}
+
+	/// `n` requests expiring in one block, each with payment held and in the waiting list.
+	#[benchmark]
+	fn expire_requests(n: Linear<0, { T::MaxExpiriesPerBlock::get() }>) {
+		let m = market::<T>();
+		let requester = funded::<T>("requester", 0);
+		for _ in 0..n {
+			waiting_request::<T>(&m, &requester, 10);
+		}
+		let due: BlockNumberFor<T> =
+			frame_system::Pallet::<T>::block_number() + T::RequestLifetime::get();
+		#[block]
+		{
+			Pallet::<T>::on_initialize(due);
+		}
+		assert_eq!(Orders::<T>::iter().count(), 0);
+	}
+
+	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);
+}
