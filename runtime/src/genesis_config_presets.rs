@@ -36,7 +36,13 @@ pub fn endowments() -> Vec<(AccountId, u128)> {
 		out.push((who.to_account_id(), share(allocation::FOUNDERS_AND_TEAM, founders.len())));
 	}
 	out.push((DaveStash.to_account_id(), allocation::BOUNTIES));
-	out.push((EveStash.to_account_id(), allocation::RESERVE));
+	// The escrow's kitty must exist before it can collect seized stakes of any size: the
+	// contingency reserve gives it the existential deposit, so the supply stays exact.
+	out.push((EveStash.to_account_id(), allocation::RESERVE - crate::EXISTENTIAL_DEPOSIT));
+	out.push((
+		pallet_escrow::Pallet::<crate::Runtime>::kitty_account(),
+		crate::EXISTENTIAL_DEPOSIT,
+	));
 	out
 }
 

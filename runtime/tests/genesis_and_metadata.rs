@@ -73,7 +73,11 @@ fn genesis_split_follows_the_white_paper() {
 	assert_eq!(crowdsale, allocation::CROWDSALE);
 	assert_eq!(founders, allocation::FOUNDERS_AND_TEAM);
 	assert_eq!(balance_of(DaveStash), allocation::BOUNTIES);
-	assert_eq!(balance_of(EveStash), allocation::RESERVE);
+	// The reserve endows the escrow's kitty with the existential deposit.
+	let kitty = pallet_escrow::Pallet::<Runtime>::kitty_account();
+	let kitty_endowment = endowed.iter().find(|(a, _)| *a == kitty).map(|(_, b)| *b);
+	assert_eq!(kitty_endowment, Some(iexec_runtime::EXISTENTIAL_DEPOSIT));
+	assert_eq!(balance_of(EveStash) + iexec_runtime::EXISTENTIAL_DEPOSIT, allocation::RESERVE);
 	assert_eq!(presets::genesis_supply(), TOTAL_SUPPLY);
 	// Every account is endowed once.
 	let mut who: Vec<_> = endowed.iter().map(|(a, _)| a.clone()).collect();

@@ -18,8 +18,10 @@
 //! changes nothing. `try_state` checks that each account's holds equal its books and that the
 //! kitty's balance is what entered it minus what left.
 //!
-//! The kitty account is created at genesis with the existential deposit, so that seized stakes
-//! of any size can enter it; that reserve never leaves it.
+//! The kitty account must hold the existential deposit, so that seized stakes of any size can
+//! enter it; that reserve never leaves it. A runtime's genesis should endow it (the iEx.ec
+//! runtime takes it from the contingency reserve, keeping the supply exact); when nothing did,
+//! the genesis build and the first runtime upgrade mint it.
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;

@@ -49,8 +49,9 @@ mod benchmarking;
 mod book;
 mod dispatchable_impls;
 pub mod matching;
-#[cfg(test)]
-mod mock;
+/// The mock runtime of the tests, also used by `market-bench`.
+#[cfg(any(test, feature = "bench"))]
+pub mod mock;
 pub mod runtime_api;
 pub mod scheduling;
 #[cfg(test)]

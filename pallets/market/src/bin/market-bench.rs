@@ -1,0 +1,200 @@
+//! Times the market's paths natively, in the mock runtime (in-memory storage), and prints the
+//! figures. Not the on-chain weights (those come from the runtime benchmarks): this shows how
+//! costs grow, against baselines measured in the same run.
+//!
+//! `cargo run --release -p pallet-market --features bench --bin market-bench`
+
+use frame_support::{assert_ok, traits::ConstU32, BoundedVec};
+use pallet_market::{
+	mock::*, scheduling, Category, CriteriaWeights, NextOrderId, OrderId, RequestSpec,
+};
+use std::time::Instant;
+
+type Market = pallet_market::Pallet<Test>;
+
+const JOB: &str = "[ RequestMemory = 4096; Requirements = TARGET.Memory >= RequestMemory && TARGET.Cpus >= 2; Rank = TARGET.Cpus ]";
+const MACHINE: &str = "[ Memory = 16384; Cpus = 8; EnergyWatts = 300; Requirements = TARGET.RequestMemory <= Memory ]";
+
+fn text<const N: u32>(s: &str) -> BoundedVec<u8, ConstU32<N>> {
+	s.as_bytes().to_vec().try_into().unwrap()
+}
+
+fn last() -> OrderId {
+	NextOrderId::<Test>::get() - 1
+}
+
+fn pool_order(pool: u64, price: u64, volume: u32, ad: &str) -> OrderId {
+	assert_ok!(Market::publish_pool_order(
+		RuntimeOrigin::signed(POOL_OWNER),
+		pool,
+		price,
+		volume,
+		Category::S,
+		3,
+		0,
+		Default::default(),
+		text(ad)
+	));
+	last()
+}
+
+fn request(app: u64) -> OrderId {
+	let spec = RequestSpec {
+		app,
+		dataset: None,
+		app_max_price: 10,
+		dataset_max_price: 0,
+		pool_max_price: 100,
+		volume: 1,
+		category: Category::S,
+		trust: 1,
+		tag: 0,
+		pool: None,
+		params: text("x"),
+		beneficiary: REQUESTER,
+		job_ad: text(JOB),
+		weights: CriteriaWeights { cost: 1, rank: 1, energy: 1, ..Default::default() },
+	};
+	assert_ok!(Market::submit_request(RuntimeOrigin::signed(REQUESTER), spec));
+	last()
+}
+
+fn median(mut samples: Vec<f64>) -> (f64, f64) {
+	samples.sort_by(|a, b| a.partial_cmp(b).unwrap());
+	let mid = samples[samples.len() / 2];
+	let spread = samples[samples.len() * 9 / 10] - samples[samples.len() / 10];
+	(mid, spread)
+}
+
+/// A proposed match with `book` standing pool orders: the first `MaxCandidates` (the index)
+/// refuse every job, so requests wait; the rest fit, and are matched by proposal.
+fn proposed_match(book: u32, runs: usize) -> (f64, f64) {
+	new_test_ext().execute_with(|| {
+		let app = approved_app(APP_OWNER);
+		let pool = approved_pool(POOL_OWNER);
+		assert_ok!(Market::publish_app_order(
+			RuntimeOrigin::signed(APP_OWNER),
+			app,
+			1,
+			u32::MAX,
+			0,
+			Default::default()
+		));
+		let app_order = last();
+		for _ in 0..MAX_CANDIDATES {
+			pool_order(pool, 1, 1, "[ Memory = 1; Requirements = false ]");
+		}
+		let mut fitting = Vec::new();
+		for i in MAX_CANDIDATES..book.max(MAX_CANDIDATES + runs as u32) {
+			let id = pool_order(pool, 10 + u64::from(i % 50), 1_000, MACHINE);
+			if fitting.len() < runs {
+				fitting.push(id);
+			}
+		}
+		let mut samples = Vec::new();
+		for pool_order in fitting {
+			let r = request(app);
+			let start = Instant::now();
+			assert_ok!(Market::match_orders(
+				RuntimeOrigin::signed(77),
+				r,
+				pool_order,
+				app_order,
+				None
+			));
+			samples.push(start.elapsed().as_secs_f64() * 1e6);
+		}
+		median(samples)
+	})
+}
+
+/// A request arriving on `c` fitting pool orders in the index (each of volume 1): ranked, then
+/// `c` deals made.
+fn arrival(c: u32, runs: usize) -> (f64, f64) {
+	let mut samples = Vec::new();
+	for _ in 0..runs {
+		new_test_ext().execute_with(|| {
+			let app = approved_app(APP_OWNER);
+			let pool = approved_pool(POOL_OWNER);
+			assert_ok!(Market::publish_app_order(
+				RuntimeOrigin::signed(APP_OWNER),
+				app,
+				1,
+				u32::MAX,
+				0,
+				Default::default()
+			));
+			for i in 0..c {
+				pool_order(pool, 10 + u64::from(i), 1, MACHINE);
+			}
+			let spec = RequestSpec {
+				app,
+				dataset: None,
+				app_max_price: 10,
+				dataset_max_price: 0,
+				pool_max_price: 100,
+				volume: c.max(1),
+				category: Category::S,
+				trust: 1,
+				tag: 0,
+				pool: None,
+				params: text("x"),
+				beneficiary: REQUESTER,
+				job_ad: text(JOB),
+				weights: CriteriaWeights { cost: 1, rank: 1, energy: 1, ..Default::default() },
+			};
+			let start = Instant::now();
+			assert_ok!(Market::submit_request(RuntimeOrigin::signed(REQUESTER), spec));
+			samples.push(start.elapsed().as_secs_f64() * 1e6);
+			assert_eq!(pallet_market::NextDealId::<Test>::get(), u64::from(c));
+		});
+	}
+	median(samples)
+}
+
+fn promethee(n: usize, runs: usize) -> (f64, f64) {
+	let alternatives: Vec<scheduling::Alternative> = (0..n)
+		.map(|i| scheduling::Alternative {
+			values: [
+				Some(i as i64 * 7 % 101),
+				Some(i as i64 * 13 % 97),
+				None,
+				Some(i as i64 % 50),
+				Some(300 + i as i64 % 17),
+				Some(i as i64 * 3),
+			],
+			price: (i * 7 % 101) as u128,
+			id: i as u64,
+		})
+		.collect();
+	let samples = (0..runs)
+		.map(|_| {
+			let start = Instant::now();
+			let ranked = scheduling::rank(&alternatives, &[3, 2, 1, 1, 1, 1]);
+			assert_eq!(ranked.len(), n);
+			start.elapsed().as_secs_f64() * 1e6
+		})
+		.collect();
+	median(samples)
+}
+
+fn main() {
+	println!(
+		"market-bench: native, mock runtime, in-memory storage; median and 10-90 % spread, µs"
+	);
+	println!("\nproposed match (match_orders) against the number of standing pool orders:");
+	for book in [10, 1_000, 10_000] {
+		let (mid, spread) = proposed_match(book, 41);
+		println!("  {book:>6} orders: {mid:>8.1} µs  (spread {spread:.1})");
+	}
+	println!("\nrequest arriving on c fitting pool orders (ranked, c deals made):");
+	for c in [0, 1, 4] {
+		let (mid, spread) = arrival(c, 21);
+		println!("  c = {c:>2}: {mid:>8.1} µs  (spread {spread:.1})");
+	}
+	println!("\nPROMETHEE II ranking against the number of candidates:");
+	for n in [4, 16, 64, 256, 1_024] {
+		let (mid, spread) = promethee(n, 41);
+		println!("  n = {n:>5}: {mid:>8.1} µs  (spread {spread:.1})");
+	}
+}
