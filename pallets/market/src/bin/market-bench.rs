@@ -4,7 +4,11 @@
 //!
 //! `cargo run --release -p pallet-market --features bench --bin market-bench`
 
-use frame_support::{assert_ok, traits::ConstU32, BoundedVec};
+use frame_support::{
+	assert_ok,
+	traits::{fungible::Mutate, ConstU32},
+	BoundedVec,
+};
 use pallet_market::{
 	mock::*, scheduling, Category, CriteriaWeights, NextOrderId, OrderId, RequestSpec,
 };
@@ -24,7 +28,7 @@ fn last() -> OrderId {
 }
 
 fn pool_order(pool: u64, price: u64, volume: u32, ad: &str) -> OrderId {
-	assert_ok!(Market::publish_pool_order(
+	let result = Market::publish_pool_order(
 		RuntimeOrigin::signed(POOL_OWNER),
 		pool,
 		price,
@@ -33,8 +37,15 @@ fn pool_order(pool: u64, price: u64, volume: u32, ad: &str) -> OrderId {
 		3,
 		0,
 		Default::default(),
-		text(ad)
-	));
+		text(ad),
+	);
+	if let Err(e) = result {
+		panic!(
+			"order {}: {e:?}; free {}",
+			NextOrderId::<Test>::get(),
+			Balances::free_balance(POOL_OWNER)
+		);
+	}
 	last()
 }
 
@@ -72,6 +83,8 @@ fn proposed_match(book: u32, runs: usize) -> (f64, f64) {
 	new_test_ext().execute_with(|| {
 		let app = approved_app(APP_OWNER);
 		let pool = approved_pool(POOL_OWNER);
+		// Deposits for 10,000 orders.
+		assert_ok!(<Balances as Mutate<u64>>::mint_into(&POOL_OWNER, 1 << 40));
 		assert_ok!(Market::publish_app_order(
 			RuntimeOrigin::signed(APP_OWNER),
 			app,
