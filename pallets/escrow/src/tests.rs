@@ -120,6 +120,17 @@ fn seize_fills_the_kitty_and_rebook_moves_books_only() {
 }
 
 #[test]
+fn rebooking_onto_the_same_ledger_changes_nothing() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(E::lock(D1, &1, PAY, 100));
+		assert_ok!(E::rebook(D1, D1, &1, PAY, 60));
+		assert_eq!(E::locked(D1, &1, PAY), 100);
+		assert_noop!(E::rebook(D1, D1, &1, PAY, 101), Error::<Test>::NotEnoughLocked);
+		check();
+	});
+}
+
+#[test]
 fn kitty_pays_ten_percent_at_least_the_minimum_never_more_than_it_has() {
 	new_test_ext().execute_with(|| {
 		// Empty: nothing.

@@ -24,8 +24,11 @@ enum Op {
 	Bonus(u64),
 }
 
+// Few ledgers and mostly small amounts, so that operations often meet funds locked by
+// earlier ones (a wide space made same-ledger rebooks of real funds almost never happen, and
+// cargo-mutants showed a fault there going unseen).
 fn ledger() -> impl Strategy<Value = Ledger> {
-	prop_oneof![(0u64..3).prop_map(Ledger::Order), (0u64..3).prop_map(Ledger::Deal)]
+	prop_oneof![(0u64..2).prop_map(Ledger::Order), (0u64..2).prop_map(Ledger::Deal)]
 }
 fn account() -> impl Strategy<Value = u64> {
 	proptest::sample::select(ACCOUNTS.to_vec())
@@ -34,7 +37,7 @@ fn reason() -> impl Strategy<Value = HoldReason> {
 	proptest::sample::select(REASONS.to_vec())
 }
 fn amount() -> impl Strategy<Value = u64> {
-	prop_oneof![0u64..5, 0u64..400, Just(START), Just(u64::MAX)]
+	prop_oneof![4 => 0u64..6, 2 => 0u64..400, 1 => Just(START), 1 => Just(u64::MAX)]
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -45,8 +48,9 @@ fn op() -> impl Strategy<Value = Op> {
 		2 => (ledger(), account(), reason(), account(), amount())
 			.prop_map(|(l, f, r, t, a)| Op::Pay(l, f, r, t, a)),
 		1 => (ledger(), account(), reason(), amount()).prop_map(|(l, w, r, a)| Op::Seize(l, w, r, a)),
-		1 => (ledger(), ledger(), account(), reason(), amount())
-			.prop_map(|(f, t, w, r, a)| Op::Rebook(f, t, w, r, a)),
+		// A third of rebooks stay on their ledger, a case that must change nothing.
+		1 => (ledger(), proptest::option::weighted(0.67, ledger()), account(), reason(), amount())
+			.prop_map(|(f, t, w, r, a)| Op::Rebook(f, t.unwrap_or(f), w, r, a)),
 		1 => account().prop_map(Op::Bonus),
 	]
 }
