@@ -263,7 +263,7 @@ fn rank_and_energy_come_from_the_ads() {
 			pool_order_by(OTHER_POOL_OWNER, other, 19, 5, "[ Memory = 5000; EnergyWatts = 100 ]");
 		let mut energy = spec(w.app, None, 1);
 		energy.weights = CriteriaWeights { energy: 1, ..Default::default() };
-		let r = request(energy);
+		request(energy);
 		assert_eq!(Deals::<Test>::get(0).unwrap().pool_order, frugal);
 		// A job that ranks by memory prefers the big machine.
 		let mut memory = spec(w.app, None, 1);
@@ -271,7 +271,6 @@ fn rank_and_energy_come_from_the_ads() {
 		memory.weights = CriteriaWeights { rank: 1, ..Default::default() };
 		request(memory);
 		assert_eq!(Deals::<Test>::get(1).unwrap().pool_order, hungry);
-		let _ = r;
 		check();
 	});
 }
@@ -654,25 +653,34 @@ fn the_runtime_api_ranks_every_compatible_offer() {
 	new_test_ext().execute_with(|| {
 		let w = world();
 		let other = approved_pool(OTHER_POOL_OWNER);
-		let mut waits = spec(w.app, None, 1);
-		waits.pool_max_price = 0;
-		let r = request(waits);
 		let a = app_order(w.app, 8, 10);
-		// Pools too dear for the request: nothing matches, but the request can be re-ranked
-		// once it raises its price: here we only look at what would fit as it is.
-		assert_eq!(Market::rank_offers(r), Ok(vec![]));
-		let mut open = spec(w.app, None, 1);
-		open.pool_max_price = 20;
-		open.job_ad = bounded("[ Requirements = TARGET.GPUs >= 1 ]");
-		let r2 = request(open);
-		let p1 = pool_order_by(POOL_OWNER, w.pool, 15, 5, "[ GPUs = 1; Requirements = false ]");
-		let p2 =
-			pool_order_by(OTHER_POOL_OWNER, other, 12, 5, "[ GPUs = 2; Requirements = false ]");
-		// Neither accepts the job, so none ranks; a fitting one does.
-		assert_eq!(Market::rank_offers(r2), Ok(vec![]));
-		let p3 = pool_order_by(OTHER_POOL_OWNER, other, 18, 5, "[ GPUs = 4 ]");
-		assert_eq!(deals_made().len(), 1, "the arrival matched the waiting request");
-		let _ = (p1, p2, p3, a);
+		// Fill the waiting list with requests nothing fits (no pool price at all).
+		let mut unpayable = spec(w.app, None, 1);
+		unpayable.pool_max_price = 0;
+		let first = request(unpayable.clone());
+		for _ in 1..4 {
+			request(unpayable.clone());
+		}
+		assert_eq!(Market::rank_offers(first), Ok(vec![]));
+		// A request for a GPU, left out of the full waiting list: the pool orders published
+		// after it do not see it, so it can be asked about offers it has not met.
+		let mut gpu = spec(w.app, None, 1);
+		gpu.job_ad = bounded("[ Requirements = TARGET.GPUs >= 1 ]");
+		gpu.weights = CriteriaWeights { cost: 1, ..Default::default() };
+		let r = request(gpu);
+		assert!(!Waiting::<Test>::get(Category::S).contains(&r));
+		pool_order_by(POOL_OWNER, w.pool, 15, 5, "[ GPUs = 1; Requirements = false ]");
+		let dear = pool_order_by(POOL_OWNER, w.pool, 19, 5, "[ GPUs = 1 ]");
+		let cheap = pool_order_by(OTHER_POOL_OWNER, other, 12, 5, "[ GPUs = 2 ]");
+		pool_order_by(OTHER_POOL_OWNER, other, 11, 5, "[ GPUs = 0 ]");
+		assert_eq!(deals_made(), vec![]);
+		let ranked = Market::rank_offers(r).unwrap();
+		// Only the two that fit, cheapest first by the request's cost weight.
+		let pools: Vec<OrderId> = ranked.iter().map(|o| o.pool_order).collect();
+		assert_eq!(pools, vec![cheap, dear]);
+		assert_eq!((ranked[0].net_flow, ranked[1].net_flow), (1_000_000, -1_000_000));
+		assert_eq!((ranked[0].app_order, ranked[0].dataset_order), (a, None));
+		assert_eq!((ranked[0].price_per_task, ranked[1].price_per_task), (20, 27));
 		assert_eq!(Market::rank_offers(999), Err(runtime_api::QueryError::UnknownOrder));
 		assert_eq!(Market::rank_offers(a), Err(runtime_api::QueryError::WrongOrderKind));
 	});
