@@ -33,9 +33,10 @@ declare -A dir_of=(
 	[pallet_validator_set]=pallets/validator-set
 	[pallet_registry]=pallets/registry
 	[pallet_market]=pallets/market
+	[pallet_poco]=pallets/poco
 )
 pallets=("$@")
-[ ${#pallets[@]} -gt 0 ] || pallets=(pallet_validator_set pallet_registry pallet_market)
+[ ${#pallets[@]} -gt 0 ] || pallets=(pallet_validator_set pallet_registry pallet_market pallet_poco)
 
 for pallet in "${pallets[@]}"; do
 	dir="${dir_of[$pallet]:-}"

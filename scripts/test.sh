@@ -25,8 +25,8 @@ run_suite() {
 run_suite "rust (cargo test --workspace)" cargo test --locked --workspace
 # The pallet benchmarks, run as tests in the mock runtime: they must keep compiling and pass.
 run_suite "benchmarks as tests (pallets)" \
-	cargo test --locked -p pallet-validator-set -p pallet-registry -p pallet-market \
-	--features pallet-validator-set/runtime-benchmarks,pallet-registry/runtime-benchmarks,pallet-market/runtime-benchmarks
+	cargo test --locked -p pallet-validator-set -p pallet-registry -p pallet-market -p pallet-poco \
+	--features pallet-validator-set/runtime-benchmarks,pallet-registry/runtime-benchmarks,pallet-market/runtime-benchmarks,pallet-poco/runtime-benchmarks
 # The runtime as scripts/bench-weights.sh builds it, native part only (its Wasm is built there).
 run_suite "runtime benchmark API (cargo check)" \
 	env SKIP_WASM_BUILD=1 cargo check --locked -p iexec-runtime --features runtime-benchmarks

@@ -305,6 +305,7 @@ mod benches {
 		[pallet_validator_set, ValidatorSet]
 		[pallet_registry, Registry]
 		[pallet_market, Market]
+		[pallet_poco, Poco]
 	);
 
 	pub fn list(list: &mut Vec<frame_benchmarking::BenchmarkList>, extra: bool) {

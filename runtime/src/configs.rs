@@ -182,10 +182,12 @@ impl pallet_registry::Config for Runtime {
 
 parameter_types! {
 	pub const EscrowPalletId: frame_support::PalletId = frame_support::PalletId(*b"iex/escr");
-	/// The kitty pays a pool owner 10 % of itself on each success (design section 5)...
-	pub const KittyShare: Perbill = Perbill::from_percent(10);
-	/// ...and at least 1 RLC while it has that much.
-	pub const KittyMinimum: Balance = RLC;
+	/// The kitty pays a pool owner at least 1 RLC on a success while it has that much (design
+	/// section 5), until governance sets Proof-of-Contribution's parameters otherwise.
+	pub const InitialKittyMinimum: Balance = RLC;
+	/// A worker's storage deposit: 0.1 RLC, and 1 milli-RLC per byte of its stored ad.
+	pub const WorkerDepositBase: Balance = 100 * MILLI_RLC;
+	pub const WorkerDepositPerByte: Balance = MILLI_RLC;
 	/// An order's storage deposit: 0.1 RLC, and 1 milli-RLC per stored byte.
 	pub const OrderDepositBase: Balance = 100 * MILLI_RLC;
 	pub const OrderDepositPerByte: Balance = MILLI_RLC;
@@ -197,8 +199,6 @@ impl pallet_escrow::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type PalletId = EscrowPalletId;
-	type KittyShare = KittyShare;
-	type KittyMinimum = KittyMinimum;
 }
 
 impl pallet_market::Config for Runtime {
@@ -206,12 +206,11 @@ impl pallet_market::Config for Runtime {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Registry = Registry;
 	type Escrow = Escrow;
-	// Neutral until Proof-of-Contribution measures pools.
-	type PoolStatistics = ();
+	// Proof-of-Contribution measures pools and holds the economic parameters of new deals.
+	type PoolStatistics = Poco;
+	type Terms = Poco;
 	type OrderDepositBase = OrderDepositBase;
 	type OrderDepositPerByte = OrderDepositPerByte;
-	// Design section 5: the pool owner holds 30 % of the pool price per task.
-	type PoolStakePercent = ConstU8<30>;
 	type MaxCandidates = ConstU32<16>;
 	type MaxWaiting = ConstU32<16>;
 	type MaxExpiriesPerBlock = ConstU32<64>;
@@ -221,6 +220,27 @@ impl pallet_market::Config for Runtime {
 	type MaxAdBytes = ConstU32<16384>;
 	type MaxUriLen = ConstU32<256>;
 	type WeightInfo = pallet_market::weights::SubstrateWeight<Runtime>;
+}
+
+impl pallet_poco::Config for Runtime {
+	type DepositCurrency = Balances;
+	type DepositReason = RuntimeHoldReason;
+	type Signature = crate::Signature;
+	// Economic parameters change by referendum on the root track.
+	type EconomicsOrigin = frame_system::EnsureRoot<AccountId>;
+	type InitialKittyMinimum = InitialKittyMinimum;
+	type WorkerDepositBase = WorkerDepositBase;
+	type WorkerDepositPerByte = WorkerDepositPerByte;
+	// The auditors of the reference protocol advised about 20 contributors a task.
+	type MaxContributors = ConstU32<20>;
+	type MaxBatch = ConstU32<32>;
+	type MaxDuePerBlock = ConstU32<256>;
+	type MaxInlineResult = ConstU32<4096>;
+	type MaxResultUri = ConstU32<256>;
+	type MillisecsPerBlock = ConstU64<{ crate::MILLI_SECS_PER_BLOCK }>;
+	type WeightInfo = pallet_poco::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = benchmark_helpers::Sr25519Signer;
 }
 
 impl pallet_utility::Config for Runtime {
@@ -239,6 +259,25 @@ impl pallet_sudo::Config for Runtime {
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmark_helpers {
 	use super::*;
+
+	/// Benchmark workers with sr25519 keys in the benchmark's keystore.
+	pub struct Sr25519Signer;
+	const BENCH_KEY: sp_core::crypto::KeyTypeId = sp_core::crypto::KeyTypeId(*b"iexb");
+	impl pallet_poco::benchmarking::BenchmarkHelper<AccountId, crate::Signature> for Sr25519Signer {
+		fn signer(index: u32) -> AccountId {
+			use sp_runtime::traits::IdentifyAccount;
+			let seed = alloc::format!("//worker{index}").into_bytes();
+			let public = sp_io::crypto::sr25519_generate(BENCH_KEY, Some(seed));
+			sp_runtime::MultiSigner::from(public).into_account()
+		}
+		fn sign(who: &AccountId, message: &[u8]) -> crate::Signature {
+			let raw: [u8; 32] = who.clone().into();
+			let public = sp_core::sr25519::Public::from_raw(raw);
+			sp_io::crypto::sr25519_sign(BENCH_KEY, &public, message)
+				.expect("the benchmark generated this key")
+				.into()
+		}
+	}
 
 	/// Registers fresh session keys for a benchmark account, proof included.
 	pub struct SessionKeysForBenchmarks;

@@ -66,7 +66,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	impl_name: alloc::borrow::Cow::Borrowed("iexec"),
 	authoring_version: 1,
 	// Bump on every change of runtime logic, so that nodes run the new Wasm.
-	spec_version: 102,
+	spec_version: 103,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	// Bump when the encoding of extrinsics changes (calls reordered, extensions changed).
@@ -205,4 +205,6 @@ mod runtime {
 	pub type Escrow = pallet_escrow;
 	#[runtime::pallet_index(22)]
 	pub type Market = pallet_market;
+	#[runtime::pallet_index(23)]
+	pub type Poco = pallet_poco;
 }

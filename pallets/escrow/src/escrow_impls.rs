@@ -8,7 +8,7 @@ use frame_support::traits::{
 };
 use sp_runtime::{
 	traits::{AccountIdConversion, CheckedAdd, CheckedSub, Saturating, Zero},
-	DispatchError, DispatchResult,
+	DispatchError, DispatchResult, Perbill,
 };
 
 impl<T: Config> Pallet<T> {
@@ -215,10 +215,9 @@ impl<T: Config> Escrow<T::AccountId, BalanceOf<T>, HoldReason> for Pallet<T> {
 		Books::<T>::get((ledger, who, reason)).unwrap_or_default()
 	}
 
-	fn pay_kitty_bonus(to: &T::AccountId) -> BalanceOf<T> {
+	fn pay_kitty_bonus(to: &T::AccountId, share: Perbill, minimum: BalanceOf<T>) -> BalanceOf<T> {
 		let available = Self::kitty_available();
-		let share = T::KittyShare::get().mul_floor(available);
-		let bonus = share.max(T::KittyMinimum::get()).min(available);
+		let bonus = share.mul_floor(available).max(minimum).min(available);
 		if bonus.is_zero() {
 			return bonus;
 		}

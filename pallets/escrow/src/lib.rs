@@ -10,8 +10,8 @@
 //! - `pay`: hand held funds to another account (an app owner, a worker);
 //! - `seize`: move held funds into the **kitty**, an account of this pallet;
 //! - `rebook`: move a lock from one ledger to another (an order's payment to its deal);
-//! - `pay_kitty_bonus`: on a success, the kitty pays a pool owner `max(KittyShare, KittyMinimum)`
-//!   of itself, never more than it has.
+//! - `pay_kitty_bonus`: on a success, the kitty pays a pool owner `max(share, minimum)` of
+//!   itself, never more than it has (share and minimum are governance's parameters).
 //!
 //! The pallet has no calls: what it does is decided by the pallets that own orders, deals and
 //! tasks. Every operation checks the books before it touches a balance, so a refused operation
@@ -47,7 +47,6 @@ pub mod pallet {
 		PalletId,
 	};
 	use frame_system::pallet_prelude::BlockNumberFor;
-	use sp_runtime::Perbill;
 
 	/// Balance of the escrowed currency.
 	pub type BalanceOf<T> =
@@ -66,12 +65,6 @@ pub mod pallet {
 		/// Derives the kitty's account.
 		#[pallet::constant]
 		type PalletId: Get<PalletId>;
-		/// Share of the kitty paid to a pool owner on each success.
-		#[pallet::constant]
-		type KittyShare: Get<Perbill>;
-		/// Least the kitty pays on a success, while it has that much.
-		#[pallet::constant]
-		type KittyMinimum: Get<BalanceOf<Self>>;
 	}
 
 	/// Why funds are held: one reason per kind of obligation.

@@ -38,8 +38,6 @@ impl pallet_escrow::Config for Test {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type PalletId = EscrowPalletId;
-	type KittyShare = KittyShare;
-	type KittyMinimum = KittyMinimum;
 }
 
 /// Accounts 1 to 4 hold 1,000 each; account 9 holds nothing.

@@ -2,7 +2,7 @@
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
-use sp_runtime::{DispatchError, DispatchResult};
+use sp_runtime::{DispatchError, DispatchResult, Perbill};
 
 /// What a lock is for: an order still open, or a deal made from orders.
 #[derive(
@@ -55,8 +55,9 @@ pub trait Escrow<AccountId, Balance, Reason> {
 	) -> DispatchResult;
 	/// What `who` has locked for `ledger` under `reason`.
 	fn locked(ledger: Ledger, who: &AccountId, reason: Reason) -> Balance;
-	/// Pays `to` the kitty's bonus for a success: `max(share, minimum)` of what the kitty
-	/// has, never more than it has. Returns what was paid (zero when the kitty is empty or
-	/// `to` cannot receive it).
-	fn pay_kitty_bonus(to: &AccountId) -> Balance;
+	/// Pays `to` the kitty's bonus for a success: `max(share of what the kitty has,
+	/// minimum)`, never more than it has. Governance sets `share` and `minimum` (they are
+	/// parameters of Proof-of-Contribution, kept by each deal). Returns what was paid (zero
+	/// when the kitty is empty or `to` cannot receive it).
+	fn pay_kitty_bonus(to: &AccountId, share: Perbill, minimum: Balance) -> Balance;
 }

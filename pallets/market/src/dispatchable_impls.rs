@@ -467,10 +467,11 @@ impl<T: Config> Pallet<T> {
 			.checked_sub(&per_task)
 			.and_then(|s| s.checked_mul(&tasks))
 			.ok_or(Error::<T>::PriceOverflow)?;
+		let terms = T::Terms::terms(req.category);
 		let pool_stake = pool
 			.price
 			.checked_mul(&tasks)
-			.and_then(|p| p.checked_mul(&T::PoolStakePercent::get().into()))
+			.and_then(|p| p.checked_mul(&terms.pool_stake_percent.into()))
 			.ok_or(Error::<T>::PriceOverflow)?
 			/ 100u32.into();
 		let deal_id = NextDealId::<T>::get();
@@ -482,7 +483,7 @@ impl<T: Config> Pallet<T> {
 		let ContractDetails::App { runtime, code_hash } = app_info.details else {
 			return Err(Error::<T>::WrongContractKind.into());
 		};
-		let ContractDetails::WorkerPool { worker_stake_ratio, scheduler_reward_ratio } =
+		let ContractDetails::WorkerPool { worker_stake_ratio, scheduler_reward_ratio, .. } =
 			pool_info.details
 		else {
 			return Err(Error::<T>::WrongContractKind.into());
@@ -539,7 +540,8 @@ impl<T: Config> Pallet<T> {
 			volume,
 			params: req.params.clone(),
 			job_ad: req.job_ad.clone(),
-			limits: req.category.limits(),
+			limits: req.category.limits(terms.task_seconds),
+			terms,
 			created_at: frame_system::Pallet::<T>::block_number(),
 		};
 		Deals::<T>::insert(deal_id, deal);

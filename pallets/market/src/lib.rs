@@ -29,10 +29,11 @@
 //!
 //! A deal of `v = min(remaining volumes)` tasks moves `(app + data set + pool price) × v` of
 //! the requester's held payment to the deal, returns the rest of what was held for those
-//! tasks, and holds the pool owner's stake ([`Config::PoolStakePercent`] of `pool price × v`).
-//! Task `i` of deal `d` exists implicitly: a deal of 10,000 tasks costs what one of one task
-//! does. The deal records the execution limits of its category, so that every replica runs
-//! under the same ones.
+//! tasks, and holds the pool owner's stake (the terms' `pool_stake_percent` of `pool price ×
+//! v`). Task `i` of deal `d` exists implicitly: a deal of 10,000 tasks costs what one of one
+//! task does. The deal records the execution limits of its category, so that every replica
+//! runs under the same ones, and the economic terms ([`DealTerms`], from [`Config::Terms`])
+//! it was made under.
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
@@ -143,9 +144,8 @@ pub mod pallet {
 		/// Storage deposit per byte an order stores.
 		#[pallet::constant]
 		type OrderDepositPerByte: Get<BalanceOf<Self>>;
-		/// Percent of `pool price × tasks` the pool owner stakes on a deal.
-		#[pallet::constant]
-		type PoolStakePercent: Get<u8>;
+		/// The economic terms of new deals (governance's parameters).
+		type Terms: DealTermsSource<BalanceOf<Self>>;
 		/// Pool orders indexed per category, and app or data set orders per contract, for
 		/// matching at arrival: the cheapest this many.
 		#[pallet::constant]
@@ -359,7 +359,6 @@ pub mod pallet {
 			assert!(T::MaxCandidates::get() >= 1, "MaxCandidates must be at least 1");
 			assert!(T::MaxWaiting::get() >= 1, "MaxWaiting must be at least 1");
 			assert!(T::MaxExpiriesPerBlock::get() >= 1, "MaxExpiriesPerBlock must be at least 1");
-			assert!(T::PoolStakePercent::get() <= 100, "PoolStakePercent is a percentage");
 			assert!(
 				T::MaxAdText::get() <= iexec_classad::Limits::default().max_source_len,
 				"MaxAdText must not exceed the ClassAd parser's source bound"

@@ -5,11 +5,11 @@ use crate as pallet_market;
 use crate::{PoolFigures, PoolStatistics};
 use frame_support::{
 	assert_ok, derive_impl, parameter_types,
-	traits::{ConstU32, ConstU64, ConstU8},
+	traits::{ConstU32, ConstU64},
 	BoundedVec, PalletId,
 };
 use pallet_registry::{AppRuntime, ContractId, Rfc, Terms};
-use sp_runtime::{BuildStorage, Perbill};
+use sp_runtime::BuildStorage;
 use std::{cell::RefCell, collections::BTreeMap};
 
 type Block = frame_system::mocking::MockBlock<Test>;
@@ -49,15 +49,12 @@ impl pallet_registry::Config for Test {
 
 parameter_types! {
 	pub const EscrowPalletId: PalletId = PalletId(*b"iex/escr");
-	pub const KittyShare: Perbill = Perbill::from_percent(10);
 }
 
 impl pallet_escrow::Config for Test {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type PalletId = EscrowPalletId;
-	type KittyShare = KittyShare;
-	type KittyMinimum = ConstU64<5>;
 }
 
 thread_local! {
@@ -87,7 +84,7 @@ impl pallet_market::Config for Test {
 	type PoolStatistics = TestStatistics;
 	type OrderDepositBase = ConstU64<10>;
 	type OrderDepositPerByte = ConstU64<1>;
-	type PoolStakePercent = ConstU8<30>;
+	type Terms = ();
 	type MaxCandidates = ConstU32<MAX_CANDIDATES>;
 	type MaxWaiting = ConstU32<4>;
 	type MaxExpiriesPerBlock = ConstU32<3>;

@@ -155,7 +155,8 @@ fn a_request_arriving_on_standing_offers_makes_a_deal_with_exact_holds() {
 		let dataset = deal.dataset.unwrap();
 		assert_eq!((dataset.checksum, dataset.price, dataset.owner), ([2; 32], 4, DATASET_OWNER));
 		assert_eq!(&dataset.location[..], b"https://example.org/data");
-		assert_eq!(deal.limits, Category::S.limits());
+		assert_eq!(deal.limits, Category::S.limits(1_200));
+		assert_eq!(deal.terms, DealTerms::design(Category::S));
 		assert_eq!(deal.limits.wall_seconds, 1_200);
 		assert_eq!(&deal.params[..], b"--seed 7");
 		check();

@@ -50,8 +50,9 @@ impl Category {
 	pub const ALL: [Category; 5] =
 		[Category::XS, Category::S, Category::M, Category::L, Category::XL];
 
-	/// The category's task time `T`, in seconds.
-	pub fn task_seconds(self) -> u32 {
+	/// Design section 5's task time `T`, in seconds: the genesis value of the chain's
+	/// parameter (governance may change it; a deal keeps the value it was made under).
+	pub fn default_task_seconds(self) -> u32 {
 		match self {
 			Category::XS => 300,
 			Category::S => 1_200,
@@ -61,10 +62,15 @@ impl Category {
 		}
 	}
 
-	/// The limits a task of this category runs under. They decide the result, so every
-	/// replica must run under the same ones: they come from the deal, never from a worker.
-	pub fn limits(self) -> ExecutionLimits {
-		let seconds = self.task_seconds();
+	/// Its index in [`Category::ALL`].
+	pub fn index(self) -> usize {
+		self as usize
+	}
+
+	/// The limits a task of this category runs under, given its task time. They decide the
+	/// result, so every replica must run under the same ones: they come from the deal, never
+	/// from a worker.
+	pub fn limits(self, task_seconds: u32) -> ExecutionLimits {
 		let (memory_mib, output_mib): (u32, u32) = match self {
 			Category::XS => (512, 16),
 			Category::S => (1_024, 64),
@@ -74,11 +80,75 @@ impl Category {
 		};
 		ExecutionLimits {
 			// A billion Wasm fuel units per second of task time.
-			fuel: u64::from(seconds) * 1_000_000_000,
+			fuel: u64::from(task_seconds) * 1_000_000_000,
 			memory_mib,
 			output_bytes: u64::from(output_mib) * 1024 * 1024,
-			wall_seconds: seconds,
+			wall_seconds: task_seconds,
 		}
+	}
+}
+
+/// The economic terms a deal is made under: chain parameters that governance sets (see
+/// Proof-of-Contribution), copied into the deal so that a later change does not touch it.
+/// Deadlines are multiples of the task time `T`, counted from the task's start.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct DealTerms<Balance> {
+	/// The category's task time `T`, in seconds.
+	pub task_seconds: u32,
+	/// A claimed replica must be contributed within `replica_ratio × T` of its claim, or it
+	/// goes back to the pool.
+	pub replica_ratio: u32,
+	/// Contributions close `contribution_ratio × T` after the task starts.
+	pub contribution_ratio: u32,
+	/// Winners reveal within `reveal_ratio × T` of consensus.
+	pub reveal_ratio: u32,
+	/// The task fails `final_ratio × T` after it starts.
+	pub final_ratio: u32,
+	/// Percent of the pool price the pool owner stakes per task.
+	pub pool_stake_percent: u8,
+	/// Share of the kitty paid to the pool owner on each success…
+	pub kitty_share: sp_runtime::Perbill,
+	/// …and the least it pays, while it has that much.
+	pub kitty_minimum: Balance,
+}
+
+impl<Balance: Default> DealTerms<Balance> {
+	/// Design section 5's values for `category` (the kitty minimum is the balance type's
+	/// default: a runtime sets its own).
+	pub fn design(category: Category) -> Self {
+		DealTerms {
+			task_seconds: category.default_task_seconds(),
+			replica_ratio: 2,
+			contribution_ratio: 7,
+			reveal_ratio: 2,
+			final_ratio: 10,
+			pool_stake_percent: 30,
+			kitty_share: sp_runtime::Perbill::from_percent(10),
+			kitty_minimum: Balance::default(),
+		}
+	}
+}
+
+/// Where the market reads the terms of a new deal.
+pub trait DealTermsSource<Balance> {
+	fn terms(category: Category) -> DealTerms<Balance>;
+}
+
+/// Design section 5's values, fixed.
+impl<Balance: Default> DealTermsSource<Balance> for () {
+	fn terms(category: Category) -> DealTerms<Balance> {
+		DealTerms::design(category)
 	}
 }
 
@@ -410,6 +480,8 @@ pub struct Deal<
 	/// The job ad, in its SCALE form.
 	pub job_ad: BoundedVec<u8, MaxAd>,
 	pub limits: ExecutionLimits,
+	/// The economic terms (deadlines, stakes, the kitty's bonus) it was made under.
+	pub terms: DealTerms<Balance>,
 	pub created_at: BlockNumber,
 }
 

@@ -274,8 +274,12 @@ impl<T: Config> ContractRegistry<T::AccountId> for Pallet<T> {
 			Terms::Dataset { checksum, location, .. } => {
 				ContractDetails::Dataset { checksum, location: location.into_inner() }
 			}
-			Terms::WorkerPool { worker_stake_ratio, scheduler_reward_ratio, .. } => {
-				ContractDetails::WorkerPool { worker_stake_ratio, scheduler_reward_ratio }
+			Terms::WorkerPool { worker_stake_ratio, scheduler_reward_ratio, admission, .. } => {
+				ContractDetails::WorkerPool {
+					worker_stake_ratio,
+					scheduler_reward_ratio,
+					admission: admission.into_inner(),
+				}
 			}
 		};
 		Some(ContractInfo {

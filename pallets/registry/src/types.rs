@@ -171,9 +171,20 @@ pub struct Contract<
 /// What the market copies into a deal from a contract's terms.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ContractDetails {
-	App { runtime: AppRuntime, code_hash: [u8; 32] },
-	Dataset { checksum: [u8; 32], location: alloc::vec::Vec<u8> },
-	WorkerPool { worker_stake_ratio: u8, scheduler_reward_ratio: u8 },
+	App {
+		runtime: AppRuntime,
+		code_hash: [u8; 32],
+	},
+	Dataset {
+		checksum: [u8; 32],
+		location: alloc::vec::Vec<u8>,
+	},
+	/// `admission` is the pool's admission rule as proposed (ClassAd text, checked then).
+	WorkerPool {
+		worker_stake_ratio: u8,
+		scheduler_reward_ratio: u8,
+		admission: alloc::vec::Vec<u8>,
+	},
 }
 
 /// A contract as other pallets see it: one storage read.
