@@ -215,9 +215,14 @@ impl<T: Config> Escrow<T::AccountId, BalanceOf<T>, HoldReason> for Pallet<T> {
 		Books::<T>::get((ledger, who, reason)).unwrap_or_default()
 	}
 
-	fn pay_kitty_bonus(to: &T::AccountId, share: Perbill, minimum: BalanceOf<T>) -> BalanceOf<T> {
+	fn pay_kitty_bonus(
+		to: &T::AccountId,
+		share: Perbill,
+		minimum: BalanceOf<T>,
+		cap: BalanceOf<T>,
+	) -> BalanceOf<T> {
 		let available = Self::kitty_available();
-		let bonus = share.mul_floor(available).max(minimum).min(available);
+		let bonus = share.mul_floor(available).max(minimum).min(available).min(cap);
 		if bonus.is_zero() {
 			return bonus;
 		}

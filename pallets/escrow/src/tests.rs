@@ -134,21 +134,24 @@ fn rebooking_onto_the_same_ledger_changes_nothing() {
 fn kitty_pays_ten_percent_at_least_the_minimum_never_more_than_it_has() {
 	new_test_ext().execute_with(|| {
 		// Empty: nothing.
-		assert_eq!(E::pay_kitty_bonus(&3, KittyShare::get(), KittyMinimum::get()), 0);
+		assert_eq!(E::pay_kitty_bonus(&3, KittyShare::get(), KittyMinimum::get(), u64::MAX), 0);
 		// 3 in the kitty, minimum 5: all of it.
 		assert_ok!(E::lock(D1, &1, POOL, 900));
 		assert_ok!(E::seize(D1, &1, POOL, 3));
-		assert_eq!(E::pay_kitty_bonus(&3, KittyShare::get(), KittyMinimum::get()), 3);
+		assert_eq!(E::pay_kitty_bonus(&3, KittyShare::get(), KittyMinimum::get(), u64::MAX), 3);
 		assert_eq!(free(3), START + 3);
 		// 40: the minimum of 5 beats 10 % (4).
 		assert_ok!(E::seize(D1, &1, POOL, 40));
-		assert_eq!(E::pay_kitty_bonus(&3, KittyShare::get(), KittyMinimum::get()), 5);
+		assert_eq!(E::pay_kitty_bonus(&3, KittyShare::get(), KittyMinimum::get(), u64::MAX), 5);
 		// 35 + 500 = 535: 10 % is 53.
 		assert_ok!(E::seize(D1, &1, POOL, 500));
-		assert_eq!(E::pay_kitty_bonus(&3, KittyShare::get(), KittyMinimum::get()), 53);
+		assert_eq!(E::pay_kitty_bonus(&3, KittyShare::get(), KittyMinimum::get(), u64::MAX), 53);
 		System::assert_last_event(Event::KittyPaid { to: 3, amount: 53 }.into());
-		assert_eq!(KittyIn::<Test>::get() - KittyOut::<Test>::get(), 482);
-		assert_eq!(free(E::kitty_account()), ExistentialDeposit::get() + 482);
+		// Never more than the cap: the stake the success risked.
+		assert_eq!(E::pay_kitty_bonus(&3, KittyShare::get(), KittyMinimum::get(), 2), 2);
+		assert_eq!(E::pay_kitty_bonus(&3, KittyShare::get(), KittyMinimum::get(), 0), 0);
+		assert_eq!(KittyIn::<Test>::get() - KittyOut::<Test>::get(), 480);
+		assert_eq!(free(E::kitty_account()), ExistentialDeposit::get() + 480);
 		check();
 	});
 }

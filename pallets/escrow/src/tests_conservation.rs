@@ -206,7 +206,7 @@ fn run(op: &Op) -> bool {
 		Op::Seize(l, w, r, a) => E::seize(l, &w, r, a).is_ok(),
 		Op::Rebook(f, t, w, r, a) => E::rebook(f, t, &w, r, a).is_ok(),
 		Op::Bonus(t) => {
-			E::pay_kitty_bonus(&t, KittyShare::get(), KittyMinimum::get());
+			E::pay_kitty_bonus(&t, KittyShare::get(), KittyMinimum::get(), u64::MAX);
 			true
 		}
 	}

@@ -56,8 +56,9 @@ pub trait Escrow<AccountId, Balance, Reason> {
 	/// What `who` has locked for `ledger` under `reason`.
 	fn locked(ledger: Ledger, who: &AccountId, reason: Reason) -> Balance;
 	/// Pays `to` the kitty's bonus for a success: `max(share of what the kitty has,
-	/// minimum)`, never more than it has. Governance sets `share` and `minimum` (they are
-	/// parameters of Proof-of-Contribution, kept by each deal). Returns what was paid (zero
-	/// when the kitty is empty or `to` cannot receive it).
-	fn pay_kitty_bonus(to: &AccountId, share: Perbill, minimum: Balance) -> Balance;
+	/// minimum)`, never more than it has nor more than `cap` (the stake the success put at
+	/// risk, so that tasks that risk nothing cannot drain it). Governance sets `share` and
+	/// `minimum` (parameters of Proof-of-Contribution, kept by each deal). Returns what was
+	/// paid (zero when the kitty is empty or `to` cannot receive it).
+	fn pay_kitty_bonus(to: &AccountId, share: Perbill, minimum: Balance, cap: Balance) -> Balance;
 }

@@ -17,7 +17,6 @@ use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
 use pallet_escrow::{Escrow, HoldReason as Escrowed, Ledger};
 use pallet_market::{ads, Category, Deal, DealDataset, DealId, Deals, NextDealId};
 use pallet_registry::{AppRuntime, BenchmarkContracts, ContractId, ContractKind};
-use sp_core::H256;
 use sp_runtime::traits::{Bounded, Saturating};
 
 /// Accounts and signatures for the benchmarks: the runtime signs with a real key.
@@ -35,19 +34,49 @@ where
 	let _ = T::DepositCurrency::mint_into(who, BalanceOf::<T>::max_value() / 1_000_000u32.into());
 }
 
-/// An ad whose `Requirements` doubles references eleven times (about 8,200 evaluation steps of
-/// the 10,000 allowed) before it comes out true.
+/// An ad whose `Requirements` doubles references ten times before it comes out true: against
+/// the padded worker ad below, whose size makes every lookup dearer, most of the 10,000
+/// evaluation steps allowed (eleven doublings would exceed them).
 fn dense_ad(prefix: &str, extra: &str) -> String {
 	let mut attributes: Vec<String> = vec![format!("{prefix}0 = 1")];
-	for i in 1..=11 {
+	for i in 1..=10 {
 		attributes.push(format!("{prefix}{i} = {prefix}{p} + {prefix}{p}", p = i - 1));
 	}
-	attributes.push(format!("Requirements = {prefix}11 > 0"));
+	attributes.push(format!("Requirements = {prefix}10 > 0"));
 	format!("[ {}; {extra} ]", attributes.join("; "))
 }
 
+/// A worker's ad: dense (the registry's benchmark pools evaluate `TARGET.W10` to admit it),
+/// padded with strings to nearly the longest text and most attributes an ad may have.
 fn worker_ad<T: Config>() -> BoundedVec<u8, <T as pallet_market::Config>::MaxAdText> {
-	BoundedVec::truncate_from(dense_ad("W", "Cpus = 64; Memory = 65536").into_bytes())
+	let limits = ads::limits();
+	let room = (<T as pallet_market::Config>::MaxAdText::get()).min(limits.max_source_len) as usize;
+	let mut extra = String::from("Cpus = 64; Memory = 65536");
+	let free_attributes = limits.max_attributes as usize - 14;
+	let pad_len = (room.saturating_sub(400) / free_attributes).saturating_sub(12).max(1);
+	for i in 0..free_attributes {
+		extra.push_str(&format!("; P{i} = \"{}\"", "x".repeat(pad_len)));
+	}
+	BoundedVec::truncate_from(dense_ad("W", &extra).into_bytes())
+}
+
+/// Fills the deadline index at `at` and the blocks after it that a deadline may spill to, all
+/// but the last, so that scheduling one more walks them all.
+fn crowd_deadlines<T: Config>(at: BlockNumberFor<T>) {
+	let filler = Due::Close(TaskId { deal: u64::MAX, index: 0 });
+	let mut block = at;
+	for _ in 0..crate::tick_impls::SPILL_BLOCKS - 1 {
+		let full = vec![filler; T::MaxDuePerBlock::get() as usize];
+		DueAt::<T>::insert(block, BoundedVec::truncate_from(full));
+		block = block + 1u32.into();
+	}
+}
+
+/// Puts funds into the kitty, so that a completion pays its bonus.
+fn fill_kitty<T: Config>(from: &T::AccountId) {
+	let amount: BalanceOf<T> = PRICE.into();
+	EscrowOf::<T>::lock(Ledger::Order(u64::MAX), from, Escrowed::PoolStake, amount).unwrap();
+	EscrowOf::<T>::seize(Ledger::Order(u64::MAX), from, Escrowed::PoolStake, amount).unwrap();
 }
 
 struct Setup<T: Config> {
@@ -139,7 +168,9 @@ where
 }
 
 fn digest(i: u32) -> [u8; 32] {
-	H256::from_low_u64_be(u64::from(i) + 1).0
+	let mut digest = [0u8; 32];
+	digest[..4].copy_from_slice(&(i + 1).to_le_bytes());
+	digest
 }
 
 fn attestation<T: Config>(
@@ -282,14 +313,30 @@ mod benchmarks {
 		assert!(!Workers::<T>::contains_key(&who));
 	}
 
-	/// `n` tasks, each holding `MaxContributors - 1` replicas already.
+	/// `n` claims that each start a task, with the deadline index crowded where the task's
+	/// contribution deadline falls.
+	#[benchmark]
+	fn claim_start(n: Linear<1, { T::MaxBatch::get() }>) {
+		let s = setup::<T>(n, u32::MAX);
+		let deal = Deals::<T>::get(s.deal).unwrap();
+		let now = frame_system::Pallet::<T>::block_number();
+		crowd_deadlines::<T>(Pallet::<T>::after(now, &deal, deal.terms.contribution_ratio));
+		let tasks: Vec<TaskId> = (0..n).map(|index| TaskId { deal: s.deal, index }).collect();
+		let who = s.workers[0].clone();
+		#[extrinsic_call]
+		claim(RawOrigin::Signed(who.clone()), BoundedVec::truncate_from(tasks));
+		assert_eq!(Progress::<T>::get(s.deal).unwrap().next, n);
+	}
+
+	/// `n` tasks, each holding `MaxContributors - 1` overdue replicas that the claim hands back.
 	#[benchmark]
 	fn claim(n: Linear<1, { T::MaxBatch::get() }>) {
 		let s = setup::<T>(n, u32::MAX);
 		let most = s.workers.len() - 1;
 		let tasks: Vec<TaskId> = (0..n).map(|index| TaskId { deal: s.deal, index }).collect();
+		let overdue = ReplicaState::Claimed { due: frame_system::Pallet::<T>::block_number() };
 		for task in &tasks {
-			let others = s.workers[..most].iter().map(|w| (w.clone(), claimed::<T>())).collect();
+			let others = s.workers[..most].iter().map(|w| (w.clone(), overdue)).collect();
 			started::<T>(&s, task.index, others, TaskStatus::Open);
 		}
 		let who = s.workers[most].clone();
@@ -318,6 +365,9 @@ mod benchmarks {
 		let most = s.workers.len() - 1;
 		let who = s.workers[most].clone();
 		Scores::<T>::insert(&who, u32::MAX);
+		let deal = Deals::<T>::get(s.deal).unwrap();
+		let now = frame_system::Pallet::<T>::block_number();
+		crowd_deadlines::<T>(Pallet::<T>::after(now, &deal, deal.terms.reveal_ratio));
 		let mut items = Vec::new();
 		for index in 0..n {
 			let task = TaskId { deal: s.deal, index };
@@ -370,17 +420,20 @@ mod benchmarks {
 		assert!(Results::<T>::contains_key(s.deal, 0));
 	}
 
-	/// `n` tasks through the fast path, each completing, with the largest inline result.
+	/// `n` tasks through the fast path, each completing with the largest inline result, and
+	/// each holding `MaxContributors - 1` other claimed replicas that the completion hands back.
 	#[benchmark]
 	fn submit(n: Linear<1, { T::MaxBatch::get() }>) {
 		let s = setup::<T>(n, 1);
 		let inline: Vec<u8> = vec![7; T::MaxInlineResult::get() as usize];
 		let result = sp_io::hashing::blake2_256(&inline);
 		let who = s.workers[0].clone();
+		fill_kitty::<T>(&who);
 		let mut items = Vec::new();
 		for index in 0..n {
 			let task = TaskId { deal: s.deal, index };
-			started::<T>(&s, index, vec![(who.clone(), claimed::<T>())], TaskStatus::Open);
+			let replicas = s.workers.iter().map(|w| (w.clone(), claimed::<T>())).collect();
+			started::<T>(&s, index, replicas, TaskStatus::Open);
 			let location = ResultLocation::Inline(BoundedVec::truncate_from(inline.clone()));
 			items.push(disclosure::<T>(&who, task, result, Some(location)));
 		}
@@ -409,6 +462,7 @@ mod benchmarks {
 			})
 			.collect();
 		started::<T>(&s, 0, replicas, revealing::<T>(task, digest(0)));
+		fill_kitty::<T>(&s.workers[0]);
 		Results::<T>::insert(
 			s.deal,
 			0,

@@ -152,6 +152,13 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// The index of the replica `worker` holds in `task` (not handed back, not discarded).
+	fn held(task: &TaskOf<T>, worker: &T::AccountId) -> Result<usize, Error<T>> {
+		task.replica_of(worker)
+			.filter(|at| TaskOf::<T>::holds(&task.replicas[*at].state))
+			.ok_or(Error::<T>::NoReplica)
+	}
+
 	/// Changes the number of replicas `worker` holds.
 	pub(crate) fn count_replica(worker: &T::AccountId, delta: i32) {
 		Workers::<T>::mutate(worker, |w| {
@@ -167,21 +174,20 @@ impl<T: Config> Pallet<T> {
 
 	/// Hands back the replicas of `task` claimed and overdue at `now`.
 	fn release_overdue(id: TaskId, task: &mut TaskOf<T>, now: BlockNumberFor<T>) {
-		let mut released = alloc::vec::Vec::new();
-		task.replicas.retain(|r| match r.state {
-			ReplicaState::Claimed { due } if due <= now => {
-				released.push(r.worker.clone());
-				false
+		for replica in task.replicas.iter_mut() {
+			if matches!(replica.state, ReplicaState::Claimed { due } if due <= now) {
+				replica.state = ReplicaState::Released;
+				Self::count_replica(&replica.worker, -1);
+				Self::deposit_event(Event::ReplicaReleased {
+					task: id,
+					worker: replica.worker.clone(),
+				});
 			}
-			_ => true,
-		});
-		for worker in released {
-			Self::count_replica(&worker, -1);
-			Self::deposit_event(Event::ReplicaReleased { task: id, worker });
 		}
 	}
 
-	pub(crate) fn do_claim(who: &T::AccountId, id: TaskId) -> DispatchResult {
+	/// Claims a replica; returns whether the claim started the task.
+	pub(crate) fn do_claim(who: &T::AccountId, id: TaskId) -> Result<bool, DispatchError> {
 		let worker = Workers::<T>::get(who).ok_or(Error::<T>::NotAWorker)?;
 		let deal = Self::deal(id.deal)?;
 		ensure!(id.index < deal.volume, Error::<T>::NoSuchTask);
@@ -237,7 +243,7 @@ impl<T: Config> Pallet<T> {
 		Tasks::<T>::insert(id.deal, id.index, task);
 		Self::count_replica(who, 1);
 		Self::deposit_event(Event::ReplicaClaimed { task: id, worker: who.clone(), started });
-		Ok(())
+		Ok(started)
 	}
 
 	pub(crate) fn do_release(
@@ -246,12 +252,12 @@ impl<T: Config> Pallet<T> {
 		worker: &T::AccountId,
 	) -> DispatchResult {
 		let mut task = Self::started(id)?;
-		let at = task.replica_of(worker).ok_or(Error::<T>::NoReplica)?;
+		let at = Self::held(&task, worker)?;
 		let ReplicaState::Claimed { due } = task.replicas[at].state else {
 			return Err(Error::<T>::AlreadyContributed.into());
 		};
 		ensure!(caller == worker || due <= Self::now(), Error::<T>::ReplicaNotDue);
-		task.replicas.remove(at);
+		task.replicas[at].state = ReplicaState::Released;
 		Tasks::<T>::insert(id.deal, id.index, task);
 		Self::count_replica(worker, -1);
 		Self::deposit_event(Event::ReplicaReleased { task: id, worker: worker.clone() });
@@ -271,7 +277,7 @@ impl<T: Config> Pallet<T> {
 		let now = Self::now();
 		ensure!(task.status == TaskStatus::Open, Error::<T>::TaskNotOpen);
 		ensure!(now < task.contribution_deadline, Error::<T>::ContributionsClosed);
-		let at = task.replica_of(who).ok_or(Error::<T>::NoReplica)?;
+		let at = Self::held(&task, who)?;
 		ensure!(
 			matches!(task.replicas[at].state, ReplicaState::Claimed { .. }),
 			Error::<T>::AlreadyContributed
@@ -365,15 +371,20 @@ impl<T: Config> Pallet<T> {
 		Ok(digest)
 	}
 
-	/// Keeps the first revealer's digest and location.
+	/// Keeps the revealed digest and where the result is.
 	fn record_result(id: TaskId, digest: [u8; 32], location: &Option<ResultLocationOf<T>>) {
-		if !Results::<T>::contains_key(id.deal, id.index) {
-			Results::<T>::insert(
-				id.deal,
-				id.index,
-				TaskResult { digest, location: location.clone(), completed_at: None },
-			);
-		}
+		// A checked inline result replaces an unchecked location (a URI, or none).
+		let inline = matches!(location, Some(ResultLocation::Inline(_)));
+		Results::<T>::mutate(id.deal, id.index, |result| match result {
+			Some(kept) if inline && !matches!(kept.location, Some(ResultLocation::Inline(_))) => {
+				kept.location = location.clone()
+			}
+			Some(_) => {}
+			None => {
+				*result =
+					Some(TaskResult { digest, location: location.clone(), completed_at: None })
+			}
+		});
 	}
 
 	/// Reveals one item; returns the number of replicas settled when the task completed.
@@ -388,7 +399,7 @@ impl<T: Config> Pallet<T> {
 			return Err(Error::<T>::NotRevealing.into());
 		};
 		ensure!(Self::now() < deadline, Error::<T>::RevealClosed);
-		let at = task.replica_of(who).ok_or(Error::<T>::NoReplica)?;
+		let at = Self::held(&task, who)?;
 		let ReplicaState::Contributed { result_hash, result_seal, attestation_hash } =
 			task.replicas[at].state
 		else {
@@ -421,8 +432,8 @@ impl<T: Config> Pallet<T> {
 		let id = disclosure.attestation.task;
 		let mut task = Self::started(id)?;
 		let deal = Self::deal(id.deal)?;
-		ensure!(task.contributions() == 0, Error::<T>::ReplicationNeeded);
-		let at = task.replica_of(who).ok_or(Error::<T>::NoReplica)?;
+		ensure!(task.live_contributions() == 0, Error::<T>::ReplicationNeeded);
+		let at = Self::held(&task, who)?;
 		let alone = rules::joined(0, task.replicas[at].weight);
 		ensure!(
 			rules::consensus(alone, 1 + u128::from(alone), deal.trust),
@@ -472,7 +483,8 @@ impl<T: Config> Pallet<T> {
 			Self::complete(id, &deal, task)?;
 			return Ok(<T as Config>::WeightInfo::finalize(replicas));
 		}
-		ensure!(Self::now() >= deadline, Error::<T>::NotDue);
+		let now = Self::now();
+		ensure!(now >= deadline || now >= task.final_deadline, Error::<T>::NotDue);
 		if revealed > 0 {
 			Self::complete(id, &deal, task)?;
 			Ok(<T as Config>::WeightInfo::finalize(replicas))
@@ -488,7 +500,14 @@ impl<T: Config> Pallet<T> {
 		let now = Self::now();
 		match task.status {
 			TaskStatus::Completed | TaskStatus::Failed => Err(Error::<T>::TaskSettled.into()),
-			TaskStatus::Revealing { .. } if now < task.final_deadline => {
+			// A revealed result is never refunded: past the final deadline it completes.
+			TaskStatus::Revealing { .. }
+				if now < task.final_deadline
+					|| task
+						.replicas
+						.iter()
+						.any(|r| matches!(r.state, ReplicaState::Revealed { .. })) =>
+			{
 				Err(Error::<T>::UseFinalize.into())
 			}
 			TaskStatus::Open if now < task.contribution_deadline && now < task.final_deadline => {

@@ -429,13 +429,21 @@ pub mod pallet {
 		/// [`Error::TooManyReplicas`]. Events: [`Event::ReplicaClaimed`],
 		/// [`Event::ReplicaReleased`] (overdue replicas handed back on the way).
 		#[pallet::call_index(3)]
-		#[pallet::weight(<T as Config>::WeightInfo::claim(tasks.len() as u32))]
+		#[pallet::weight(<T as Config>::WeightInfo::claim(tasks.len() as u32)
+			.saturating_add(<T as Config>::WeightInfo::claim_start(tasks.len() as u32)))]
 		pub fn claim(
 			origin: OriginFor<T>,
 			tasks: BoundedVec<TaskId, T::MaxBatch>,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
-			tasks.iter().try_for_each(|task| Self::do_claim(&who, *task))
+			let mut started = 0u32;
+			for task in tasks.iter() {
+				started += u32::from(Self::do_claim(&who, *task)?);
+			}
+			let joined = tasks.len() as u32 - started;
+			let weight = <T as Config>::WeightInfo::claim(joined)
+				.saturating_add(<T as Config>::WeightInfo::claim_start(started));
+			Ok(Some(weight).into())
 		}
 
 		/// Hand a claimed, not yet contributed replica back to the pool.

@@ -161,9 +161,10 @@ pub fn checked(test: impl FnOnce()) {
 	});
 }
 
-/// The escrow's and this pallet's `try_state`.
+/// The escrow's, the market's and this pallet's `try_state`.
 pub fn check() {
 	pallet_escrow::Pallet::<Test>::do_try_state().expect("escrow books");
+	pallet_market::Pallet::<Test>::do_try_state().expect("market state");
 	crate::Pallet::<Test>::do_try_state().expect("poco state");
 }
 
@@ -300,6 +301,8 @@ pub fn task(deal: DealId, index: u32) -> TaskId {
 
 pub fn claim(worker: u64, id: TaskId) -> frame_support::dispatch::DispatchResult {
 	Poco::claim(RuntimeOrigin::signed(worker), vec![id].try_into().unwrap())
+		.map(|_| ())
+		.map_err(|e| e.error)
 }
 
 pub fn attestation(worker: u64, id: TaskId, digest: [u8; 32]) -> Attestation<u64> {

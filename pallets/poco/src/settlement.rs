@@ -62,7 +62,7 @@ impl<T: Config> Pallet<T> {
 	/// Marks a task settled: its replicas are no longer held, the record shrinks.
 	fn close(id: TaskId, mut task: TaskOf<T>, status: TaskStatus<BlockNumberFor<T>>) {
 		for replica in task.replicas.iter() {
-			if replica.state != ReplicaState::Discarded {
+			if TaskOf::<T>::holds(&replica.state) {
 				Self::count_replica(&replica.worker, -1);
 			}
 		}
@@ -77,7 +77,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(matches!(task.status, TaskStatus::Revealing { .. }), Error::<T>::NotRevealing);
 		let now = Self::now();
 		let stake = Self::worker_stake(deal);
-		let replicated = task.contributions() > 1;
+		let replicated = task.live_contributions() > 1;
 		let mut winners: Vec<(T::AccountId, u64)> = Vec::new();
 		let mut sources: Vec<(T::AccountId, Escrowed, BalanceOf<T>)> = Vec::new();
 		for replica in task.replicas.iter() {
@@ -89,7 +89,8 @@ impl<T: Config> Pallet<T> {
 				ReplicaState::Contributed { .. } => {
 					sources.push((replica.worker.clone(), Escrowed::WorkerStake, stake));
 				}
-				ReplicaState::Claimed { .. } | ReplicaState::Discarded => {}
+				ReplicaState::Claimed { .. } | ReplicaState::Discarded | ReplicaState::Released => {
+				}
 			}
 		}
 		sources.push((deal.requester.clone(), Escrowed::RequesterPayment, deal.pool_price));
@@ -136,6 +137,7 @@ impl<T: Config> Pallet<T> {
 			&deal.pool_owner,
 			deal.terms.kitty_share,
 			deal.terms.kitty_minimum,
+			pool_share,
 		);
 
 		// Scores: winners +1 when another contribution checked them, the others lose a third.
@@ -207,7 +209,20 @@ impl<T: Config> Pallet<T> {
 		task.best = task.groups.iter().map(|g| g.weight).max().unwrap_or(0);
 		task.status = TaskStatus::Open;
 		Self::deposit_event(Event::TaskReopened { task: id, discarded, seized });
-		if Self::now() >= task.contribution_deadline {
+		// The heaviest group left may have consensus on its own: it reveals next.
+		let now = Self::now();
+		let heaviest = task.groups.iter().find(|g| g.weight == task.best).copied();
+		if let Some(group) = heaviest.filter(|g| rules::consensus(g.weight, task.total, deal.trust))
+		{
+			let deadline = Self::after(now, deal, deal.terms.reveal_ratio);
+			task.status = TaskStatus::Revealing { result_hash: group.result_hash, deadline };
+			Self::schedule(Due::Reveal(id), deadline);
+			Self::deposit_event(Event::ConsensusReached {
+				task: id,
+				result_hash: group.result_hash,
+				deadline,
+			});
+		} else if now >= task.contribution_deadline {
 			return Self::fail(id, deal, task);
 		}
 		Tasks::<T>::insert(id.deal, id.index, task);

@@ -226,6 +226,8 @@ fn silent_winners_reopen_the_task_and_lose_their_stake() {
 		assert_eq!(free(POOL_OWNER), pool_before + 50 + POOL_STAKE_PER_TASK + 30);
 		assert_eq!(kitty(), kitty_before + STAKE - 30);
 		assert_eq!(Workers::<Test>::get(a).unwrap().replicas, 0);
+		// B's result was checked by nobody (A's was discarded): no score for it.
+		assert_eq!(Scores::<Test>::get(b), 0);
 	});
 }
 
@@ -395,8 +397,8 @@ fn the_job_requirements_bind_each_worker() {
 #[test]
 fn overdue_replicas_go_back_to_the_pool() {
 	checked(|| {
-		let [a, b, c] = [WORKERS[0], WORKERS[1], WORKERS[2]];
-		let s = deal(1, 3, &[a, b, c]);
+		let [a, b, c, d] = [WORKERS[0], WORKERS[1], WORKERS[2], WORKERS[3]];
+		let s = deal(1, 3, &[a, b, c, d]);
 		let id = task(s.deal, 0);
 		assert_ok!(claim(a, id));
 		assert_ok!(claim(b, id));
@@ -411,7 +413,8 @@ fn overdue_replicas_go_back_to_the_pool() {
 		assert_ok!(claim(c, id));
 		// Two task times later A's replica is overdue: a new claim hands it back on the way.
 		System::set_block_number(1 + 2 * T_XS);
-		assert_ok!(claim(b, id));
+		assert_noop!(claim(b, id), Error::<Test>::AlreadyHoldsReplica);
+		assert_ok!(claim(d, id));
 		assert!(events().contains(&Event::ReplicaReleased { task: id, worker: a }));
 		assert_noop!(contribute(a, id, HONEST), Error::<Test>::NoReplica);
 		assert_ok!(contribute(c, id, HONEST));
@@ -456,7 +459,6 @@ fn reveals_are_checked_against_commitment_deal_and_signature() {
 		let mut d = disclosure(a, id, HONEST);
 		d.location = Some(ResultLocation::Inline(bounded("not the result")));
 		assert_noop!(send(d), Error::<Test>::InlineResultMismatch);
-		// A worker that copied A's result hash without knowing the digest cannot open its seal.
 		assert_ok!(send(disclosure(a, id, HONEST)));
 		System::set_block_number(1 + 2 * T_XS);
 		assert_noop!(reveal(b, id, HONEST), Error::<Test>::RevealClosed);
@@ -580,8 +582,117 @@ fn governance_sets_economics_within_bounds_and_deals_keep_theirs() {
 }
 
 #[test]
-fn weights_of_batches_grow_with_their_items() {
-	use crate::weights::WeightInfo;
-	assert!(<() as WeightInfo>::claim(4).ref_time() > <() as WeightInfo>::claim(1).ref_time());
-	assert!(Poco::reveal_weight(2).ref_time() > <() as WeightInfo>::reveal(2).ref_time());
+fn a_replica_handed_back_cannot_be_claimed_again() {
+	checked(|| {
+		let [a, b] = [WORKERS[0], WORKERS[1]];
+		let s = deal(1, 1, &[a, b]);
+		let id = task(s.deal, 0);
+		assert_ok!(claim(a, id));
+		assert_ok!(Poco::release_replica(RuntimeOrigin::signed(a), id, a));
+		// Handing back and claiming again would hold the task forever.
+		assert_noop!(claim(a, id), Error::<Test>::AlreadyHoldsReplica);
+		assert_ok!(claim(b, id));
+		assert_ok!(submit(b, id, HONEST));
+		assert_eq!(Workers::<Test>::get(a).unwrap().replicas, 0);
+	});
+}
+
+#[test]
+fn a_revealed_result_completes_past_the_final_deadline_and_is_never_refunded() {
+	checked(|| {
+		let [a, b] = [WORKERS[0], WORKERS[1]];
+		let s = deal(1, 3, &[a, b]);
+		let id = task(s.deal, 0);
+		assert_ok!(claim(a, id));
+		assert_ok!(claim(b, id));
+		assert_ok!(contribute(a, id, HONEST));
+		assert_ok!(contribute(b, id, HONEST));
+		assert_ok!(reveal(a, id, HONEST));
+		// No hook ran; the final deadline has passed.
+		System::set_block_number(1 + 10 * T_XS);
+		assert_noop!(
+			Poco::claim_failed(RuntimeOrigin::signed(REQUESTER), id),
+			Error::<Test>::UseFinalize
+		);
+		assert_ok!(Poco::finalize(RuntimeOrigin::signed(NOBODY), id));
+		assert_eq!(status(id), TaskStatus::Completed);
+	});
+}
+
+#[test]
+fn after_a_reopening_the_heaviest_group_left_may_have_consensus() {
+	checked(|| {
+		let w: Vec<u64> = WORKERS[..6].to_vec();
+		let s = deal(1, 3, &w);
+		let id = task(s.deal, 0);
+		// X: W0, W3, W4, W5 (weight 16); Y: W1, W2 (weight 4). X reaches 16 of 21 at trust 3.
+		for (worker, digest) in [(0, LIE), (1, HONEST), (2, HONEST), (3, LIE), (4, LIE), (5, LIE)] {
+			assert_ok!(claim(w[worker], id));
+			assert_ok!(contribute(w[worker], id, digest));
+		}
+		assert_eq!(
+			status(id),
+			TaskStatus::Revealing {
+				result_hash: commitments::result_hash(id, &LIE),
+				deadline: 1 + 2 * T_XS
+			}
+		);
+		// X never reveals. Without it, Y has 4 of 5: 12 > 10, consensus.
+		run_to(1 + 2 * T_XS);
+		assert_eq!(
+			status(id),
+			TaskStatus::Revealing {
+				result_hash: commitments::result_hash(id, &HONEST),
+				deadline: 1 + 4 * T_XS
+			}
+		);
+		assert_ok!(reveal(w[1], id, HONEST));
+		assert_ok!(reveal(w[2], id, HONEST));
+		assert_eq!(status(id), TaskStatus::Completed);
+		assert_eq!(Results::<Test>::get(s.deal, 0).unwrap().digest, HONEST);
+	});
+}
+
+#[test]
+fn a_checked_inline_result_replaces_an_unchecked_location() {
+	checked(|| {
+		let [a, b] = [WORKERS[0], WORKERS[1]];
+		let s = deal(1, 3, &[a, b]);
+		let id = task(s.deal, 0);
+		let bytes = b"42".to_vec();
+		let digest = sp_io::hashing::blake2_256(&bytes);
+		assert_ok!(claim(a, id));
+		assert_ok!(claim(b, id));
+		assert_ok!(contribute(a, id, digest));
+		assert_ok!(contribute(b, id, digest));
+		let mut first = disclosure(a, id, digest);
+		first.location = Some(ResultLocation::Uri(bounded("https://nowhere.example/x")));
+		assert_ok!(Poco::reveal(RuntimeOrigin::signed(a), vec![first].try_into().unwrap()));
+		let mut second = disclosure(b, id, digest);
+		second.location = Some(ResultLocation::Inline(bytes.clone().try_into().unwrap()));
+		assert_ok!(Poco::reveal(RuntimeOrigin::signed(b), vec![second].try_into().unwrap()));
+		let kept = Results::<Test>::get(s.deal, 0).unwrap().location;
+		assert_eq!(kept, Some(ResultLocation::Inline(bytes.try_into().unwrap())));
+	});
+}
+
+#[test]
+fn the_kittys_bonus_never_exceeds_the_stake_the_task_risked() {
+	checked(|| {
+		let mut economics = EconomicParameters::<Test>::get();
+		economics.pool_stake_percent = 1;
+		assert_ok!(Poco::set_economics(RuntimeOrigin::root(), economics));
+		let [a, b] = [WORKERS[0], WORKERS[1]];
+		let s = deal(1, 1, &[a, b]);
+		let id = task(s.deal, 0);
+		// A commits and stays silent: its 300 stake goes to the kitty.
+		assert_ok!(claim(a, id));
+		assert_ok!(contribute(a, id, HONEST));
+		run_to(1 + 2 * T_XS);
+		assert_ok!(claim(b, id));
+		let owner = free(POOL_OWNER);
+		assert_ok!(submit(b, id, HONEST));
+		// 10 % of the kitty would be 30; the task risked a 1 % stake of 1,000: 10.
+		assert_eq!(free(POOL_OWNER), owner + 50 + 10 + 10);
+	});
 }

@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use std::collections::BTreeMap;
 
 const VOLUME: u32 = 3;
-const N_WORKERS: usize = 5;
+const N_WORKERS: usize = 6;
 
 #[derive(Clone, Debug)]
 enum Op {

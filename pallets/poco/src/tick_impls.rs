@@ -2,14 +2,12 @@
 //! spare weight, oldest first; and the pallet's `try_state` checks.
 
 use super::*;
-use crate::dispatchable_impls::EscrowOf;
 use frame_support::{pallet_prelude::*, weights::WeightMeter};
 use frame_system::pallet_prelude::BlockNumberFor;
-use sp_core::H256;
 use sp_runtime::traits::{One, Saturating};
 
 /// Blocks after the due one that a deadline may be indexed at when that block is full.
-const SPILL_BLOCKS: u32 = 16;
+pub(crate) const SPILL_BLOCKS: u32 = 4;
 
 impl<T: Config> Pallet<T> {
 	/// Indexes `due` at block `at`, or at one of the next [`SPILL_BLOCKS`] blocks when `at`
@@ -90,9 +88,11 @@ impl<T: Config> Pallet<T> {
 	/// records count their workers.
 	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		use crate::dispatchable_impls::EscrowOf;
 		use alloc::collections::btree_map::BTreeMap;
 		use pallet_escrow::{Escrow, HoldReason as Escrowed, Ledger};
 		use pallet_market::Deals;
+		use sp_core::H256;
 		use sp_runtime::traits::Zero;
 
 		let mut expected: BTreeMap<(u64, T::AccountId, u8), BalanceOf<T>> = BTreeMap::new();
@@ -137,9 +137,11 @@ impl<T: Config> Pallet<T> {
 							ensure!(staked, "an open task holds an unstaked reveal");
 							Some(result_hash)
 						}
-						ReplicaState::Claimed { .. } | ReplicaState::Discarded => None,
+						ReplicaState::Claimed { .. }
+						| ReplicaState::Discarded
+						| ReplicaState::Released => None,
 					};
-					if replica.state != ReplicaState::Discarded {
+					if TaskOf::<T>::holds(&replica.state) {
 						*held_replicas.entry(replica.worker.clone()).or_default() += 1;
 					}
 					if let Some(hash) = hash {

@@ -133,6 +133,9 @@ pub enum ReplicaState<BlockNumber> {
 	Revealed { result_hash: H256, staked: bool },
 	/// Its group was discarded (no winner revealed in time): stake seized, no second replica.
 	Discarded,
+	/// Handed back before contributing (by the worker, or by anyone once overdue). The worker
+	/// may not claim this task again, so that a claim cannot be held forever by reclaiming it.
+	Released,
 }
 
 /// A worker's replica of a task.
@@ -238,9 +241,19 @@ where
 		matches!(self.status, TaskStatus::Completed | TaskStatus::Failed)
 	}
 
-	/// Contributions made (those discarded included).
-	pub fn contributions(&self) -> usize {
-		self.replicas.iter().filter(|r| !matches!(r.state, ReplicaState::Claimed { .. })).count()
+	/// Contributions that count: committed or revealed (not discarded).
+	pub fn live_contributions(&self) -> usize {
+		self.replicas
+			.iter()
+			.filter(|r| {
+				matches!(r.state, ReplicaState::Contributed { .. } | ReplicaState::Revealed { .. })
+			})
+			.count()
+	}
+
+	/// Whether the worker of this replica still holds it (claimed, committed or revealed).
+	pub fn holds(state: &ReplicaState<N>) -> bool {
+		!matches!(state, ReplicaState::Discarded | ReplicaState::Released)
 	}
 }
 

@@ -1,11 +1,15 @@
-// The market as a polkadot.js client meets it, with no custom types, on a real dev node: an app
-// and a pool approved by referendum, standing orders, a request that becomes a deal with its
-// payment held, and the runtime API (`api.call.marketApi`) that checks ads, ranks offers and
-// explains mismatches.
+// The market and Proof-of-Contribution as a polkadot.js client meets them, with no custom
+// types, on a real dev node: an app and a pool approved by referendum, standing orders, a
+// request that becomes a deal with its payment held, the runtime API (`api.call.marketApi`)
+// that checks ads, ranks offers and explains mismatches; then workers join the pool and take
+// tasks to certified, paid results at trust 1 (the fast path) and at trust 3 (two replicas,
+// commit and reveal), with every balance checked to the unit.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, RLC, send, signerFrom, findEvent } from '../lib/chain.mjs';
 import { startDevNode } from './helpers.mjs';
+import { blake2AsU8a } from '@polkadot/util-crypto';
+import { stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
 
 let node;
 let api;
@@ -110,6 +114,7 @@ test('standing orders, then a request that becomes a deal with its payment held'
   assert.equal(deal.data.volume.toNumber(), 3);
   assert.equal(deal.data.pricePerTask.toBigInt(), 5n * RLC, 'app 1 + pool 4');
 
+  ids.deal = deal.data.deal.toNumber();
   const stored = (await api.query.market.deals(deal.data.deal)).unwrap();
   assert.equal(stored.requester.toString(), charlie().address);
   assert.equal(stored.poolOwner.toString(), bob().address);
@@ -152,4 +157,102 @@ test('cancelling a waiting request gives back its deposit and held payment', asy
   assert.equal(cancelled.data.paymentRefunded.toBigInt(), (2n + 1n) * RLC * 2n);
   assert.ok(cancelled.data.depositRefunded.toBigInt() > 0n);
   await assert.rejects(send(api, api.tx.market.cancelOrder(id), charlie()), /market\.UnknownOrder/);
+});
+
+// Proof-of-Contribution, as a worker daemon does it, with the chain's own encodings.
+const dave = () => signerFrom('//Dave');
+const eve = () => signerFrom('//Eve');
+const workerAd = '[ Cpus = 8; Memory = 16384; GPUs = 1 ]';
+const codeHash = `0x${'ab'.repeat(32)}`;
+
+function attestation (worker, task, digest) {
+  return api.createType('PalletPocoAttestation', {
+    task,
+    worker: worker.address,
+    appCodeHash: codeHash,
+    datasetChecksum: null,
+    resultDigest: digest,
+    resources: { fuel: 1_000_000, wallMillis: 40, memoryMib: 12 },
+    engineVersion: 1
+  });
+}
+
+function disclosure (worker, task, digest, location = null) {
+  const record = attestation(worker, task, digest);
+  const signed = u8aConcat(stringToU8a('iexec/attestation/v1'), record.toU8a());
+  return { attestation: record, signature: { Sr25519: worker.sign(signed) }, location };
+}
+
+function commitment (worker, task, digest) {
+  const taskId = api.createType('PalletPocoTaskId', task);
+  const hash = (...parts) => u8aToHex(blake2AsU8a(u8aConcat(...parts), 256));
+  return {
+    task,
+    resultHash: hash(taskId.toU8a(), digest),
+    resultSeal: hash(api.createType('AccountId32', worker.address).toU8a(), taskId.toU8a(), digest),
+    attestationHash: hash(attestation(worker, task, digest).toU8a())
+  };
+}
+
+const free = async (who) => (await api.query.system.account(who.address)).data.free.toBigInt();
+const reserved = async (who) => (await api.query.system.account(who.address)).data.reserved.toBigInt();
+const fee = (events) => findEvent(events, 'transactionPayment', 'TransactionFeePaid').data.actualFee.toBigInt();
+
+test('workers join the pool with an ad its admission rule accepts', async () => {
+  await assert.rejects(send(api, api.tx.poco.joinPool(ids.pool, '[ Cpus = 0 ]'), dave()), /poco\.AdmissionRuleNotMet/);
+  for (const worker of [dave(), eve()]) {
+    const joined = findEvent(await send(api, api.tx.poco.joinPool(ids.pool, workerAd), worker), 'poco', 'WorkerJoined');
+    assert.equal(joined.data.pool.toNumber(), ids.pool);
+  }
+  assert.equal((await api.query.poco.workers(dave().address)).unwrap().replicas.toNumber(), 0);
+});
+
+test('trust 1: a claim and one submission certify the task; everyone is paid to the unit', async () => {
+  const task = { deal: ids.deal, index: 0 };
+  const result = stringToU8a('pi = 3.14159');
+  const digest = blake2AsU8a(result, 256);
+  const claimed = await send(api, api.tx.poco.claim([task]), dave());
+  assert.equal(findEvent(claimed, 'poco', 'ReplicaClaimed').data.started.isTrue, true);
+  const before = { alice: await free(alice()), bob: await free(bob()), charlie: await reserved(charlie()), dave: await free(dave()) };
+  const events = await send(api, api.tx.poco.submit([disclosure(dave(), task, digest, { Inline: u8aToHex(result) })]), dave());
+  const completed = findEvent(events, 'poco', 'TaskCompleted');
+  assert.equal(u8aToHex(completed.data.digest), u8aToHex(digest));
+  // Pool price 4 RLC: the owner keeps 5 %, the worker 95 %; the owner's 30 % stake comes back.
+  assert.equal(await free(alice()) - before.alice, RLC, 'the app price');
+  assert.equal(await free(bob()) - before.bob, 4n * RLC * 5n / 100n + 4n * RLC * 30n / 100n);
+  assert.equal(before.charlie - await reserved(charlie()), 5n * RLC, 'the held price, paid out');
+  assert.equal(await free(dave()) - before.dave, 4n * RLC * 95n / 100n - fee(events));
+  const stored = (await api.query.poco.results(ids.deal, 0)).unwrap();
+  assert.equal(u8aToHex(stored.location.unwrap().asInline), u8aToHex(result), 'the result, on chain');
+});
+
+test('trust 3: two replicas commit, reveal and certify; the pot is shared by weight', async () => {
+  const offer = await send(api, api.tx.market.publishPoolOrder(ids.pool, 4n * RLC, 1, 'S', 3, 0, restrictions, machine), bob());
+  assert.ok(findEvent(offer, 'market', 'OrderPublished'));
+  const events = await send(api, api.tx.market.submitRequest(request({ volume: 1, trust: 3 })), charlie());
+  const deal = findEvent(events, 'market', 'DealMade').data.deal.toNumber();
+  const task = { deal, index: 0 };
+  const digest = blake2AsU8a(stringToU8a('pi = 3.14159'), 256);
+  await send(api, api.tx.poco.claim([task]), dave());
+  // One new worker (weight 2) cannot reach trust 3 alone: a second replica is handed out.
+  await send(api, api.tx.poco.claim([task]), eve());
+  await assert.rejects(send(api, api.tx.poco.submit([disclosure(dave(), task, digest)]), dave()), /poco\.ReplicationNeeded/);
+  const stake = 4n * RLC * 30n / 100n;
+  const first = await send(api, api.tx.poco.contribute([commitment(dave(), task, digest)]), dave());
+  assert.equal(findEvent(first, 'poco', 'Contributed').data.stake.toBigInt(), stake);
+  const second = await send(api, api.tx.poco.contribute([commitment(eve(), task, digest)]), eve());
+  assert.ok(findEvent(second, 'poco', 'ConsensusReached'));
+  const before = { bob: await free(bob()), dave: await free(dave()), eve: await free(eve()) };
+  const revealed = await send(api, api.tx.poco.reveal([disclosure(dave(), task, digest)]), dave());
+  assert.ok(findEvent(revealed, 'poco', 'Revealed'));
+  const last = await send(api, api.tx.poco.reveal([disclosure(eve(), task, digest)]), eve());
+  const completed = findEvent(last, 'poco', 'TaskCompleted');
+  assert.equal(completed.data.winners.toNumber(), 2);
+  // 95 % of the pool price, shared by log2 of equal weights; stakes back; owner 5 % + stake.
+  const share = 4n * RLC * 95n / 100n / 2n;
+  assert.equal(await free(dave()) - before.dave, share + stake - fee(revealed));
+  assert.equal(await free(eve()) - before.eve, share + stake - fee(last));
+  assert.equal(await free(bob()) - before.bob, 4n * RLC * 5n / 100n + 4n * RLC * 30n / 100n);
+  assert.deepEqual(await Promise.all([dave(), eve()].map(async (w) => (await api.query.poco.scores(w.address)).toNumber())), [1, 1]);
+  assert.equal((await api.query.poco.tasks(deal, 0)).unwrap().status.toString(), 'Completed');
 });
