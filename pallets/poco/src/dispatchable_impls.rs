@@ -38,6 +38,23 @@ impl<T: Config> Pallet<T> {
 		from.saturating_add(blocks.saturated_into())
 	}
 
+	/// A batch of claims at its worst: each starting its task and each handing back
+	/// `MaxContributors - 1` overdue replicas of distinct workers.
+	pub(crate) fn claim_weight(n: u32) -> Weight {
+		let workers = T::MaxContributors::get().saturating_sub(1).saturating_mul(n);
+		<T as Config>::WeightInfo::claim(n)
+			.saturating_add(<T as Config>::WeightInfo::claim_start(n))
+			.saturating_add(T::DbWeight::get().reads_writes(1, 1).saturating_mul(workers.into()))
+	}
+
+	/// A batch of submissions, each settling a task whose other claimed replicas belong to
+	/// distinct workers (the benchmark's tasks share theirs).
+	pub(crate) fn submit_weight(n: u32) -> Weight {
+		let workers = T::MaxContributors::get().saturating_sub(1).saturating_mul(n);
+		<T as Config>::WeightInfo::submit(n)
+			.saturating_add(T::DbWeight::get().reads_writes(1, 1).saturating_mul(workers.into()))
+	}
+
 	/// A batch of reveals, each of which may complete its task with the most replicas.
 	pub(crate) fn reveal_weight(n: u32) -> Weight {
 		<T as Config>::WeightInfo::reveal(n).saturating_add(
@@ -173,9 +190,12 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Hands back the replicas of `task` claimed and overdue at `now`.
-	fn release_overdue(id: TaskId, task: &mut TaskOf<T>, now: BlockNumberFor<T>) {
+	/// Returns how many.
+	fn release_overdue(id: TaskId, task: &mut TaskOf<T>, now: BlockNumberFor<T>) -> u32 {
+		let mut released = 0;
 		for replica in task.replicas.iter_mut() {
 			if matches!(replica.state, ReplicaState::Claimed { due } if due <= now) {
+				released += 1;
 				replica.state = ReplicaState::Released;
 				Self::count_replica(&replica.worker, -1);
 				Self::deposit_event(Event::ReplicaReleased {
@@ -184,10 +204,12 @@ impl<T: Config> Pallet<T> {
 				});
 			}
 		}
+		released
 	}
 
-	/// Claims a replica; returns whether the claim started the task.
-	pub(crate) fn do_claim(who: &T::AccountId, id: TaskId) -> Result<bool, DispatchError> {
+	/// Claims a replica; returns whether the claim started the task, and how many overdue
+	/// replicas it handed back on the way.
+	pub(crate) fn do_claim(who: &T::AccountId, id: TaskId) -> Result<(bool, u32), DispatchError> {
 		let worker = Workers::<T>::get(who).ok_or(Error::<T>::NotAWorker)?;
 		let deal = Self::deal(id.deal)?;
 		ensure!(id.index < deal.volume, Error::<T>::NoSuchTask);
@@ -217,7 +239,7 @@ impl<T: Config> Pallet<T> {
 		};
 		ensure!(task.status == TaskStatus::Open, Error::<T>::TaskNotOpen);
 		ensure!(now < task.contribution_deadline, Error::<T>::ContributionsClosed);
-		Self::release_overdue(id, &mut task, now);
+		let released = Self::release_overdue(id, &mut task, now);
 		ensure!(task.replica_of(who).is_none(), Error::<T>::AlreadyHoldsReplica);
 		let pending = task.replicas.iter().filter_map(|r| match r.state {
 			ReplicaState::Claimed { .. } => Some(r.weight),
@@ -243,7 +265,7 @@ impl<T: Config> Pallet<T> {
 		Tasks::<T>::insert(id.deal, id.index, task);
 		Self::count_replica(who, 1);
 		Self::deposit_event(Event::ReplicaClaimed { task: id, worker: who.clone(), started });
-		Ok(started)
+		Ok((started, released))
 	}
 
 	pub(crate) fn do_release(
@@ -428,7 +450,11 @@ impl<T: Config> Pallet<T> {
 		Ok(Some(replicas))
 	}
 
-	pub(crate) fn do_submit(who: &T::AccountId, disclosure: &DisclosureOf<T>) -> DispatchResult {
+	/// Returns how many other workers' claimed replicas the completion handed back.
+	pub(crate) fn do_submit(
+		who: &T::AccountId,
+		disclosure: &DisclosureOf<T>,
+	) -> Result<u32, DispatchError> {
 		let id = disclosure.attestation.task;
 		let mut task = Self::started(id)?;
 		let deal = Self::deal(id.deal)?;
@@ -458,7 +484,10 @@ impl<T: Config> Pallet<T> {
 			ReplicaState::Revealed { result_hash: commitment.result_hash, staked: false };
 		Self::record_result(id, digest, &disclosure.location);
 		Self::deposit_event(Event::Revealed { task: id, worker: who.clone(), digest });
-		Self::complete(id, &deal, task)
+		let others =
+			task.replicas.iter().filter(|r| TaskOf::<T>::holds(&r.state)).count() as u32 - 1;
+		Self::complete(id, &deal, task)?;
+		Ok(others)
 	}
 
 	/// Completes or reopens a task whose reveals are due; returns the weight it took.

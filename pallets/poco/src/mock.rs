@@ -365,6 +365,8 @@ pub fn submit(
 		RuntimeOrigin::signed(worker),
 		vec![disclosure(worker, id, digest)].try_into().unwrap(),
 	)
+	.map(|_| ())
+	.map_err(|e| e.error)
 }
 
 /// Moves to block `n`, running the hooks of each block on the way (with ample idle weight).
