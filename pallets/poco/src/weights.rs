@@ -34,27 +34,27 @@ pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn join_pool() -> Weight {
 		// Proof size: 19929 bytes estimated, 1529 measured.
-		Weight::from_parts(293_330_000, 19929)
+		Weight::from_parts(257_550_000, 19929)
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
 	fn update_ad() -> Weight {
 		// Proof size: 19929 bytes estimated, 5109 measured.
-		Weight::from_parts(265_567_000, 19929)
+		Weight::from_parts(233_495_000, 19929)
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(3))
 	}
 	fn leave_pool() -> Weight {
 		// Proof size: 19929 bytes estimated, 4885 measured.
-		Weight::from_parts(94_416_000, 19929)
+		Weight::from_parts(76_041_000, 19929)
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
 	/// `n` ranges over `[1, 32]`.
 	fn claim_start(n: u32) -> Weight {
 		// Proof size: 21587 bytes estimated, 8396 measured.
-		Weight::from_parts(87_352_798, 21587)
-			.saturating_add(Weight::from_parts(118_449_191, 0).saturating_mul(n.into()))
+		Weight::from_parts(40_374_236, 21587)
+			.saturating_add(Weight::from_parts(111_298_552, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 6118).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
@@ -63,26 +63,26 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	}
 	/// `n` ranges over `[1, 32]`.
 	fn claim(n: u32) -> Weight {
-		// Proof size: 379770 bytes estimated, 10647 measured.
-		Weight::from_parts(58_182_276, 379770)
-			.saturating_add(Weight::from_parts(217_960_461, 0).saturating_mul(n.into()))
+		// Proof size: 21587 bytes estimated, 5842 measured.
+		Weight::from_parts(34_032_736, 21587)
+			.saturating_add(Weight::from_parts(105_138_142, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 6118).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(22))
+			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(20))
+			.saturating_add(T::DbWeight::get().writes(1))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
 	}
 	fn release_replica() -> Weight {
 		// Proof size: 19929 bytes estimated, 5140 measured.
-		Weight::from_parts(59_332_000, 19929)
+		Weight::from_parts(47_491_000, 19929)
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
 	/// `n` ranges over `[1, 32]`.
 	fn contribute(n: u32) -> Weight {
 		// Proof size: 21587 bytes estimated, 5538 measured.
-		Weight::from_parts(20_438_083, 21587)
-			.saturating_add(Weight::from_parts(92_325_762, 0).saturating_mul(n.into()))
+		Weight::from_parts(63_695_061, 21587)
+			.saturating_add(Weight::from_parts(76_995_260, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 6118).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
@@ -92,8 +92,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// `n` ranges over `[1, 32]`.
 	fn reveal(n: u32) -> Weight {
 		// Proof size: 21587 bytes estimated, 940 measured.
-		Weight::from_parts(111_702_096, 21587)
-			.saturating_add(Weight::from_parts(86_611_413, 0).saturating_mul(n.into()))
+		Weight::from_parts(72_388_659, 21587)
+			.saturating_add(Weight::from_parts(80_586_621, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 6640).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
@@ -102,20 +102,20 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	}
 	/// `n` ranges over `[1, 32]`.
 	fn submit(n: u32) -> Weight {
-		// Proof size: 379770 bytes estimated, 8809 measured.
-		Weight::from_parts(661_244_937, 379770)
-			.saturating_add(Weight::from_parts(393_764_059, 0).saturating_mul(n.into()))
+		// Proof size: 21587 bytes estimated, 6751 measured.
+		Weight::from_parts(204_846_449, 21587)
+			.saturating_add(Weight::from_parts(295_891_081, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 6640).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(55))
+			.saturating_add(T::DbWeight::get().reads(17))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(33))
+			.saturating_add(T::DbWeight::get().writes(14))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
 	}
 	/// `c` ranges over `[1, 20]`.
 	fn finalize(c: u32) -> Weight {
 		// Proof size: 21587 bytes estimated, 6942 measured.
-		Weight::from_parts(389_109_205, 21587)
-			.saturating_add(Weight::from_parts(82_831_439, 0).saturating_mul(c.into()))
+		Weight::from_parts(290_983_082, 21587)
+			.saturating_add(Weight::from_parts(88_763_497, 0).saturating_mul(c.into()))
 			.saturating_add(Weight::from_parts(0, 18939).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(15))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(c.into())))
@@ -125,8 +125,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// `c` ranges over `[1, 20]`.
 	fn reopen(c: u32) -> Weight {
 		// Proof size: 21587 bytes estimated, 6630 measured.
-		Weight::from_parts(182_984_164, 21587)
-			.saturating_add(Weight::from_parts(61_995_631, 0).saturating_mul(c.into()))
+		Weight::from_parts(194_150_362, 21587)
+			.saturating_add(Weight::from_parts(59_001_448, 0).saturating_mul(c.into()))
 			.saturating_add(Weight::from_parts(0, 18939).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(11))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(c.into())))
@@ -136,8 +136,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// `c` ranges over `[1, 20]`.
 	fn claim_failed(c: u32) -> Weight {
 		// Proof size: 21587 bytes estimated, 6554 measured.
-		Weight::from_parts(218_051_042, 21587)
-			.saturating_add(Weight::from_parts(52_341_871, 0).saturating_mul(c.into()))
+		Weight::from_parts(203_859_653, 21587)
+			.saturating_add(Weight::from_parts(50_270_863, 0).saturating_mul(c.into()))
 			.saturating_add(Weight::from_parts(0, 18939).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(11))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(c.into())))
@@ -146,13 +146,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	}
 	fn claim_unstarted() -> Weight {
 		// Proof size: 21587 bytes estimated, 2082 measured.
-		Weight::from_parts(154_858_000, 21587)
+		Weight::from_parts(146_344_000, 21587)
 			.saturating_add(T::DbWeight::get().reads(10))
 			.saturating_add(T::DbWeight::get().writes(9))
 	}
 	fn set_economics() -> Weight {
 		// Proof size: 0 bytes estimated, 0 measured.
-		Weight::from_parts(5_161_000, 0)
+		Weight::from_parts(4_622_000, 0)
 			.saturating_add(T::DbWeight::get().reads(0))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -161,23 +161,23 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with ParityDB's database weights, for mocks and tests.
 impl WeightInfo for () {
 	fn join_pool() -> Weight {
-		Weight::from_parts(293_330_000, 19929)
+		Weight::from_parts(257_550_000, 19929)
 			.saturating_add(ParityDbWeight::get().reads(6))
 			.saturating_add(ParityDbWeight::get().writes(4))
 	}
 	fn update_ad() -> Weight {
-		Weight::from_parts(265_567_000, 19929)
+		Weight::from_parts(233_495_000, 19929)
 			.saturating_add(ParityDbWeight::get().reads(4))
 			.saturating_add(ParityDbWeight::get().writes(3))
 	}
 	fn leave_pool() -> Weight {
-		Weight::from_parts(94_416_000, 19929)
+		Weight::from_parts(76_041_000, 19929)
 			.saturating_add(ParityDbWeight::get().reads(5))
 			.saturating_add(ParityDbWeight::get().writes(4))
 	}
 	fn claim_start(n: u32) -> Weight {
-		Weight::from_parts(87_352_798, 21587)
-			.saturating_add(Weight::from_parts(118_449_191, 0).saturating_mul(n.into()))
+		Weight::from_parts(40_374_236, 21587)
+			.saturating_add(Weight::from_parts(111_298_552, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 6118).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(7))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
@@ -185,22 +185,22 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(n.into())))
 	}
 	fn claim(n: u32) -> Weight {
-		Weight::from_parts(58_182_276, 379770)
-			.saturating_add(Weight::from_parts(217_960_461, 0).saturating_mul(n.into()))
+		Weight::from_parts(34_032_736, 21587)
+			.saturating_add(Weight::from_parts(105_138_142, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 6118).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(22))
+			.saturating_add(ParityDbWeight::get().reads(3))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
-			.saturating_add(ParityDbWeight::get().writes(20))
+			.saturating_add(ParityDbWeight::get().writes(1))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(n.into())))
 	}
 	fn release_replica() -> Weight {
-		Weight::from_parts(59_332_000, 19929)
+		Weight::from_parts(47_491_000, 19929)
 			.saturating_add(ParityDbWeight::get().reads(2))
 			.saturating_add(ParityDbWeight::get().writes(2))
 	}
 	fn contribute(n: u32) -> Weight {
-		Weight::from_parts(20_438_083, 21587)
-			.saturating_add(Weight::from_parts(92_325_762, 0).saturating_mul(n.into()))
+		Weight::from_parts(63_695_061, 21587)
+			.saturating_add(Weight::from_parts(76_995_260, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 6118).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(7))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
@@ -208,8 +208,8 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(n.into())))
 	}
 	fn reveal(n: u32) -> Weight {
-		Weight::from_parts(111_702_096, 21587)
-			.saturating_add(Weight::from_parts(86_611_413, 0).saturating_mul(n.into()))
+		Weight::from_parts(72_388_659, 21587)
+			.saturating_add(Weight::from_parts(80_586_621, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 6640).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(1))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
@@ -217,17 +217,17 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(n.into())))
 	}
 	fn submit(n: u32) -> Weight {
-		Weight::from_parts(661_244_937, 379770)
-			.saturating_add(Weight::from_parts(393_764_059, 0).saturating_mul(n.into()))
+		Weight::from_parts(204_846_449, 21587)
+			.saturating_add(Weight::from_parts(295_891_081, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 6640).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(55))
+			.saturating_add(ParityDbWeight::get().reads(17))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(ParityDbWeight::get().writes(33))
+			.saturating_add(ParityDbWeight::get().writes(14))
 			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(n.into())))
 	}
 	fn finalize(c: u32) -> Weight {
-		Weight::from_parts(389_109_205, 21587)
-			.saturating_add(Weight::from_parts(82_831_439, 0).saturating_mul(c.into()))
+		Weight::from_parts(290_983_082, 21587)
+			.saturating_add(Weight::from_parts(88_763_497, 0).saturating_mul(c.into()))
 			.saturating_add(Weight::from_parts(0, 18939).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(15))
 			.saturating_add(ParityDbWeight::get().reads((5_u64).saturating_mul(c.into())))
@@ -235,8 +235,8 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes((5_u64).saturating_mul(c.into())))
 	}
 	fn reopen(c: u32) -> Weight {
-		Weight::from_parts(182_984_164, 21587)
-			.saturating_add(Weight::from_parts(61_995_631, 0).saturating_mul(c.into()))
+		Weight::from_parts(194_150_362, 21587)
+			.saturating_add(Weight::from_parts(59_001_448, 0).saturating_mul(c.into()))
 			.saturating_add(Weight::from_parts(0, 18939).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(11))
 			.saturating_add(ParityDbWeight::get().reads((5_u64).saturating_mul(c.into())))
@@ -244,8 +244,8 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes((5_u64).saturating_mul(c.into())))
 	}
 	fn claim_failed(c: u32) -> Weight {
-		Weight::from_parts(218_051_042, 21587)
-			.saturating_add(Weight::from_parts(52_341_871, 0).saturating_mul(c.into()))
+		Weight::from_parts(203_859_653, 21587)
+			.saturating_add(Weight::from_parts(50_270_863, 0).saturating_mul(c.into()))
 			.saturating_add(Weight::from_parts(0, 18939).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(11))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(c.into())))
@@ -253,12 +253,12 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(c.into())))
 	}
 	fn claim_unstarted() -> Weight {
-		Weight::from_parts(154_858_000, 21587)
+		Weight::from_parts(146_344_000, 21587)
 			.saturating_add(ParityDbWeight::get().reads(10))
 			.saturating_add(ParityDbWeight::get().writes(9))
 	}
 	fn set_economics() -> Weight {
-		Weight::from_parts(5_161_000, 0)
+		Weight::from_parts(4_622_000, 0)
 			.saturating_add(ParityDbWeight::get().reads(0))
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}
