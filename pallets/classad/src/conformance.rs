@@ -172,7 +172,11 @@ pub fn default_vectors_path() -> std::path::PathBuf {
 	if let Some(path) = std::env::var_os("CLASSAD_VECTORS") {
 		return path.into();
 	}
-	let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+	// Cargo sets `CARGO_MANIFEST_DIR` when it runs a test: prefer it to the directory this
+	// binary was compiled in, which a target directory shared between checkouts can make stale.
+	let crate_dir: std::path::PathBuf = std::env::var_os("CARGO_MANIFEST_DIR")
+		.map(Into::into)
+		.unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
 	let shared = crate_dir.join("../../../shared/classad-vectors.json");
 	if shared.is_file() {
 		shared

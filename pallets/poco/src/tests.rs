@@ -30,6 +30,18 @@ fn events() -> Vec<Event<Test>> {
 		.collect()
 }
 
+/// A trust-3 task of a new deal whose two workers claimed it and committed these results.
+fn committed(digest_a: [u8; 32], digest_b: [u8; 32]) -> (Setup, TaskId, [u64; 2]) {
+	let [a, b] = [WORKERS[0], WORKERS[1]];
+	let s = deal(1, 3, &[a, b]);
+	let id = task(s.deal, 0);
+	assert_ok!(claim(a, id));
+	assert_ok!(claim(b, id));
+	assert_ok!(contribute(a, id, digest_a));
+	assert_ok!(contribute(b, id, digest_b));
+	(s, id, [a, b])
+}
+
 #[test]
 fn workers_join_with_an_admitted_ad_update_it_and_leave() {
 	checked(|| {
@@ -234,13 +246,7 @@ fn silent_winners_reopen_the_task_and_lose_their_stake() {
 #[test]
 fn one_reveal_is_enough_at_the_reveal_deadline() {
 	checked(|| {
-		let [a, b] = [WORKERS[0], WORKERS[1]];
-		let s = deal(1, 3, &[a, b]);
-		let id = task(s.deal, 0);
-		assert_ok!(claim(a, id));
-		assert_ok!(claim(b, id));
-		assert_ok!(contribute(a, id, HONEST));
-		assert_ok!(contribute(b, id, HONEST));
+		let (_, id, [a, b]) = committed(HONEST, HONEST);
 		assert_ok!(reveal(a, id, HONEST));
 		run_to(1 + 2 * T_XS - 1);
 		assert_noop!(Poco::finalize(RuntimeOrigin::signed(9), id), Error::<Test>::NotDue);
@@ -258,13 +264,7 @@ fn one_reveal_is_enough_at_the_reveal_deadline() {
 #[test]
 fn a_task_without_consensus_fails_when_contributions_close_and_refunds() {
 	checked(|| {
-		let [a, b] = [WORKERS[0], WORKERS[1]];
-		let s = deal(1, 3, &[a, b]);
-		let id = task(s.deal, 0);
-		assert_ok!(claim(a, id));
-		assert_ok!(claim(b, id));
-		assert_ok!(contribute(a, id, HONEST));
-		assert_ok!(contribute(b, id, LIE));
+		let (s, id, [a, b]) = committed(HONEST, LIE);
 		assert_noop!(Poco::claim_failed(RuntimeOrigin::signed(9), id), Error::<Test>::NotDue);
 		let requester = free(REQUESTER);
 		let kitty_before = kitty();
@@ -600,13 +600,7 @@ fn a_replica_handed_back_cannot_be_claimed_again() {
 #[test]
 fn a_revealed_result_completes_past_the_final_deadline_and_is_never_refunded() {
 	checked(|| {
-		let [a, b] = [WORKERS[0], WORKERS[1]];
-		let s = deal(1, 3, &[a, b]);
-		let id = task(s.deal, 0);
-		assert_ok!(claim(a, id));
-		assert_ok!(claim(b, id));
-		assert_ok!(contribute(a, id, HONEST));
-		assert_ok!(contribute(b, id, HONEST));
+		let (_, id, [a, _]) = committed(HONEST, HONEST);
 		assert_ok!(reveal(a, id, HONEST));
 		// No hook ran; the final deadline has passed.
 		System::set_block_number(1 + 10 * T_XS);
