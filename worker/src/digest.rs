@@ -9,7 +9,11 @@
 //!
 //! Directories themselves (and so empty directories), permissions and timestamps are not part
 //! of the digest. A symbolic link or any other special file is refused: its meaning depends on
-//! the host. The checksum of a single file is blake2-256 of its content.
+//! the host.
+//!
+//! An input's checksum is versioned and says what it covers, so that a file and a directory
+//! never share one: blake2-256 of `iexec/input/file/v1` ‖ the file's content, or of
+//! `iexec/input/dir/v1` ‖ the directory's encoding above.
 
 use crate::task::{Hash, SMALL_RESULT_MAX};
 use blake2::{digest::consts::U32, Blake2b, Digest};
@@ -73,23 +77,37 @@ fn hash_file_into(hasher: &mut Blake2b256, path: &Path) -> io::Result<()> {
 	}
 }
 
-/// The digest of a directory, as described in the module docs.
-pub fn directory_digest(root: &Path) -> io::Result<Hash> {
-	let mut hasher = Blake2b256::new();
+/// Feeds the directory encoding of the module docs to `hasher`.
+fn hash_directory_into(hasher: &mut Blake2b256, root: &Path) -> io::Result<()> {
 	for (name, path) in files(root)? {
 		hasher.update((name.len() as u64).to_le_bytes());
 		hasher.update(name.as_bytes());
-		hash_file_into(&mut hasher, &path)?;
+		hash_file_into(hasher, &path)?;
 	}
+	Ok(())
+}
+
+/// The digest of a directory, as described in the module docs.
+pub fn directory_digest(root: &Path) -> io::Result<Hash> {
+	let mut hasher = Blake2b256::new();
+	hash_directory_into(&mut hasher, root)?;
 	Ok(hasher.finalize().into())
 }
 
-/// The checksum of an input: blake2-256 of a file's content, or the digest of a directory.
+/// What an input checksum of a file starts with.
+pub const INPUT_FILE_DOMAIN: &[u8] = b"iexec/input/file/v1";
+/// What an input checksum of a directory starts with.
+pub const INPUT_DIR_DOMAIN: &[u8] = b"iexec/input/dir/v1";
+
+/// The checksum of an input (a data set), as the module docs describe it.
 pub fn input_checksum(path: &Path) -> io::Result<Hash> {
-	if path.is_dir() {
-		return directory_digest(path);
-	}
 	let mut hasher = Blake2b256::new();
+	if path.is_dir() {
+		hasher.update(INPUT_DIR_DOMAIN);
+		hash_directory_into(&mut hasher, path)?;
+		return Ok(hasher.finalize().into());
+	}
+	hasher.update(INPUT_FILE_DOMAIN);
 	let mut file = File::open(path)?;
 	let mut buffer = vec![0u8; 1 << 20];
 	loop {
@@ -115,6 +133,27 @@ pub fn small_result(root: &Path) -> io::Result<Option<Vec<u8>>> {
 #[cfg(test)]
 mod tests {
 	use super::*;
+
+	#[test]
+	fn input_checksums_tell_a_file_from_a_directory() {
+		// A directory whose encoding is exactly some file's content: same bytes hashed before,
+		// different checksums now.
+		let dir = tempfile::tempdir().unwrap();
+		write(dir.path(), "a", b"x");
+		let mut encoding = Vec::new();
+		encoding.extend(1u64.to_le_bytes());
+		encoding.extend(b"a");
+		encoding.extend(1u64.to_le_bytes());
+		encoding.extend(b"x");
+		let file = tempfile::NamedTempFile::new().unwrap().into_temp_path();
+		std::fs::write(&file, &encoding).unwrap();
+		assert_eq!(directory_digest(dir.path()).unwrap(), blake2_256(&encoding));
+		assert_ne!(input_checksum(dir.path()).unwrap(), input_checksum(&file).unwrap());
+		assert_eq!(
+			input_checksum(&file).unwrap(),
+			blake2_256(&[INPUT_FILE_DOMAIN, &encoding[..]].concat())
+		);
+	}
 
 	fn write(root: &Path, name: &str, content: &[u8]) {
 		let path = root.join(name);

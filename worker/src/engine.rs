@@ -96,7 +96,8 @@ impl TaskEngine {
 		output_dir: &Path,
 	) -> Result<(crate::task::Resources, String, String), Failure> {
 		// Executors always get a directory: a single input file is shown alone in one, never
-		// beside whatever else its own directory holds.
+		// beside whatever else its own directory holds, under a fixed name (the host's file
+		// name would make the task's view differ between workers).
 		let staged;
 		let input = match task.input.as_ref().map(|i| i.path.as_path()) {
 			Some(path) if path.is_file() => {
@@ -104,8 +105,7 @@ impl TaskEngine {
 					.prefix("input-")
 					.tempdir_in(&self.work_dir)
 					.map_err(|e| Failure::Io(e.to_string()))?;
-				let name = path.file_name().unwrap_or("input".as_ref());
-				std::fs::copy(path, staged.path().join(name))
+				std::fs::copy(path, staged.path().join(crate::task::INPUT_FILE_NAME))
 					.map_err(|e| Failure::InputUnreadable(e.to_string()))?;
 				Some(staged.path().to_path_buf())
 			}

@@ -11,7 +11,9 @@
 //! - [`digest`]: the result digest, identical on every host.
 //! - [`machine`]: the host's ClassAd (CPUs, memory, disk, GPUs through NVML, runtimes).
 //! - [`config`]: configuration from a file, the environment and flags.
+//! - [`capped_output`]: a task's stdout and stderr, capped without failing its writes.
 
+pub mod capped_output;
 pub mod config;
 pub mod digest;
 pub mod docker;

@@ -3,6 +3,9 @@
 use serde::Serialize;
 use std::{path::PathBuf, time::Duration};
 
+/// The name a single-file input has inside the task's input directory (`/input/input`).
+pub const INPUT_FILE_NAME: &str = "input";
+
 /// A 32-byte hash (blake2-256).
 pub type Hash = [u8; 32];
 

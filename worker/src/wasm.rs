@@ -1,15 +1,18 @@
 //! Deterministic Wasm execution: wasmtime with WASI preview 1, the only imports a module gets.
 //!
 //! - **Determinism.** NaNs are canonicalised, threads and relaxed SIMD are off, the clocks
-//!   are frozen at zero and the random generators are seeded from the task (code hash and
-//!   arguments), so the same task gives bit-identical output on any honest host.
+//!   are frozen at zero and the random generators are ChaCha20 streams keyed by the task (code
+//!   hash and arguments), so the same task gives bit-identical output on any honest host.
+//!   Output beyond the log cap is dropped, never refused (a refused write changes the result).
 //! - **Sandbox.** The module sees its arguments, stdin, a read-only `/input` and a writable
 //!   `/output`, nothing else: no network, no other files, no environment.
 //! - **Limits.** Fuel (reported as used), a memory limiter, and a wall-clock limit through
 //!   epoch interruption (a ticker thread advances the epoch every [`TICK`]).
 //! - Compiled modules are cached by code hash.
 
+use crate::capped_output::CappedOutput;
 use crate::task::{Failure, Hash, Limits, Resources};
+use rand_chacha::{rand_core::SeedableRng, ChaCha20Rng};
 use std::{
 	collections::HashMap,
 	path::Path,
@@ -18,9 +21,8 @@ use std::{
 };
 use wasmtime::{Config, Engine, Linker, Module, Store, Trap};
 use wasmtime_wasi::{
-	p2::pipe::{MemoryInputPipe, MemoryOutputPipe},
-	preview1::WasiP1Ctx,
-	DirPerms, FilePerms, HostMonotonicClock, HostWallClock, WasiCtxBuilder,
+	p2::pipe::MemoryInputPipe, preview1::WasiP1Ctx, DirPerms, FilePerms, HostMonotonicClock,
+	HostWallClock, WasiCtxBuilder,
 };
 
 /// Granularity of the wall-clock limit.
@@ -170,15 +172,20 @@ impl WasmExecutor {
 		let module = self.module(code_hash, module_bytes)?;
 		let io = |e: anyhow::Error| Failure::Io(format!("{e:#}"));
 
-		let stdout = MemoryOutputPipe::new(limits.output_cap);
-		let stderr = MemoryOutputPipe::new(limits.output_cap);
+		let stdout = CappedOutput::new(limits.output_cap);
+		let stderr = CappedOutput::new(limits.output_cap);
 		// The seed: the task itself, so that honest workers draw the same numbers.
 		let mut seed_material = code_hash.to_vec();
 		for arg in args {
 			seed_material.extend((arg.len() as u64).to_le_bytes());
 			seed_material.extend(arg.as_bytes());
 		}
-		let seed = crate::digest::blake2_256(&seed_material).to_vec();
+		let seed = crate::digest::blake2_256(&seed_material);
+		// Two streams of one key: what the task draws as `random_get` and as the insecure
+		// generator never repeat each other (nor, unlike a repeated seed, themselves).
+		let secure = ChaCha20Rng::from_seed(seed);
+		let mut insecure = ChaCha20Rng::from_seed(seed);
+		insecure.set_stream(1);
 
 		let mut wasi = WasiCtxBuilder::new();
 		// argv[0] is the program name, as on any OS.
@@ -190,8 +197,8 @@ impl WasmExecutor {
 			.stderr(stderr.clone())
 			.wall_clock(FrozenClock)
 			.monotonic_clock(FrozenClock)
-			.secure_random(wasmtime_wasi::Deterministic::new(seed.clone()))
-			.insecure_random(wasmtime_wasi::Deterministic::new(seed))
+			.secure_random(secure)
+			.insecure_random(insecure)
 			.insecure_random_seed(0)
 			.allow_tcp(false)
 			.allow_udp(false)
@@ -227,8 +234,8 @@ impl WasmExecutor {
 		let fuel = limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0));
 		let state = store.into_data();
 		let resources = Resources { fuel, wall_time, peak_memory_bytes: state.limiter.peak as u64 };
-		let stdout = String::from_utf8_lossy(&stdout.contents()).into_owned();
-		let stderr = String::from_utf8_lossy(&stderr.contents()).into_owned();
+		let stdout = String::from_utf8_lossy(&stdout.captured().bytes).into_owned();
+		let stderr = String::from_utf8_lossy(&stderr.captured().bytes).into_owned();
 
 		let call = match outcome {
 			// A module whose initial memory is over the limit fails to instantiate.

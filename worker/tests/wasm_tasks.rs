@@ -20,6 +20,7 @@ const WASI_PRELUDE: &str = r#"
   (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
   (import "wasi_snapshot_preview1" "args_sizes_get" (func $args_sizes_get (param i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "args_get" (func $args_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "random_get" (func $random_get (param i32 i32) (result i32)))
   (memory (export "memory") 2)
   ;; Opens (creating) `name` in `dir`; exits with the errno on failure; returns the fd.
   (func $create (param $dir i32) (param $name i32) (param $len i32) (result i32)
@@ -219,14 +220,15 @@ async fn input_is_checked_and_visible_read_only() {
 	let data = dir.path().join("dataset.txt");
 	std::fs::write(&data, b"payload").unwrap();
 	let checksum = input_checksum(&data).unwrap();
-	// Opens /input/dataset.txt (fd 3) and copies it to /output/copy (fd 4).
+	// Opens /input/input (fd 3: a single file has that name whatever its host name) and copies
+	// it to /output/copy (fd 4).
 	let copy = module(
 		r#"
-  (data (i32.const 2048) "dataset.txt")
+  (data (i32.const 2048) "input")
   (data (i32.const 2100) "copy")
   (func (export "_start")
     (local $in i32) (local $out i32) (local $errno i32)
-    (local.set $errno (call $path_open (i32.const 3) (i32.const 0) (i32.const 2048) (i32.const 11)
+    (local.set $errno (call $path_open (i32.const 3) (i32.const 0) (i32.const 2048) (i32.const 5)
       (i32.const 0) (i64.const 0x1fffffff) (i64.const 0x1fffffff) (i32.const 0) (i32.const 1024)))
     (if (local.get $errno) (then (call $proc_exit (local.get $errno))))
     (local.set $in (i32.load (i32.const 1024)))
@@ -252,4 +254,64 @@ async fn input_is_checked_and_visible_read_only() {
 	wrong[31] ^= 0xff;
 	bad.input = Some(Input { path: data, checksum: wrong });
 	assert!(matches!(engine.run(bad).await.unwrap_err(), Failure::InputChecksumMismatch { .. }));
+}
+
+#[tokio::test]
+async fn random_bytes_are_a_stream_not_a_repeated_seed() {
+	let (engine, _dir) = engine().await;
+	// 96 random bytes to /output/random.
+	let random = module(
+		r#"
+  (data (i32.const 2048) "random")
+  (func (export "_start")
+    (local $fd i32)
+    (drop (call $random_get (i32.const 4096) (i32.const 96)))
+    (local.set $fd (call $create (i32.const 3) (i32.const 2048) (i32.const 6)))
+    (call $write (local.get $fd) (i32.const 4096) (i32.const 96)))
+"#,
+	);
+	let one = engine.run(wasm_task(random.clone(), &["seed"])).await.unwrap();
+	let bytes = std::fs::read(one.output_dir.join("random")).unwrap();
+	assert_eq!(bytes.len(), 96);
+	assert_ne!(bytes[..32], bytes[32..64], "the stream repeats its 32-byte seed");
+	assert_ne!(bytes[32..64], bytes[64..96]);
+	// The same task draws the same bytes; another task other bytes.
+	let two = engine.run(wasm_task(random.clone(), &["seed"])).await.unwrap();
+	assert_eq!(std::fs::read(two.output_dir.join("random")).unwrap(), bytes);
+	let other = engine.run(wasm_task(random, &["other"])).await.unwrap();
+	assert_ne!(std::fs::read(other.output_dir.join("random")).unwrap(), bytes);
+}
+
+#[tokio::test]
+async fn output_beyond_the_log_cap_is_dropped_and_the_task_succeeds() {
+	let (engine, _dir) = engine().await;
+	// 64 writes of 16 KiB to stdout, 1 MiB, sixteen times the default 64 KiB cap, each
+	// written whole as Rust's `write_all` (so `println!`) does: a write that takes no byte is
+	// an error, and the task exits with 70 as a panicking Rust program would.
+	let chatty = module(
+		r#"
+  (func $write_all (param $ptr i32) (param $len i32)
+    (local $done i32)
+    (loop $more
+      (i32.store (i32.const 1032) (local.get $ptr))
+      (i32.store (i32.const 1036) (local.get $len))
+      (if (call $fd_write (i32.const 1) (i32.const 1032) (i32.const 1) (i32.const 1040))
+        (then (call $proc_exit (i32.const 70))))
+      (local.set $done (i32.load (i32.const 1040)))
+      (if (i32.eqz (local.get $done)) (then (call $proc_exit (i32.const 70))))
+      (local.set $ptr (i32.add (local.get $ptr) (local.get $done)))
+      (local.set $len (i32.sub (local.get $len) (local.get $done)))
+      (br_if $more (local.get $len))))
+  (func (export "_start")
+    (local $i i32)
+    (loop $l
+      (call $write_all (i32.const 16384) (i32.const 16384))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 64)))))
+"#,
+	);
+	let task = wasm_task(chatty, &[]);
+	let cap = task.limits.output_cap;
+	let outcome = engine.run(task).await.expect("a full log must not fail the task");
+	assert_eq!(outcome.stdout.len(), cap);
 }
