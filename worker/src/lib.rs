@@ -12,6 +12,8 @@
 //! - [`machine`]: the host's ClassAd (CPUs, memory, disk, GPUs through NVML, runtimes).
 //! - [`config`]: configuration from a file, the environment and flags.
 //! - [`capped_output`]: a task's stdout and stderr, capped without failing its writes.
+//! - [`virtual_time`]: clocks that move only when a Wasm task sleeps, and sleeps that return at
+//!   once.
 
 pub mod capped_output;
 pub mod config;
@@ -21,4 +23,5 @@ pub mod engine;
 pub mod gpu;
 pub mod machine;
 pub mod task;
+pub mod virtual_time;
 pub mod wasm;

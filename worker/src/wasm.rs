@@ -1,7 +1,8 @@
 //! Deterministic Wasm execution: wasmtime with WASI preview 1, the only imports a module gets.
 //!
-//! - **Determinism.** NaNs are canonicalised, threads and relaxed SIMD are off, the clocks
-//!   are frozen at zero and the random generators are ChaCha20 streams keyed by the task (code
+//! - **Determinism.** NaNs are canonicalised, threads and relaxed SIMD are off, time is
+//!   virtual (clocks start at zero and move only when the task sleeps; a sleep returns at
+//!   once: [`crate::virtual_time`]) and the random generators are ChaCha20 streams keyed by the task (code
 //!   hash and arguments), so the same task gives bit-identical output on any honest host.
 //!   Output beyond the log cap is dropped, never refused (a refused write changes the result).
 //! - **Sandbox.** The module sees its arguments, stdin, a read-only `/input` and a writable
@@ -10,8 +11,11 @@
 //!   epoch interruption (a ticker thread advances the epoch every [`TICK`]).
 //! - Compiled modules are cached by code hash.
 
-use crate::capped_output::CappedOutput;
 use crate::task::{Failure, Hash, Limits, Resources};
+use crate::{
+	capped_output::CappedOutput,
+	virtual_time::{add_poll_oneoff, VirtualClock},
+};
 use rand_chacha::{rand_core::SeedableRng, ChaCha20Rng};
 use std::{
 	collections::HashMap,
@@ -21,8 +25,7 @@ use std::{
 };
 use wasmtime::{Config, Engine, Linker, Module, Store, Trap};
 use wasmtime_wasi::{
-	p2::pipe::MemoryInputPipe, preview1::WasiP1Ctx, DirPerms, FilePerms, HostMonotonicClock,
-	HostWallClock, WasiCtxBuilder,
+	p2::pipe::MemoryInputPipe, preview1::WasiP1Ctx, DirPerms, FilePerms, WasiCtxBuilder,
 };
 
 /// Granularity of the wall-clock limit.
@@ -49,6 +52,7 @@ pub struct WasmExecutor {
 struct TaskState {
 	wasi: WasiP1Ctx,
 	limiter: MemoryLimiter,
+	clock: VirtualClock,
 }
 
 /// Caps linear memory and remembers whether the cap was hit, so that the failure can say so.
@@ -84,27 +88,6 @@ impl wasmtime::ResourceLimiter for MemoryLimiter {
 	}
 }
 
-/// Clocks frozen at zero: a task that reads the time gets the same answer everywhere.
-struct FrozenClock;
-
-impl HostWallClock for FrozenClock {
-	fn resolution(&self) -> Duration {
-		Duration::from_secs(1)
-	}
-	fn now(&self) -> Duration {
-		Duration::ZERO
-	}
-}
-
-impl HostMonotonicClock for FrozenClock {
-	fn resolution(&self) -> u64 {
-		1_000_000_000
-	}
-	fn now(&self) -> u64 {
-		0
-	}
-}
-
 impl WasmExecutor {
 	/// A new executor, with its epoch ticker.
 	pub fn new() -> anyhow::Result<Self> {
@@ -122,6 +105,7 @@ impl WasmExecutor {
 		wasmtime_wasi::preview1::add_to_linker_sync(&mut linker, |state: &mut TaskState| {
 			&mut state.wasi
 		})?;
+		add_poll_oneoff(&mut linker, |state: &TaskState| &state.clock)?;
 		let weak = engine.weak();
 		std::thread::Builder::new().name("wasm-epoch".into()).spawn(move || {
 			// Ends when the last executor sharing the engine is gone.
@@ -187,6 +171,7 @@ impl WasmExecutor {
 		let mut insecure = ChaCha20Rng::from_seed(seed);
 		insecure.set_stream(1);
 
+		let clock = VirtualClock::default();
 		let mut wasi = WasiCtxBuilder::new();
 		// argv[0] is the program name, as on any OS.
 		let argv: Vec<&str> =
@@ -195,8 +180,8 @@ impl WasmExecutor {
 			.stdin(MemoryInputPipe::new(stdin.to_vec()))
 			.stdout(stdout.clone())
 			.stderr(stderr.clone())
-			.wall_clock(FrozenClock)
-			.monotonic_clock(FrozenClock)
+			.wall_clock(clock.clone())
+			.monotonic_clock(clock.clone())
 			.secure_random(secure)
 			.insecure_random(insecure)
 			.insecure_random_seed(0)
@@ -212,6 +197,7 @@ impl WasmExecutor {
 		let state = TaskState {
 			wasi: wasi.build_p1(),
 			limiter: MemoryLimiter { limit, peak: 0, denied: false },
+			clock,
 		};
 		let mut store = Store::new(&self.engine, state);
 		store.limiter(|state| &mut state.limiter);

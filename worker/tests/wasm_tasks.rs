@@ -21,6 +21,8 @@ const WASI_PRELUDE: &str = r#"
   (import "wasi_snapshot_preview1" "args_sizes_get" (func $args_sizes_get (param i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "args_get" (func $args_get (param i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "random_get" (func $random_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll_oneoff (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "clock_time_get" (func $clock_time_get (param i32 i64 i32) (result i32)))
   (memory (export "memory") 2)
   ;; Opens (creating) `name` in `dir`; exits with the errno on failure; returns the fd.
   (func $create (param $dir i32) (param $name i32) (param $len i32) (result i32)
@@ -314,4 +316,37 @@ async fn output_beyond_the_log_cap_is_dropped_and_the_task_succeeds() {
 	let cap = task.limits.output_cap;
 	let outcome = engine.run(task).await.expect("a full log must not fail the task");
 	assert_eq!(outcome.stdout.len(), cap);
+}
+
+#[tokio::test]
+async fn a_sleep_longer_than_the_wall_limit_returns_at_once_in_virtual_time() {
+	let (engine, _dir) = engine().await;
+	// Sleeps 5 s on the monotonic clock (one relative clock subscription), then writes the
+	// monotonic time and the number of events to /output/time.
+	let sleeper = module(
+		r#"
+  (data (i32.const 2048) "time")
+  (func (export "_start")
+    (local $fd i32)
+    (i64.store (i32.const 4096) (i64.const 42))
+    (i32.store8 (i32.const 4104) (i32.const 0))
+    (i32.store (i32.const 4112) (i32.const 1))
+    (i64.store (i32.const 4120) (i64.const 5000000000))
+    (if (call $poll_oneoff (i32.const 4096) (i32.const 4200) (i32.const 1) (i32.const 4300))
+      (then (call $proc_exit (i32.const 71))))
+    (if (call $clock_time_get (i32.const 1) (i64.const 1) (i32.const 4304))
+      (then (call $proc_exit (i32.const 72))))
+    (local.set $fd (call $create (i32.const 3) (i32.const 2048) (i32.const 4)))
+    (call $write (local.get $fd) (i32.const 4300) (i32.const 12))
+    (call $write (local.get $fd) (i32.const 4200) (i32.const 8)))
+"#,
+	);
+	let mut task = wasm_task(sleeper, &[]);
+	task.limits.wall_time = Duration::from_secs(1);
+	let outcome = engine.run(task).await.expect("a sleep must not outlive the wall limit");
+	let written = std::fs::read(outcome.output_dir.join("time")).unwrap();
+	let mut expected = 1u32.to_le_bytes().to_vec(); // one event
+	expected.extend(5_000_000_000u64.to_le_bytes()); // the clock moved by the sleep, exactly
+	expected.extend(42u64.to_le_bytes()); // the event's userdata
+	assert_eq!(written, expected);
 }
