@@ -55,36 +55,62 @@ struct TaskState {
 	clock: VirtualClock,
 }
 
-/// Caps linear memory and remembers whether the cap was hit, so that the failure can say so.
+/// Bytes a table element is counted as (a reference: a pointer and its type on 64-bit hosts).
+const TABLE_ELEMENT_BYTES: usize = 16;
+
+/// Caps all linear memories and tables of a task together (multi-memory is on in wasmtime, so
+/// a module may have several of each), and remembers whether the cap was hit, so that the
+/// failure can say so.
 struct MemoryLimiter {
 	limit: usize,
+	/// Bytes in linear memories and tables now, and at most.
+	used: usize,
 	peak: usize,
 	denied: bool,
+}
+
+impl MemoryLimiter {
+	fn new(limit: usize) -> Self {
+		MemoryLimiter { limit, used: 0, peak: 0, denied: false }
+	}
+
+	/// Grows the total by `desired - current` bytes, or refuses (and traps: the task could not
+	/// go on anyway) past the limit.
+	fn grow(&mut self, current: usize, desired: usize) -> anyhow::Result<bool> {
+		let total = self.used.saturating_sub(current).saturating_add(desired);
+		if total > self.limit {
+			self.denied = true;
+			anyhow::bail!(
+				"memory limit of {} bytes reached (memories and tables together)",
+				self.limit
+			);
+		}
+		self.used = total;
+		self.peak = self.peak.max(total);
+		Ok(true)
+	}
 }
 
 impl wasmtime::ResourceLimiter for MemoryLimiter {
 	fn memory_growing(
 		&mut self,
-		_current: usize,
+		current: usize,
 		desired: usize,
 		_max: Option<usize>,
 	) -> anyhow::Result<bool> {
-		if desired > self.limit {
-			self.denied = true;
-			// Trap rather than let `memory.grow` return -1: the task could not go on anyway.
-			anyhow::bail!("memory limit of {} bytes reached", self.limit);
-		}
-		self.peak = self.peak.max(desired);
-		Ok(true)
+		self.grow(current, desired)
 	}
 
 	fn table_growing(
 		&mut self,
-		_current: usize,
+		current: usize,
 		desired: usize,
 		_max: Option<usize>,
 	) -> anyhow::Result<bool> {
-		Ok(desired <= 100_000)
+		self.grow(
+			current.saturating_mul(TABLE_ELEMENT_BYTES),
+			desired.saturating_mul(TABLE_ELEMENT_BYTES),
+		)
 	}
 }
 
@@ -194,11 +220,7 @@ impl WasmExecutor {
 		wasi.preopened_dir(output, "/output", DirPerms::all(), FilePerms::all()).map_err(io)?;
 
 		let limit = usize::try_from(limits.memory_bytes).unwrap_or(usize::MAX);
-		let state = TaskState {
-			wasi: wasi.build_p1(),
-			limiter: MemoryLimiter { limit, peak: 0, denied: false },
-			clock,
-		};
+		let state = TaskState { wasi: wasi.build_p1(), limiter: MemoryLimiter::new(limit), clock };
 		let mut store = Store::new(&self.engine, state);
 		store.limiter(|state| &mut state.limiter);
 		store.set_fuel(limits.fuel).map_err(io)?;

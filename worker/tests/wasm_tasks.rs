@@ -350,3 +350,27 @@ async fn a_sleep_longer_than_the_wall_limit_returns_at_once_in_virtual_time() {
 	expected.extend(42u64.to_le_bytes()); // the event's userdata
 	assert_eq!(written, expected);
 }
+
+#[tokio::test]
+async fn every_memory_and_table_counts_against_one_limit() {
+	let (engine, _dir) = engine().await;
+	// Two memories of 20 pages (1.25 MiB each): each under a 2 MiB limit, together over it.
+	let two_memories = wat::parse_str(
+		r#"(module
+  (memory (export "memory") 20)
+  (memory $second 20)
+  (func (export "_start")))"#,
+	)
+	.unwrap();
+	let mut task = wasm_task(two_memories.clone(), &[]);
+	task.limits.memory_bytes = 2 * 1024 * 1024;
+	assert!(matches!(
+		engine.run(task).await.unwrap_err(),
+		Failure::OutOfMemory { limit_bytes } if limit_bytes == 2 * 1024 * 1024
+	));
+	// Under a 3 MiB limit it runs, and reports both memories as its peak.
+	let mut task = wasm_task(two_memories, &[]);
+	task.limits.memory_bytes = 3 * 1024 * 1024;
+	let outcome = engine.run(task).await.unwrap();
+	assert_eq!(outcome.resources.peak_memory_bytes, 40 * 64 * 1024);
+}
