@@ -16,6 +16,10 @@ pub struct TaskEngine {
 	wasm: WasmExecutor,
 	docker: Option<DockerExecutor>,
 	work_dir: PathBuf,
+	/// The most a task may ask; `None` accepts any (the `exec` command, where the operator sets
+	/// the task's limits). The limits a task runs under are always its own: they decide its
+	/// result, so every replica must run under the same ones.
+	offer: Option<crate::task::Limits>,
 }
 
 impl TaskEngine {
@@ -31,7 +35,18 @@ impl TaskEngine {
 				None
 			}
 		};
-		Ok(TaskEngine { wasm: WasmExecutor::new()?, docker, work_dir })
+		Ok(TaskEngine { wasm: WasmExecutor::new()?, docker, work_dir, offer: None })
+	}
+
+	/// The same, refusing tasks that ask for more than `offer` (the worker's configuration)
+	/// with [`Failure::AboveOffer`] rather than running them under other limits.
+	pub async fn with_offer(
+		work_dir: impl Into<PathBuf>,
+		offer: crate::task::Limits,
+	) -> anyhow::Result<Self> {
+		let mut engine = Self::new(work_dir).await?;
+		engine.offer = Some(offer);
+		Ok(engine)
 	}
 
 	/// The Wasm executor, for inspection (cache) and benchmarks.
@@ -47,6 +62,9 @@ impl TaskEngine {
 	/// Runs `task`: verifies the code hash and the input checksum, runs the app with a fresh
 	/// output directory, and digests that directory.
 	pub async fn run(&self, task: Task) -> Outcome {
+		if let Some(beyond) = self.offer.as_ref().and_then(|offer| task.limits.beyond(offer)) {
+			return Err(Failure::AboveOffer(beyond));
+		}
 		if let Some(input) = &task.input {
 			let path = input.path.clone();
 			let actual = tokio::task::spawn_blocking(move || digest::input_checksum(&path))

@@ -53,6 +53,9 @@ impl Host {
 			runtimes.push(Expr::Str("docker".into()));
 		}
 		ad.insert("Runtimes", Expr::List(runtimes));
+		// Fuel costs and the sandbox's behaviour are fixed per engine version: a job can
+		// require the version its deal's replicas must all run.
+		ad.insert("WasmEngineVersion", int(crate::wasm::ENGINE_VERSION.into()));
 		if let Some(watts) = extra.energy_watts {
 			ad.insert("EnergyWatts", int(watts.into()));
 		}

@@ -47,6 +47,40 @@ pub struct Limits {
 	pub gpus: bool,
 }
 
+impl Limits {
+	/// The first limit that `self` (a task's) asks beyond `offer` (a worker's), in words.
+	pub fn beyond(&self, offer: &Limits) -> Option<String> {
+		let mib = |b: u64| b >> 20;
+		if self.fuel > offer.fuel {
+			return Some(format!("{} units of fuel (at most {})", self.fuel, offer.fuel));
+		}
+		if self.memory_bytes > offer.memory_bytes {
+			let (asked, most) = (mib(self.memory_bytes), mib(offer.memory_bytes));
+			return Some(format!("{asked} MiB of memory (at most {most} MiB)"));
+		}
+		if self.wall_time > offer.wall_time {
+			let (asked, most) = (self.wall_time.as_secs(), offer.wall_time.as_secs());
+			return Some(format!("{asked} s of wall time (at most {most} s)"));
+		}
+		if self.output_cap > offer.output_cap {
+			return Some(format!(
+				"{} bytes of log (at most {})",
+				self.output_cap, offer.output_cap
+			));
+		}
+		if self.cpus > offer.cpus {
+			return Some(format!("{} CPUs (at most {})", self.cpus, offer.cpus));
+		}
+		if self.pids > offer.pids {
+			return Some(format!("{} processes (at most {})", self.pids, offer.pids));
+		}
+		if self.gpus && !offer.gpus {
+			return Some("GPUs (this worker offers none)".into());
+		}
+		None
+	}
+}
+
 impl Default for Limits {
 	fn default() -> Self {
 		Limits {
@@ -136,6 +170,8 @@ pub enum Failure {
 	BadOutput(String),
 	#[error("worker I/O error: {0}")]
 	Io(String),
+	#[error("the task asks for more than this worker offers: {0}")]
+	AboveOffer(String),
 }
 
 fn stderr_tail(stderr: &str) -> String {

@@ -28,6 +28,11 @@ use wasmtime_wasi::{
 	p2::pipe::MemoryInputPipe, preview1::WasiP1Ctx, DirPerms, FilePerms, WasiCtxBuilder,
 };
 
+/// The version of this engine's deterministic behaviour: fuel costs (wasmtime's, per
+/// operator), virtual time, the random streams, the memory accounting. Bumped whenever any of
+/// them changes; workers advertise it (`WasmEngineVersion`) and sign it in attestations.
+pub const ENGINE_VERSION: u32 = 2;
+
 /// Granularity of the wall-clock limit.
 pub const TICK: Duration = Duration::from_millis(10);
 /// Compiled modules kept.

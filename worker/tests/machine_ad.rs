@@ -51,6 +51,7 @@ fn machine_ad_describes_this_host() {
 	assert!(matches!(get("GPUs"), Value::Int(n) if n >= 0));
 	assert_eq!(get("member(\"wasm\", Runtimes)"), Value::Bool(true));
 	assert_eq!(get("member(\"docker\", Runtimes)"), Value::Bool(true));
+	assert_eq!(get("WasmEngineVersion"), Value::Int(i64::from(iexec_worker::wasm::ENGINE_VERSION)));
 	assert_eq!(get("EnergyWatts"), Value::Int(350));
 	assert_eq!(get("Region"), Value::Str("eu-west".into()));
 	assert_eq!(get("PricePerCpuHour"), Value::Int(1_000_000));

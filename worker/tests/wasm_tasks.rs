@@ -374,3 +374,24 @@ async fn every_memory_and_table_counts_against_one_limit() {
 	let outcome = engine.run(task).await.unwrap();
 	assert_eq!(outcome.resources.peak_memory_bytes, 40 * 64 * 1024);
 }
+
+#[tokio::test]
+async fn a_task_asking_beyond_the_offer_is_refused_not_run_under_other_limits() {
+	let dir = tempfile::tempdir().unwrap();
+	let offer = Limits { memory_bytes: 64 << 20, ..Limits::default() };
+	let engine = TaskEngine::with_offer(dir.path(), offer.clone()).await.unwrap();
+	let mut greedy = wasm_task(echo_module(), &[]);
+	greedy.limits.memory_bytes = 128 << 20;
+	assert_eq!(
+		engine.run(greedy).await.unwrap_err(),
+		Failure::AboveOffer("128 MiB of memory (at most 64 MiB)".into())
+	);
+	// Within the offer, the task runs under its own limits: its fuel, not the worker's, ends it.
+	let mut frugal = wasm_task(float_module(), &[]);
+	frugal.limits.memory_bytes = 64 << 20;
+	frugal.limits.fuel = 1_000;
+	assert_eq!(engine.run(frugal).await.unwrap_err(), Failure::OutOfFuel { fuel: 1_000 });
+	let mut gpu = wasm_task(echo_module(), &[]);
+	gpu.limits.gpus = true;
+	assert!(matches!(engine.run(gpu).await.unwrap_err(), Failure::AboveOffer(_)));
+}
