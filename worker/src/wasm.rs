@@ -9,7 +9,9 @@
 //!   `/output`, nothing else: no network, no other files, no environment.
 //! - **Limits.** Fuel (reported as used), a memory limiter, and a wall-clock limit through
 //!   epoch interruption (a ticker thread advances the epoch every [`TICK`]).
-//! - Compiled modules are cached by code hash.
+//! - Untrusted modules are compiled within bounds: at most [`MAX_MODULE_BYTES`], on one
+//!   thread; compiled modules are cached by code hash, at most [`CACHE_BYTES`] of them (by
+//!   module size), least recently used out first.
 
 use crate::task::{Failure, Hash, Limits, Resources};
 use crate::{
@@ -35,8 +37,44 @@ pub const ENGINE_VERSION: u32 = 2;
 
 /// Granularity of the wall-clock limit.
 pub const TICK: Duration = Duration::from_millis(10);
-/// Compiled modules kept.
-const CACHE_ENTRIES: usize = 32;
+/// The largest module compiled: compile time and memory grow with it, and Cranelift cannot be
+/// interrupted, so the size is what bounds them.
+pub const MAX_MODULE_BYTES: usize = 32 << 20;
+/// Module bytes whose compiled modules are kept.
+pub const CACHE_BYTES: usize = 256 << 20;
+
+/// Compiled modules by code hash, with their size and when each was last used.
+#[derive(Default)]
+struct ModuleCache {
+	modules: HashMap<Hash, (Module, usize, u64)>,
+	bytes: usize,
+	clock: u64,
+}
+
+impl ModuleCache {
+	fn get(&mut self, code_hash: &Hash) -> Option<Module> {
+		self.clock += 1;
+		let clock = self.clock;
+		self.modules.get_mut(code_hash).map(|(module, _, used)| {
+			*used = clock;
+			module.clone()
+		})
+	}
+
+	/// Keeps `module`, dropping the least recently used until the cache fits.
+	fn insert(&mut self, code_hash: Hash, module: Module, size: usize) {
+		self.clock += 1;
+		if let Some((_, old, _)) = self.modules.insert(code_hash, (module, size, self.clock)) {
+			self.bytes -= old;
+		}
+		self.bytes += size;
+		while self.bytes > CACHE_BYTES && self.modules.len() > 1 {
+			let oldest = self.modules.iter().min_by_key(|(_, (_, _, used))| *used).map(|(h, _)| *h);
+			let Some((_, size, _)) = oldest.and_then(|h| self.modules.remove(&h)) else { break };
+			self.bytes -= size;
+		}
+	}
+}
 
 /// What a finished Wasm run reports besides its output directory.
 #[derive(Debug)]
@@ -51,7 +89,7 @@ pub struct WasmRun {
 pub struct WasmExecutor {
 	engine: Engine,
 	linker: Arc<Linker<TaskState>>,
-	cache: Arc<Mutex<HashMap<Hash, Module>>>,
+	cache: Arc<Mutex<ModuleCache>>,
 }
 
 struct TaskState {
@@ -130,7 +168,10 @@ impl WasmExecutor {
 			.wasm_threads(false)
 			.wasm_relaxed_simd(false)
 			.relaxed_simd_deterministic(true)
-			.wasm_component_model(false);
+			.wasm_component_model(false)
+			// One thread per compilation: a worker runs several tasks, and an untrusted module
+			// must not take every core.
+			.parallel_compilation(false);
 		let engine = Engine::new(&config)?;
 		let mut linker = Linker::new(&engine);
 		wasmtime_wasi::preview1::add_to_linker_sync(&mut linker, |state: &mut TaskState| {
@@ -152,23 +193,24 @@ impl WasmExecutor {
 	/// Compiles `module` (or takes it from the cache).
 	fn module(&self, code_hash: &Hash, bytes: &[u8]) -> Result<Module, Failure> {
 		if let Some(module) = self.cache.lock().expect("cache lock").get(code_hash) {
-			return Ok(module.clone());
+			return Ok(module);
+		}
+		if bytes.len() > MAX_MODULE_BYTES {
+			return Err(Failure::InvalidModule(format!(
+				"{} bytes, larger than the {} MiB a worker compiles",
+				bytes.len(),
+				MAX_MODULE_BYTES >> 20
+			)));
 		}
 		let module = Module::new(&self.engine, bytes)
 			.map_err(|e| Failure::InvalidModule(format!("{e:#}")))?;
-		let mut cache = self.cache.lock().expect("cache lock");
-		if cache.len() >= CACHE_ENTRIES {
-			if let Some(evicted) = cache.keys().next().copied() {
-				cache.remove(&evicted);
-			}
-		}
-		cache.insert(*code_hash, module.clone());
+		self.cache.lock().expect("cache lock").insert(*code_hash, module.clone(), bytes.len());
 		Ok(module)
 	}
 
 	/// Whether a compiled module for `code_hash` is cached.
 	pub fn is_cached(&self, code_hash: &Hash) -> bool {
-		self.cache.lock().expect("cache lock").contains_key(code_hash)
+		self.cache.lock().expect("cache lock").modules.contains_key(code_hash)
 	}
 
 	/// Runs a module whose code hash was already checked, with `input` (a directory) at
@@ -288,5 +330,30 @@ fn classify_link_error(error: anyhow::Error) -> Failure {
 		Failure::ForbiddenImport(text)
 	} else {
 		Failure::Trap(text)
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn the_module_cache_keeps_its_byte_bound_dropping_the_least_recently_used() {
+		let engine = Engine::default();
+		let module = Module::new(&engine, "(module)").unwrap();
+		let mut cache = ModuleCache::default();
+		cache.insert([1; 32], module.clone(), 100 << 20);
+		cache.insert([2; 32], module.clone(), 100 << 20);
+		// Using the first makes the second the least recently used.
+		assert!(cache.get(&[1; 32]).is_some());
+		cache.insert([3; 32], module.clone(), 100 << 20);
+		assert!(cache.modules.contains_key(&[1; 32]));
+		assert!(!cache.modules.contains_key(&[2; 32]));
+		assert!(cache.modules.contains_key(&[3; 32]));
+		assert_eq!(cache.bytes, 200 << 20);
+		// A module larger than the whole bound stays alone.
+		cache.insert([4; 32], module, CACHE_BYTES + 1);
+		assert_eq!(cache.modules.len(), 1);
+		assert_eq!(cache.bytes, CACHE_BYTES + 1);
 	}
 }

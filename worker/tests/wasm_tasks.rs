@@ -395,3 +395,29 @@ async fn a_task_asking_beyond_the_offer_is_refused_not_run_under_other_limits() 
 	gpu.limits.gpus = true;
 	assert!(matches!(engine.run(gpu).await.unwrap_err(), Failure::AboveOffer(_)));
 }
+
+#[tokio::test]
+async fn a_module_beyond_the_compile_bound_is_refused_before_compiling() {
+	let (engine, _dir) = engine().await;
+	// A valid module (it would compile: custom sections are ignored) of 33 MiB.
+	let mut big = b"\0asm\x01\0\0\0".to_vec();
+	let payload = 33usize << 20;
+	let name = b"pad";
+	let mut size = payload + 1 + name.len();
+	big.push(0); // a custom section
+	loop {
+		let byte = (size & 0x7f) as u8;
+		size >>= 7;
+		big.push(if size == 0 { byte } else { byte | 0x80 });
+		if size == 0 {
+			break;
+		}
+	}
+	big.push(name.len() as u8);
+	big.extend(name);
+	big.resize(big.len() + payload, 0);
+	match engine.run(wasm_task(big, &[])).await.unwrap_err() {
+		Failure::InvalidModule(why) => assert!(why.contains("larger than the 32 MiB"), "{why}"),
+		other => panic!("expected the size bound, got {other}"),
+	}
+}
