@@ -4,14 +4,21 @@
 //! no capabilities, `no-new-privileges`, an unprivileged user, CPU / memory / PID limits, the
 //! input mounted read-only at `/iexec/input` and the output directory at `/iexec/output`,
 //! GPUs through a device request when the task asks for them, and a wall-clock limit that
-//! kills it. The container is removed afterwards, whatever happened.
+//! kills it; an init process, no core files, a fixed hostname, logs capped by the engine too.
+//! The container is removed afterwards, whatever happened — also when the task's future is
+//! dropped — and containers a dead worker left (they carry [`TASK_LABEL`]) are removed when the
+//! next one connects.
 
 use crate::task::{Failure, Limits, Resources};
 use bollard::{
-	models::{ContainerCreateBody, DeviceRequest, HostConfig},
+	models::{
+		ContainerCreateBody, DeviceRequest, HostConfig, HostConfigLogConfig, Mount, MountTypeEnum,
+		ResourcesUlimits,
+	},
 	query_parameters::{
-		CreateContainerOptions, InspectContainerOptions, KillContainerOptions, LogsOptions,
-		RemoveContainerOptions, StartContainerOptions, WaitContainerOptions,
+		CreateContainerOptions, InspectContainerOptions, KillContainerOptions,
+		ListContainersOptions, LogsOptions, RemoveContainerOptions, StartContainerOptions,
+		WaitContainerOptions,
 	},
 	Docker,
 };
@@ -23,6 +30,32 @@ pub const INPUT_MOUNT: &str = "/iexec/input";
 pub const OUTPUT_MOUNT: &str = "/iexec/output";
 /// `nobody`: tasks never run as root.
 const TASK_USER: &str = "65534:65534";
+/// The label of every task container, by which leftovers are found.
+pub const TASK_LABEL: &str = "ec.iex.worker.task";
+/// The hostname every task sees, whatever the host's.
+pub const TASK_HOSTNAME: &str = "iexec-task";
+
+/// Removes a container when dropped, unless disarmed: a task whose future is dropped (a
+/// shutdown, a timeout above it) must not leave its container running.
+struct RemoveOnDrop {
+	docker: Docker,
+	id: Option<String>,
+}
+
+impl Drop for RemoveOnDrop {
+	fn drop(&mut self) {
+		let Some(id) = self.id.take() else { return };
+		let docker = self.docker.clone();
+		if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+			runtime.spawn(async move {
+				let remove = RemoveContainerOptions { force: true, v: true, ..Default::default() };
+				if let Err(e) = docker.remove_container(&id, Some(remove)).await {
+					tracing::warn!(container = %id, "could not remove the task container: {e}");
+				}
+			});
+		}
+	}
+}
 
 /// What a finished container run reports besides its output directory.
 #[derive(Debug)]
@@ -46,7 +79,26 @@ impl DockerExecutor {
 		let docker = Docker::connect_with_local_defaults().map_err(unavailable)?;
 		let docker = docker.negotiate_version().await.map_err(unavailable)?;
 		docker.ping().await.map_err(unavailable)?;
-		Ok(DockerExecutor { docker })
+		let executor = DockerExecutor { docker };
+		executor.remove_leftovers().await;
+		Ok(executor)
+	}
+
+	/// Removes the task containers an earlier worker left behind (it died mid-task).
+	async fn remove_leftovers(&self) {
+		let options = ListContainersOptions {
+			all: true,
+			filters: Some([("label".to_string(), vec![TASK_LABEL.to_string()])].into()),
+			..Default::default()
+		};
+		let Ok(leftovers) = self.docker.list_containers(Some(options)).await else { return };
+		for id in leftovers.into_iter().filter_map(|c| c.id) {
+			let remove = RemoveContainerOptions { force: true, v: true, ..Default::default() };
+			match self.docker.remove_container(&id, Some(remove)).await {
+				Ok(()) => tracing::info!(container = %id, "removed a task container left behind"),
+				Err(e) => tracing::warn!(container = %id, "could not remove a leftover: {e}"),
+			}
+		}
 	}
 
 	/// The engine's version, for the machine ad and logs.
@@ -75,10 +127,20 @@ impl DockerExecutor {
 			return Err(Failure::CodeHashMismatch { expected: image_id.into(), actual });
 		}
 
-		let mut binds = vec![format!("{}:{OUTPUT_MOUNT}:rw", output.display())];
+		// Structured mounts: a host path with `:` in it is a path, not a separator.
+		let bind = |source: &Path, target: &str, read_only: bool| Mount {
+			target: Some(target.into()),
+			source: Some(source.display().to_string()),
+			typ: Some(MountTypeEnum::BIND),
+			read_only: Some(read_only),
+			..Default::default()
+		};
+		let mut mounts = vec![bind(output, OUTPUT_MOUNT, false)];
 		if let Some(input) = input {
-			binds.push(format!("{}:{INPUT_MOUNT}:ro", input.display()));
+			mounts.push(bind(input, INPUT_MOUNT, true));
 		}
+		// The engine keeps at most twice the cap of logs (stdout and stderr share one file).
+		let log_bytes = (limits.output_cap.saturating_mul(2)).max(4096);
 		let host_config = HostConfig {
 			network_mode: Some("none".into()),
 			readonly_rootfs: Some(true),
@@ -89,7 +151,24 @@ impl DockerExecutor {
 			memory_swap: Some(limits.memory_bytes as i64),
 			nano_cpus: Some((limits.cpus * 1e9) as i64),
 			pids_limit: Some(limits.pids),
-			binds: Some(binds),
+			mounts: Some(mounts),
+			// An init reaps orphans and forwards signals; no core files fill the disk.
+			init: Some(true),
+			ulimits: Some(vec![ResourcesUlimits {
+				name: Some("core".into()),
+				soft: Some(0),
+				hard: Some(0),
+			}]),
+			log_config: Some(HostConfigLogConfig {
+				typ: Some("json-file".into()),
+				config: Some(
+					[
+						("max-size".to_string(), log_bytes.to_string()),
+						("max-file".to_string(), "1".to_string()),
+					]
+					.into(),
+				),
+			}),
 			// A small writable /tmp in memory, as many programs expect one.
 			tmpfs: Some([("/tmp".to_string(), "rw,noexec,nosuid,size=64m".to_string())].into()),
 			device_requests: limits.gpus.then(|| {
@@ -106,6 +185,8 @@ impl DockerExecutor {
 			image: Some(image_id.into()),
 			cmd: (!args.is_empty()).then(|| args.to_vec()),
 			user: Some(TASK_USER.into()),
+			hostname: Some(TASK_HOSTNAME.into()),
+			labels: Some([(TASK_LABEL.to_string(), "1".to_string())].into()),
 			network_disabled: Some(true),
 			working_dir: Some(OUTPUT_MOUNT.into()),
 			env: Some(vec![
@@ -120,8 +201,12 @@ impl DockerExecutor {
 				|e| Failure::EngineUnavailable(format!("cannot create the container: {e}")),
 			)?;
 		let id = created.id;
+		// Removed whatever happens below, also if this future is dropped (then by a task the
+		// guard spawns); a failure to remove is logged, not hidden.
+		let mut guard = RemoveOnDrop { docker: self.docker.clone(), id: Some(id.clone()) };
 		let result = self.run_created(&id, limits).await;
-		// Removed whatever happened above; a failure to remove is logged, not hidden.
+		// Not dropped: remove it now, and be done before returning.
+		guard.id = None;
 		let remove = RemoveContainerOptions { force: true, v: true, ..Default::default() };
 		if let Err(e) = self.docker.remove_container(&id, Some(remove)).await {
 			tracing::warn!(container = %id, "could not remove the task container: {e}");
@@ -134,11 +219,11 @@ impl DockerExecutor {
 		let started = Instant::now();
 		self.docker.start_container(id, None::<StartContainerOptions>).await.map_err(
 			|e| match e {
-				// The engine answered but refused this container: a missing command, say.
-				bollard::errors::Error::DockerResponseServerError {
-					status_code: 400..=499,
-					message,
-				} => Failure::CannotStart(message),
+				// The engine answered but could not start this container: a missing command,
+				// a GPU runtime that is not installed…
+				bollard::errors::Error::DockerResponseServerError { message, .. } => {
+					Failure::CannotStart(message)
+				}
 				other => engine(other),
 			},
 		)?;
@@ -160,6 +245,15 @@ impl DockerExecutor {
 			return Err(Failure::Timeout { seconds: wall_time.as_secs_f64() });
 		}
 		let state = state.unwrap_or_default();
+		// Success only once the container has stopped (a wait cut short says nothing).
+		if state.running != Some(false) {
+			let kill = KillContainerOptions { signal: "KILL".into() };
+			let _ = self.docker.kill_container(id, Some(kill)).await;
+			return Err(Failure::EngineUnavailable(
+				"the engine stopped reporting on the container before it ended".into(),
+			));
+		}
+		// Out of memory only when the engine says so: an exit status of 137 is any SIGKILL.
 		if state.oom_killed == Some(true) {
 			return Err(Failure::OutOfMemory { limit_bytes: limits.memory_bytes });
 		}
@@ -169,8 +263,6 @@ impl DockerExecutor {
 				stdout,
 				stderr,
 			}),
-			// 137 = killed by SIGKILL: with a memory limit, the kernel's OOM killer.
-			137 => Err(Failure::OutOfMemory { limit_bytes: limits.memory_bytes }),
 			code => Err(Failure::NonZeroExit { code, stderr }),
 		}
 	}
@@ -181,7 +273,9 @@ impl DockerExecutor {
 			LogsOptions { stdout: true, stderr: true, tail: "all".into(), ..Default::default() };
 		let mut stream = self.docker.logs(id, Some(options));
 		let (mut out, mut err) = (Vec::new(), Vec::new());
-		while let Some(Ok(chunk)) = stream.next().await {
+		// Read only up to the cap: what is beyond is never fetched.
+		while out.len() < cap || err.len() < cap {
+			let Some(Ok(chunk)) = stream.next().await else { break };
 			use bollard::container::LogOutput;
 			let (sink, bytes) = match chunk {
 				LogOutput::StdOut { message } => (&mut out, message),

@@ -22,9 +22,10 @@ fn test_image() -> String {
 		std::fs::create_dir_all(root.path().join(dir)).unwrap();
 	}
 	std::fs::copy(busybox, root.path().join("bin/busybox")).unwrap();
-	for applet in
-		["sh", "echo", "cat", "id", "touch", "sleep", "head", "tail", "ls", "wc", "yes", "nc"]
-	{
+	for applet in [
+		"sh", "echo", "cat", "id", "touch", "sleep", "head", "tail", "ls", "wc", "yes", "nc",
+		"hostname", "kill",
+	] {
 		std::os::unix::fs::symlink("busybox", root.path().join("bin").join(applet)).unwrap();
 	}
 	let tar = Command::new("tar")
@@ -178,9 +179,52 @@ async fn docker_tasks_run_sandboxed_are_limited_and_leave_nothing_behind() {
 		Failure::ImageNotFound(unknown)
 	);
 
+	// A SIGKILL is not an out-of-memory unless the engine says so.
+	match engine.run(task(&image, "kill -9 $$")).await.unwrap_err() {
+		Failure::NonZeroExit { code, .. } => assert_eq!(code, 137),
+		other => panic!("expected exit 137, got {other}"),
+	}
+
+	// An init, a fixed hostname, no core files.
+	let env = engine
+		.run(task(&image, "hostname > /iexec/output/h; ulimit -c > /iexec/output/core; cat /proc/1/comm > /iexec/output/init"))
+		.await
+		.unwrap();
+	let read = |name: &str| std::fs::read_to_string(env.output_dir.join(name)).unwrap();
+	assert_eq!(read("h"), "iexec-task\n");
+	assert_eq!(read("core"), "0\n");
+	assert_ne!(read("init").trim(), "sh", "PID 1 is the init, not the task");
+
 	// Every container was removed, after successes and failures alike.
 	assert_eq!(leftover_containers(&image), Vec::<String>::new());
 
-	// And a task still runs.
+	// A task whose future is dropped mid-run (a shutdown, a caller's timeout) leaves no
+	// container either.
+	let dropped =
+		tokio::time::timeout(Duration::from_secs(3), engine.run(task(&image, "sleep 60")));
+	assert!(dropped.await.is_err(), "the task was still running when dropped");
+	let mut left = leftover_containers(&image);
+	for _ in 0..50 {
+		if left.is_empty() {
+			break;
+		}
+		tokio::time::sleep(Duration::from_millis(200)).await;
+		left = leftover_containers(&image);
+	}
+	assert_eq!(left, Vec::<String>::new());
+
+	// And a task still runs, and is removed before `run` returns.
 	assert!(engine.run(task(&image, "echo ok > /iexec/output/ok")).await.is_ok());
+	assert_eq!(leftover_containers(&image), Vec::<String>::new());
+
+	// A container a dead worker left (it carries the task label) is removed by the next
+	// worker that connects.
+	let left = Command::new("docker")
+		.args(["create", "--label", "ec.iex.worker.task=1", &image, "/bin/sleep", "60"])
+		.output()
+		.unwrap();
+	assert!(left.status.success());
+	assert_eq!(leftover_containers(&image).len(), 1);
+	let (_next, _dir2) = self::engine().await;
+	assert_eq!(leftover_containers(&image), Vec::<String>::new());
 }
