@@ -195,6 +195,27 @@ async fn docker_tasks_run_sandboxed_are_limited_and_leave_nothing_behind() {
 	assert_eq!(read("core"), "0\n");
 	assert_ne!(read("init").trim(), "sh", "PID 1 is the init, not the task");
 
+	// No capability, no new privileges, in force in the task's own process.
+	let status =
+		engine.run(task(&image, "cat /proc/self/status > /iexec/output/status")).await.unwrap();
+	let status = std::fs::read_to_string(status.output_dir.join("status")).unwrap();
+	let field = |name: &str| {
+		status
+			.lines()
+			.find_map(|l| l.strip_prefix(&format!("{name}:")).map(|v| v.trim().to_string()))
+			.unwrap_or_else(|| panic!("{name} missing from /proc/self/status"))
+	};
+	for caps in ["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"] {
+		assert_eq!(field(caps), "0000000000000000", "{caps}");
+	}
+	assert_eq!(field("NoNewPrivs"), "1");
+	// A fork bomb is held by the PID limit: the task ends (by its wall limit), the worker and
+	// the host are fine, and the next task runs.
+	let mut bomb = task(&image, "f() { f | f & }; f; sleep 30");
+	bomb.limits.wall_time = Duration::from_secs(5);
+	bomb.limits.pids = 32;
+	assert!(engine.run(bomb).await.is_err());
+
 	// Every container was removed, after successes and failures alike.
 	assert_eq!(leftover_containers(&image), Vec::<String>::new());
 
