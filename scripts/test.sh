@@ -4,8 +4,9 @@
 #      real dev node, referenda on it, a second validator admitted by referendum, a real
 #      four-validator network on 127.0.0.1, CLI error handling), the worker.
 #   2. Benchmarks of the pallets, run once as tests; the runtime's benchmark API compiles.
-#   3. Clients: the real @polkadot/api from npm against a real dev node (transfers, the
-#      governance flow through scripts/js/propose-app.mjs).
+#   3. scripts/testnet.sh as an operator uses it: start, status and stop from a cold start.
+#   4. Clients: the real @polkadot/api from npm against a real dev node (transfers, the
+#      governance flow through scripts/js/propose-app.mjs, the market and Proof-of-Contribution).
 # Prints a summary line `N passed, M failed` (test suites) at the end.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -30,6 +31,8 @@ run_suite "benchmarks as tests (pallets)" \
 # The runtime as scripts/bench-weights.sh builds it, native part only (its Wasm is built there).
 run_suite "runtime benchmark API (cargo check)" \
 	env SKIP_WASM_BUILD=1 cargo check --locked -p iexec-runtime --features runtime-benchmarks
+# The local network a validator operator tries first: start, status, stop from a cold start.
+run_suite "local testnet (scripts/testnet.sh start, status, stop)" "$REPO_ROOT/scripts/testnet-check.sh"
 run_suite "polkadot.js client (npm test)" \
 	env IEXEC_NODE="$(node_bin)" npm --prefix "$REPO_ROOT/scripts/js" test
 

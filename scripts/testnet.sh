@@ -7,20 +7,26 @@
 # .testnet/ in the repository): RPC on 9944..9947, p2p on 30333..30336, Prometheus on
 # 9615..9618; logs in $TESTNET_DIR/logs/. Session keys are the dev keys that --alice..--dave
 # insert into each node's keystore.
-set -euo pipefail
+# -E: the ERR trap of `start` also fires inside the functions it calls.
+set -Eeuo pipefail
 . "$(dirname "$0")/lib.sh"
 
 dir="${TESTNET_DIR:-$REPO_ROOT/.testnet}"
 names=(alice bob charlie dave)
 
-rpc_call() { # port method
+# Prints the node's answer, or nothing when it does not answer (yet): a refused connection is
+# an answer to wait for, never a reason for `set -e` to end the script.
+rpc_call() { # port method [params-json]
 	curl -s -H 'content-type: application/json' \
-		-d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$2\",\"params\":[]}" "http://127.0.0.1:$1"
+		-d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$2\",\"params\":[${3:-}]}" \
+		"http://127.0.0.1:$1" || true
 }
 
 start() {
 	"$REPO_ROOT/scripts/build.sh"
 	mkdir -p "$dir/logs"
+	# Whatever stops the start half-way stops the nodes it started too.
+	trap 'say "start failed: stopping the nodes started so far"; stop' ERR
 	local bin; bin="$(node_bin)"
 	local bootnode=""
 	for i in "${!names[@]}"; do
@@ -41,11 +47,15 @@ start() {
 				[ -n "$peer" ] && break
 				sleep 0.5
 			done
-			[ -n "$peer" ] || die "alice did not start; see $dir/logs/alice.log"
+			if [ -z "$peer" ]; then
+				stop
+				die "alice did not start; see $dir/logs/alice.log"
+			fi
 			bootnode="/ip4/127.0.0.1/tcp/30333/p2p/$peer"
 		fi
 		say "$name started (pid $(cat "$dir/$name.pid"), RPC ws://127.0.0.1:$((9944 + i)))"
 	done
+	trap - ERR
 	say "logs: $dir/logs/; stop with: scripts/testnet.sh stop"
 }
 
@@ -71,7 +81,8 @@ status() {
 		best="$(rpc_call $port chain_getHeader | sed -n 's/.*"number":"\(0x[0-9a-f]*\)".*/\1/p')"
 		fin="$(rpc_call $port chain_getFinalizedHead | sed -n 's/.*"result":"\(0x[0-9a-f]*\)".*/\1/p')"
 		if [ -z "$best" ]; then echo "${names[$i]}: down"; continue; fi
-		fin="$(curl -s -H 'content-type: application/json' -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"chain_getHeader\",\"params\":[\"$fin\"]}" "http://127.0.0.1:$port" | sed -n 's/.*"number":"\(0x[0-9a-f]*\)".*/\1/p')"
+		fin="$(rpc_call $port chain_getHeader "\"$fin\"" | sed -n 's/.*"number":"\(0x[0-9a-f]*\)".*/\1/p')"
+		[ -n "$fin" ] || fin=0
 		echo "${names[$i]}: best #$((best)), finalised #$((fin))"
 	done
 }
