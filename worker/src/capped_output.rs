@@ -18,21 +18,7 @@ use wasmtime_wasi::{
 #[derive(Clone)]
 pub struct CappedOutput {
 	cap: usize,
-	kept: Arc<Mutex<Kept>>,
-}
-
-#[derive(Default)]
-struct Kept {
-	bytes: Vec<u8>,
-	dropped: u64,
-}
-
-/// What a task wrote, as kept.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Captured {
-	pub bytes: Vec<u8>,
-	/// Bytes written beyond the cap.
-	pub dropped: u64,
+	kept: Arc<Mutex<Vec<u8>>>,
 }
 
 impl CappedOutput {
@@ -42,16 +28,13 @@ impl CappedOutput {
 
 	fn take(&self, bytes: &[u8]) {
 		let mut kept = self.kept.lock().expect("output lock");
-		let room = self.cap.saturating_sub(kept.bytes.len());
-		let keep = bytes.len().min(room);
-		kept.bytes.extend_from_slice(&bytes[..keep]);
-		kept.dropped = kept.dropped.saturating_add((bytes.len() - keep) as u64);
+		let room = self.cap.saturating_sub(kept.len());
+		kept.extend_from_slice(&bytes[..bytes.len().min(room)]);
 	}
 
-	/// What was kept, and how much was dropped.
-	pub fn captured(&self) -> Captured {
-		let kept = self.kept.lock().expect("output lock");
-		Captured { bytes: kept.bytes.clone(), dropped: kept.dropped }
+	/// What was kept.
+	pub fn contents(&self) -> Vec<u8> {
+		self.kept.lock().expect("output lock").clone()
 	}
 }
 
@@ -114,11 +97,11 @@ mod tests {
 	use super::*;
 
 	#[test]
-	fn keeps_the_cap_and_counts_the_rest() {
+	fn keeps_the_cap_and_accepts_the_rest() {
 		let mut out = CappedOutput::new(5);
 		OutputStream::write(&mut out, Bytes::from_static(b"abc")).unwrap();
 		OutputStream::write(&mut out, Bytes::from_static(b"defgh")).unwrap();
 		assert_eq!(out.check_write().unwrap(), WRITE_BUDGET);
-		assert_eq!(out.captured(), Captured { bytes: b"abcde".to_vec(), dropped: 3 });
+		assert_eq!(out.contents(), b"abcde");
 	}
 }

@@ -289,8 +289,8 @@ impl WasmExecutor {
 		let fuel = limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0));
 		let state = store.into_data();
 		let resources = Resources { fuel, wall_time, peak_memory_bytes: state.limiter.peak as u64 };
-		let stdout = String::from_utf8_lossy(&stdout.captured().bytes).into_owned();
-		let stderr = String::from_utf8_lossy(&stderr.captured().bytes).into_owned();
+		let stdout = String::from_utf8_lossy(&stdout.contents()).into_owned();
+		let stderr = String::from_utf8_lossy(&stderr.contents()).into_owned();
 
 		let call = match outcome {
 			// A module whose initial memory is over the limit fails to instantiate.

@@ -46,11 +46,18 @@ impl<T: Config> Pallet<T> {
 			.ok_or_else(|| Error::<T>::Overflow.into())
 	}
 
-	fn set_score(worker: &T::AccountId, pool: pallet_registry::ContractId, score: u32) {
-		let old = Scores::<T>::mutate(worker, |s| core::mem::replace(s, score));
+	/// Moves `worker`'s score by `rule`; reads it once, and writes only a change.
+	fn move_score(
+		worker: &T::AccountId,
+		pool: pallet_registry::ContractId,
+		rule: impl FnOnce(u32) -> u32,
+	) {
+		let old = Scores::<T>::get(worker);
+		let score = rule(old);
 		if old == score {
 			return;
 		}
+		Scores::<T>::insert(worker, score);
 		if Workers::<T>::get(worker).is_some_and(|w| w.pool == pool) {
 			PoolRecords::<T>::mutate(pool, |r| {
 				r.score_sum = r.score_sum.saturating_sub(old.into()).saturating_add(score.into());
@@ -142,15 +149,14 @@ impl<T: Config> Pallet<T> {
 
 		// Scores: winners +1 when another contribution checked them, the others lose a third.
 		for replica in task.replicas.iter() {
-			let score = Scores::<T>::get(&replica.worker);
 			match replica.state {
-				ReplicaState::Revealed { .. } => Self::set_score(
-					&replica.worker,
-					deal.pool,
-					rules::winner_score(score, replicated),
-				),
+				ReplicaState::Revealed { .. } => {
+					Self::move_score(&replica.worker, deal.pool, |s| {
+						rules::winner_score(s, replicated)
+					})
+				}
 				ReplicaState::Contributed { .. } => {
-					Self::set_score(&replica.worker, deal.pool, rules::loser_score(score))
+					Self::move_score(&replica.worker, deal.pool, rules::loser_score)
 				}
 				_ => {}
 			}
@@ -196,8 +202,7 @@ impl<T: Config> Pallet<T> {
 				EscrowOf::<T>::seize(ledger, &replica.worker, Escrowed::WorkerStake, stake)?;
 				replica.state = ReplicaState::Discarded;
 				Self::count_replica(&replica.worker, -1);
-				let score = Scores::<T>::get(&replica.worker);
-				Self::set_score(&replica.worker, deal.pool, rules::loser_score(score));
+				Self::move_score(&replica.worker, deal.pool, rules::loser_score);
 				discarded += 1;
 				seized = seized.saturating_add(stake);
 			}
