@@ -20,6 +20,7 @@ as_root() {
 # The node binary built by `cargo build -p iexec-node` (debug profile, the one
 # the tests use).
 node_bin() { printf '%s/debug/iexec-node\n' "$CARGO_TARGET_DIR"; }
+worker_bin() { printf '%s/debug/iexec-worker\n' "$CARGO_TARGET_DIR"; }
 
 # Starts the Docker engine when it does not answer: workers run Docker tasks, and the tests
 # run real containers. Its log goes to $CARGO_TARGET_DIR/../dockerd.log.

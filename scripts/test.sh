@@ -6,7 +6,8 @@
 #   2. Benchmarks of the pallets, run once as tests; the runtime's benchmark API compiles.
 #   3. scripts/testnet.sh as an operator uses it: start, status and stop from a cold start.
 #   4. Clients: the real @polkadot/api from npm against a real dev node (transfers, the
-#      governance flow through scripts/js/propose-app.mjs, the market and Proof-of-Contribution).
+#      governance flow through scripts/js/propose-app.mjs, the market and Proof-of-Contribution),
+#      and real `iexec-worker` daemons taking tasks to certified, paid results.
 # Prints a summary line `N passed, M failed` (test suites) at the end.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -34,7 +35,7 @@ run_suite "runtime benchmark API (cargo check)" \
 # The local network a validator operator tries first: start, status, stop from a cold start.
 run_suite "local testnet (scripts/testnet.sh start, status, stop)" "$REPO_ROOT/scripts/testnet-check.sh"
 run_suite "polkadot.js client (npm test)" \
-	env IEXEC_NODE="$(node_bin)" npm --prefix "$REPO_ROOT/scripts/js" test
+	env IEXEC_NODE="$(node_bin)" IEXEC_WORKER="$(worker_bin)" npm --prefix "$REPO_ROOT/scripts/js" test
 
 echo "suites: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

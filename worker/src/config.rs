@@ -9,8 +9,20 @@ use std::{path::PathBuf, time::Duration};
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
-	/// WebSocket RPC endpoint of the node the worker follows.
+	/// WebSocket RPC endpoints of the nodes the worker follows, comma-separated: the first
+	/// that answers is used, the next when it fails.
 	pub node_url: String,
+	/// File holding the worker's secret key (a secret URI); it must be readable by its owner
+	/// only. `IEXEC_WORKER_SURI` or `--suri` give the key itself instead.
+	pub key_file: Option<PathBuf>,
+	/// Replicas held at once (claimed, not yet committed); the host's CPUs by default.
+	pub slots: usize,
+	/// Address of the health, metrics and result endpoints.
+	pub listen: String,
+	/// Public base URL of the result endpoint, for results too large to reveal on chain.
+	pub result_url: Option<String>,
+	/// Memory offered to tasks, MiB: the host's by default, never more.
+	pub offer_memory_mib: Option<u64>,
 	/// Where task inputs and outputs live.
 	pub work_dir: PathBuf,
 	/// Default limits of a task.
@@ -48,6 +60,11 @@ impl Default for Config {
 	fn default() -> Self {
 		Config {
 			node_url: "ws://127.0.0.1:9944".into(),
+			key_file: None,
+			slots: std::thread::available_parallelism().map_or(1, |n| n.get()),
+			listen: "127.0.0.1:9616".into(),
+			result_url: None,
+			offer_memory_mib: None,
 			work_dir: std::env::temp_dir().join("iexec-worker"),
 			limits: LimitsConfig::default(),
 			ad: AdConfig::default(),
@@ -114,6 +131,11 @@ impl Config {
 		}
 		match field {
 			"node_url" => self.node_url = value.into(),
+			"key_file" => self.key_file = Some(value.into()),
+			"slots" => self.slots = parse(field, value)?,
+			"listen" => self.listen = value.into(),
+			"result_url" => self.result_url = Some(value.into()),
+			"offer_memory_mib" => self.offer_memory_mib = Some(parse(field, value)?),
 			"work_dir" => self.work_dir = value.into(),
 			"fuel" => self.limits.fuel = parse(field, value)?,
 			"memory_mib" => self.limits.memory_mib = parse(field, value)?,
@@ -123,7 +145,7 @@ impl Config {
 			"region" => self.ad.region = Some(value.into()),
 			"price_per_cpu_hour" => self.ad.price_per_cpu_hour = Some(parse(field, value)?),
 			"price_per_gpu_hour" => self.ad.price_per_gpu_hour = Some(parse(field, value)?),
-			"log" | "config" => {} // read by the logger and the CLI
+			"log" | "config" | "suri" => {} // read by the logger and the CLI
 			other => return Err(invalid(other, "no such setting")),
 		}
 		Ok(())
@@ -131,8 +153,35 @@ impl Config {
 
 	/// Checks every value, naming the first bad one.
 	pub fn validate(&self) -> Result<(), ConfigError> {
-		if !(self.node_url.starts_with("ws://") || self.node_url.starts_with("wss://")) {
-			return Err(invalid("node_url", "must be a ws:// or wss:// URL"));
+		for url in self.node_urls() {
+			if !(url.starts_with("ws://") || url.starts_with("wss://")) {
+				return Err(invalid("node_url", format!("{url:?} is not a ws:// or wss:// URL")));
+			}
+		}
+		if self.node_urls().is_empty() {
+			return Err(invalid("node_url", "give at least one ws:// URL"));
+		}
+		if self.slots == 0 || self.slots > 1024 {
+			return Err(invalid("slots", "must be between 1 and 1024"));
+		}
+		if self.listen.parse::<std::net::SocketAddr>().is_err() {
+			return Err(invalid("listen", "must be an address and port, like 127.0.0.1:9616"));
+		}
+		if let Some(url) = &self.result_url {
+			if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() > 200 {
+				return Err(invalid(
+					"result_url",
+					"must be an http:// or https:// URL of at most 200 bytes",
+				));
+			}
+		}
+		if let (Some(offered), Some(host)) = (self.offer_memory_mib, crate::machine::memory_mib()) {
+			if offered == 0 || offered > host {
+				return Err(invalid(
+					"offer_memory_mib",
+					format!("must be between 1 and the host's {host}"),
+				));
+			}
 		}
 		let l = &self.limits;
 		if l.fuel == 0 {
@@ -159,6 +208,29 @@ impl Config {
 			}
 		}
 		Ok(())
+	}
+
+	/// The node URLs, in the order they are tried.
+	pub fn node_urls(&self) -> Vec<String> {
+		self.node_url
+			.split(',')
+			.map(str::trim)
+			.filter(|u| !u.is_empty())
+			.map(str::to_owned)
+			.collect()
+	}
+
+	/// The most a deal's task may ask of this worker: the memory offered (the host's by
+	/// default), any fuel and a week of wall time (the deal's category bounds them), and the
+	/// host limits of the configuration.
+	pub fn offer(&self) -> Limits {
+		let host = crate::machine::memory_mib().unwrap_or(self.limits.memory_mib);
+		Limits {
+			fuel: u64::MAX,
+			memory_bytes: self.offer_memory_mib.unwrap_or(host) << 20,
+			wall_time: Duration::from_secs(7 * 24 * 3600),
+			..self.task_limits()
+		}
 	}
 
 	/// The default limits of a task.

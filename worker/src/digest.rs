@@ -94,6 +94,25 @@ pub fn directory_digest(root: &Path) -> io::Result<Hash> {
 	Ok(hasher.finalize().into())
 }
 
+/// The directory's encoding itself (the bytes its digest hashes), when it is at most `max`
+/// bytes: a result small enough to reveal on chain, checkable there against the digest.
+pub fn directory_encoding(root: &Path, max: usize) -> io::Result<Option<Vec<u8>>> {
+	let mut out = Vec::new();
+	for (name, path) in files(root)? {
+		let size = std::fs::metadata(&path)?.len();
+		let needed = 16u64.saturating_add(name.len() as u64).saturating_add(size);
+		if (out.len() as u64).saturating_add(needed) > max as u64 {
+			return Ok(None);
+		}
+		out.extend_from_slice(&(name.len() as u64).to_le_bytes());
+		out.extend_from_slice(name.as_bytes());
+		let content = std::fs::read(&path)?;
+		out.extend_from_slice(&(content.len() as u64).to_le_bytes());
+		out.extend_from_slice(&content);
+	}
+	Ok((out.len() <= max).then_some(out))
+}
+
 /// What an input checksum of a file starts with.
 pub const INPUT_FILE_DOMAIN: &[u8] = b"iexec/input/file/v1";
 /// What an input checksum of a directory starts with.
@@ -133,6 +152,19 @@ pub fn small_result(root: &Path) -> io::Result<Option<Vec<u8>>> {
 #[cfg(test)]
 mod tests {
 	use super::*;
+
+	#[test]
+	fn the_encoding_hashes_to_the_digest_and_is_kept_only_when_small() {
+		let dir = tempfile::tempdir().unwrap();
+		std::fs::create_dir(dir.path().join("sub")).unwrap();
+		std::fs::write(dir.path().join("result.txt"), b"pi = 3.14159").unwrap();
+		std::fs::write(dir.path().join("sub/b"), b"more").unwrap();
+		let encoding = directory_encoding(dir.path(), 4096).unwrap().unwrap();
+		assert_eq!(blake2_256(&encoding), directory_digest(dir.path()).unwrap());
+		assert_eq!(&encoding[..8], &10u64.to_le_bytes(), "`result.txt` comes first");
+		assert_eq!(directory_encoding(dir.path(), encoding.len()).unwrap(), Some(encoding.clone()));
+		assert_eq!(directory_encoding(dir.path(), encoding.len() - 1).unwrap(), None);
+	}
 
 	#[test]
 	fn input_checksums_tell_a_file_from_a_directory() {

@@ -4,7 +4,7 @@
 use crate::{
 	digest,
 	docker::DockerExecutor,
-	task::{hash_hex, App, Failure, Outcome, Success, Task},
+	task::{hash_hex, App, Failure, Outcome, Success, Task, SMALL_RESULT_MAX},
 	wasm::WasmExecutor,
 };
 use std::path::{Path, PathBuf};
@@ -92,8 +92,12 @@ impl TaskEngine {
 			}
 		};
 		let dir = output_dir.clone();
-		let (digest, small_result) = tokio::task::spawn_blocking(move || {
-			Ok::<_, std::io::Error>((digest::directory_digest(&dir)?, digest::small_result(&dir)?))
+		let (digest, small_result, encoded_result) = tokio::task::spawn_blocking(move || {
+			Ok::<_, std::io::Error>((
+				digest::directory_digest(&dir)?,
+				digest::small_result(&dir)?,
+				digest::directory_encoding(&dir, SMALL_RESULT_MAX)?,
+			))
 		})
 		.await
 		.map_err(|e| Failure::Io(e.to_string()))?
@@ -101,6 +105,7 @@ impl TaskEngine {
 		Ok(Success {
 			digest,
 			small_result,
+			encoded_result,
 			resources: run.0,
 			output_dir,
 			stdout: run.1,

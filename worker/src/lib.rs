@@ -1,7 +1,7 @@
 //! # iexec-worker
 //!
 //! The off-chain half of the iEx.ec sidechain: the program a mining-rig or server owner runs
-//! to earn RLC. This crate holds everything that does not need the chain:
+//! to earn RLC. This crate holds the execution engine and the daemon around it:
 //!
 //! - [`engine::TaskEngine`] runs a [`task::Task`] (a Wasm module or a Docker image, arguments,
 //!   an input data set, limits) and returns an [`task::Outcome`]: a result digest and the
@@ -12,16 +12,27 @@
 //! - [`machine`]: the host's ClassAd (CPUs, memory, disk, GPUs through NVML, runtimes).
 //! - [`config`]: configuration from a file, the environment and flags.
 //! - [`capped_output`]: a task's stdout and stderr, capped without failing its writes.
+//! - [`chain`]: the chain through the runtime's own types over JSON-RPC, with node failover.
+//! - [`daemon`]: `iexec-worker run`: claims, runs, commits, reveals, gets paid.
+//! - [`keys`], [`journal`], [`fetch`], [`metrics`], [`serve`]: the worker key, what survives a
+//!   restart, fetching apps and data sets, Prometheus figures, the HTTP endpoints.
 //! - [`virtual_time`]: clocks that move only when a Wasm task sleeps, and sleeps that return at
 //!   once.
 
 pub mod capped_output;
+pub mod chain;
 pub mod config;
+pub mod daemon;
 pub mod digest;
 pub mod docker;
 pub mod engine;
+pub mod fetch;
 pub mod gpu;
+pub mod journal;
+pub mod keys;
 pub mod machine;
+pub mod metrics;
+pub mod serve;
 pub mod task;
 pub mod virtual_time;
 pub mod wasm;

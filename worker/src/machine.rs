@@ -99,7 +99,13 @@ pub fn memory_mib() -> Option<u64> {
 		.nth(1)?
 		.parse()
 		.ok()?;
-	Some(kib / 1024)
+	let host = kib / 1024;
+	// A container or a systemd slice may allow less than the machine has (cgroup v2).
+	let allowed = std::fs::read_to_string("/sys/fs/cgroup/memory.max")
+		.ok()
+		.and_then(|text| text.trim().parse::<u64>().ok())
+		.map(|bytes| bytes >> 20);
+	Some(allowed.map_or(host, |limit| limit.min(host)))
 }
 
 /// Space available to unprivileged users on the file system holding `path`, in MiB.

@@ -127,6 +127,10 @@ pub struct Success {
 	/// The whole result when it is a single file of at most [`SMALL_RESULT_MAX`] bytes, for
 	/// on-chain use.
 	pub small_result: Option<Vec<u8>>,
+	/// The output's directory encoding, whose blake2-256 is the digest, when it is at most
+	/// [`SMALL_RESULT_MAX`] bytes: what an on-chain reveal carries.
+	#[serde(skip)]
+	pub encoded_result: Option<Vec<u8>>,
 	pub resources: Resources,
 	/// Where the output directory is.
 	pub output_dir: PathBuf,

@@ -50,3 +50,27 @@ export function findEvent (events, section, method) {
   if (!found) throw new Error(`no ${section}.${method} event in ${events.map((e) => `${e.section}.${e.method}`)}`);
   return found;
 }
+
+// Approves registered contracts `ids` through the real governance path: one contracts-track
+// referendum (`utility.batchAll` of `registry.approve`), its preimage and decision deposit by
+// `proposer`, an aye from `voter` holding most of the dev chain's RLC. Resolves once every
+// contract reads `Approved`.
+export async function approveByReferendum (api, ids, proposer, voter, seconds = 300) {
+  const approve = api.tx.utility.batchAll(ids.map((id) => api.tx.registry.approve(id)));
+  const submit = api.tx.referenda.submit(
+    { Governance: 'ContractDecision' },
+    { Lookup: { hash: approve.method.hash, len: approve.method.encodedLength } },
+    { After: 1 }
+  );
+  const events = await send(api, api.tx.utility.batchAll([api.tx.preimage.notePreimage(approve.method.toHex()), submit]), proposer);
+  const referendum = findEvent(events, 'referenda', 'Submitted').data.index.toNumber();
+  await send(api, api.tx.referenda.placeDecisionDeposit(referendum), proposer);
+  const vote = { Standard: { vote: { aye: true, conviction: 'Locked1x' }, balance: 9_000_000n * RLC } };
+  await send(api, api.tx.convictionVoting.vote(referendum, vote), voter);
+  for (let i = 0; i < seconds * 2; i++) {
+    const statuses = await Promise.all(ids.map(async (id) => (await api.query.registry.contracts(id)).unwrap().status.toString()));
+    if (statuses.every((s) => s === 'Approved')) return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`contracts ${ids} not approved within ${seconds} s`);
+}

@@ -60,3 +60,44 @@ export async function startDevNode () {
     }
   };
 }
+
+// Polls `probe` every half second until it returns something truthy, which it resolves with.
+export async function waitFor (what, probe, seconds = 150) {
+  for (let i = 0; i < seconds * 2; i++) {
+    const value = await probe();
+    if (value) return value;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`timed out after ${seconds} s waiting for ${what}`);
+}
+
+// The worker binary: `IEXEC_WORKER`, or the debug build in the shared target directory.
+export function workerBinary () {
+  if (process.env.IEXEC_WORKER) return process.env.IEXEC_WORKER;
+  const target = process.env.CARGO_TARGET_DIR || join(homedir(), '.cache', 'iexec-sidechain', 'target');
+  return join(target, 'debug', 'iexec-worker');
+}
+
+// Starts `iexec-worker run` as `suri` against `url`, its work directory under `dir`; its output
+// is kept (`.output()`). `stop()` sends SIGTERM and resolves with the exit code.
+export function startWorker ({ url, suri, dir, name, extra = [] }) {
+  const child = spawn(workerBinary(), [
+    'run', '--node-url', url, '--work-dir', join(dir, name), '--listen', '127.0.0.1:0', '--slots', '2',
+    '--shutdown-grace-s', '5', ...extra
+  ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, IEXEC_WORKER_SURI: suri, IEXEC_WORKER_LOG: 'info' } });
+  let output = '';
+  child.stdout.on('data', (d) => { output += d; });
+  child.stderr.on('data', (d) => { output += d; });
+  const exit = once(child, 'exit').then(([code, signal]) => code ?? signal);
+  return {
+    name,
+    output: () => output,
+    exited: () => child.exitCode !== null || child.signalCode !== null,
+    kill () { child.kill('SIGKILL'); return exit; },
+    async stop () {
+      if (child.exitCode !== null || child.signalCode !== null) return exit;
+      child.kill('SIGTERM');
+      return exit;
+    }
+  };
+}

@@ -6,7 +6,7 @@
 // commit and reveal), with every balance checked to the unit.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, RLC, send, signerFrom, findEvent } from '../lib/chain.mjs';
+import { connect, RLC, send, signerFrom, findEvent, approveByReferendum } from '../lib/chain.mjs';
 import { startDevNode } from './helpers.mjs';
 import { blake2AsU8a } from '@polkadot/util-crypto';
 import { stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
@@ -27,15 +27,6 @@ after(async () => {
   if (api) await api.disconnect();
   if (node) await node.stop();
 });
-
-async function waitFor (what, probe, seconds = 150) {
-  for (let i = 0; i < seconds * 2; i++) {
-    const value = await probe();
-    if (value) return value;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 const rfc = { documentHash: `0x${'11'.repeat(32)}`, uri: 'https://example.org/rfc' };
 const restrictions = { requester: null, app: null, dataset: null, pool: null };
@@ -79,21 +70,7 @@ test('an app and a pool approved by one contracts-track referendum', async () =>
   const pool = { WorkerPool: { description: 'rig farm', workerStakeRatio: 30, schedulerRewardRatio: 5, admission: 'TARGET.Cpus >= 1' } };
   ids.app = findEvent(await send(api, api.tx.registry.propose(rfc, app), alice()), 'registry', 'ContractProposed').data.id.toNumber();
   ids.pool = findEvent(await send(api, api.tx.registry.propose(rfc, pool), bob()), 'registry', 'ContractProposed').data.id.toNumber();
-  const approve = api.tx.utility.batchAll([api.tx.registry.approve(ids.app), api.tx.registry.approve(ids.pool)]);
-  const submit = api.tx.referenda.submit(
-    { Governance: 'ContractDecision' },
-    { Lookup: { hash: approve.method.hash, len: approve.method.encodedLength } },
-    { After: 1 }
-  );
-  const events = await send(api, api.tx.utility.batchAll([api.tx.preimage.notePreimage(approve.method.toHex()), submit]), alice());
-  const referendum = findEvent(events, 'referenda', 'Submitted').data.index.toNumber();
-  await send(api, api.tx.referenda.placeDecisionDeposit(referendum), alice());
-  const vote = { Standard: { vote: { aye: true, conviction: 'Locked1x' }, balance: 9_000_000n * RLC } };
-  await send(api, api.tx.convictionVoting.vote(referendum, vote), bob());
-  await waitFor('both contracts approved', async () => {
-    const statuses = await Promise.all([ids.app, ids.pool].map(async (id) => (await api.query.registry.contracts(id)).unwrap().status.toString()));
-    return statuses.every((s) => s === 'Approved');
-  });
+  await approveByReferendum(api, [ids.app, ids.pool], alice(), bob());
 });
 
 test('standing orders, then a request that becomes a deal with its payment held', async () => {

@@ -1,0 +1,195 @@
+// The worker daemon on chain, as a rig owner runs it: real `iexec-worker` processes against a
+// real dev node. An approved Wasm app (the demo π estimate) at trust 3 needs two replicas:
+// two workers claim, run, commit, reveal; the task is certified with the digest the app
+// gives, and every balance moves by exactly what the protocol says (fees found in the
+// blocks' events, total issuance down by exactly those fees). An app whose code does not hash
+// to its registered code hash is refused by every worker with a clear error and no stake.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { blake2AsU8a } from '@polkadot/util-crypto';
+import { u8aToHex, u8aToString } from '@polkadot/util';
+import { connect, RLC, send, signerFrom, findEvent, approveByReferendum } from '../lib/chain.mjs';
+import { startDevNode, startWorker, waitFor, workerBinary } from './helpers.mjs';
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const alice = () => signerFrom('//Alice');
+const bob = () => signerFrom('//Bob');
+const charlie = () => signerFrom('//Charlie');
+const restrictions = { requester: null, app: null, dataset: null, pool: null };
+const rfc = { documentHash: `0x${'11'.repeat(32)}`, uri: 'https://example.org/rfc' };
+
+let node;
+let api;
+let dir;
+const workers = [];
+const started = [];
+const ids = {};
+
+function worker (...args) {
+  return spawnSync(workerBinary(), args, { encoding: 'utf8' });
+}
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'iexec-worker-test-'));
+  node = await startDevNode();
+  api = await connect(node.url);
+  // The demo app, compiled by the worker's own command, which prints its code hash.
+  ids.wasm = join(dir, 'pi.wasm');
+  ids.codeHash = execFileSync(workerBinary(), ['compile-wat', join(repo, 'worker', 'apps', 'pi.wat'), ids.wasm], { encoding: 'utf8' }).trim();
+  // Another copy of the module, registered with a code hash it does not have.
+  ids.badWasm = join(dir, 'tampered.wasm');
+  copyFileSync(ids.wasm, ids.badWasm);
+  const app = (uri, codeHash) => ({ App: { runtime: 'Wasm', codeUri: uri, codeHash, requirements: 'true' } });
+  const propose = async (terms, who) => findEvent(await send(api, api.tx.registry.propose(rfc, terms), who), 'registry', 'ContractProposed').data.id.toNumber();
+  ids.app = await propose(app(`file://${ids.wasm}`, ids.codeHash), alice());
+  ids.badApp = await propose(app(`file://${ids.badWasm}`, `0x${'ab'.repeat(32)}`), alice());
+  ids.pool = await propose({ WorkerPool: { description: 'test rigs', workerStakeRatio: 30, schedulerRewardRatio: 5, admission: 'TARGET.Cpus >= 1' } }, bob());
+  await approveByReferendum(api, [ids.app, ids.badApp, ids.pool], alice(), bob());
+  for (const app of [ids.app, ids.badApp]) {
+    await send(api, api.tx.market.publishAppOrder(app, RLC, 100, 0, restrictions), alice());
+  }
+  await send(api, api.tx.market.publishPoolOrder(ids.pool, 4n * RLC, 20, 'XS', 3, 0, restrictions, '[ Cpus = 2; Memory = 4096 ]'), bob());
+});
+
+after(async () => {
+  for (const w of workers) await w.stop();
+  // What each worker said, for whoever reads a failure.
+  for (const w of started) console.error(`--- ${w.name}:\n${w.output().slice(-6000)}`);
+  if (api) await api.disconnect();
+  if (node) await node.stop();
+});
+
+function request (app, params, trust) {
+  return {
+    app,
+    dataset: null,
+    appMaxPrice: RLC,
+    datasetMaxPrice: 0,
+    poolMaxPrice: 4n * RLC,
+    volume: 1,
+    category: 'XS',
+    trust,
+    tag: 0,
+    pool: null,
+    params,
+    beneficiary: charlie().address,
+    jobAd: '[ Requirements = TARGET.Cpus >= 1 ]',
+    weights: { cost: 1, performance: 0, trust: 0, reliability: 0, energy: 0, rank: 0 }
+  };
+}
+
+// Fees paid by each account, and in all, in blocks `from + 1 ..= to`.
+async function feesBetween (from, to) {
+  const byAccount = new Map();
+  let total = 0n;
+  for (let n = from + 1; n <= to; n++) {
+    const events = await api.query.system.events.at(await api.rpc.chain.getBlockHash(n));
+    for (const { event } of events) {
+      if (event.section === 'transactionPayment' && event.method === 'TransactionFeePaid') {
+        const who = event.data.who.toString();
+        const fee = event.data.actualFee.toBigInt();
+        byAccount.set(who, (byAccount.get(who) ?? 0n) + fee);
+        total += fee;
+      }
+    }
+  }
+  return { of: (who) => byAccount.get(who.address) ?? 0n, total };
+}
+
+const bestNumber = async () => (await api.rpc.chain.getHeader()).number.toNumber();
+const account = async (who) => (await api.query.system.account(who.address)).data;
+
+test('workers join through the CLI; a key file others can read is refused first', () => {
+  const open = join(dir, 'open.key');
+  writeFileSync(open, '//Dave\n', { mode: 0o644 });
+  const refused = worker('join', String(ids.pool), '--node-url', node.url, '--key-file', open);
+  assert.equal(refused.status, 2, refused.stderr);
+  assert.match(refused.stderr, /can be read by other users .*chmod 600/);
+  for (const suri of ['//Dave', '//Eve']) {
+    const file = join(dir, `${suri.slice(2)}.key`);
+    writeFileSync(file, `${suri}\n`, { mode: 0o600 });
+    const joined = worker('join', String(ids.pool), '--node-url', node.url, '--key-file', file);
+    assert.equal(joined.status, 0, joined.stderr);
+    assert.match(joined.stdout, new RegExp(`joined pool ${ids.pool}`));
+  }
+  const again = worker('join', String(ids.pool), '--node-url', node.url, '--suri', '//Dave');
+  assert.notEqual(again.status, 0);
+  assert.match(again.stderr, /poco\.AlreadyAWorker/);
+});
+
+test('trust 3: two worker daemons run the app, commit, reveal; certified, every balance exact', async () => {
+  const dave = signerFrom('//Dave');
+  const eve = signerFrom('//Eve');
+  for (const [suri, name] of [['//Dave', 'dave'], ['//Eve', 'eve']]) {
+    workers.push(startWorker({ url: node.url, suri, dir, name }));
+    started.push(workers.at(-1));
+  }
+  const expected = JSON.parse(execFileSync(workerBinary(), ['exec', '--wasm', ids.wasm, '--json', '--', '200000'], { encoding: 'utf8' }));
+  const people = [alice(), bob(), charlie(), dave, eve];
+  const before = await Promise.all(people.map(account));
+  const issuance = (await api.query.balances.totalIssuance()).toBigInt();
+  const from = await bestNumber();
+
+  const events = await send(api, api.tx.market.submitRequest(request(ids.app, '200000', 3)), charlie());
+  const deal = findEvent(events, 'market', 'DealMade').data.deal.toNumber();
+  const result = await waitFor('the task to be certified', async () => {
+    const task = await api.query.poco.tasks(deal, 0);
+    return task.isSome && task.unwrap().status.isCompleted && (await api.query.poco.results(deal, 0)).unwrap();
+  }, 240);
+  assert.equal(u8aToHex(result.digest), expected.success.digest, 'the digest the app gives');
+  // Small results are revealed on chain: the output's directory encoding, hashing to the digest.
+  const inline = result.location.unwrap().asInline;
+  assert.equal(u8aToHex(blake2AsU8a(inline, 256)), expected.success.digest);
+  assert.match(u8aToString(inline), /result\.txt.*pi ~ 3\.1\d+ \(\d+ of 200000 samples\)/s);
+
+  // Balances settle on the block that certified the task; fees are those of every block since.
+  await waitFor('the workers to be idle', async () => (await Promise.all([dave, eve].map(async (w) => (await api.query.poco.workers(w.address)).unwrap().replicas.toNumber()))).every((n) => n === 0));
+  const to = await bestNumber();
+  const after = await Promise.all(people.map(account));
+  const fees = await feesBetween(from, to);
+  const total = (a) => a.free.toBigInt() + a.reserved.toBigInt();
+  const delta = people.map((who, i) => total(after[i]) - total(before[i]) + fees.of(who));
+  const pool = 4n * RLC;
+  const share = pool * 95n / 100n / 2n;
+  // Alice: the app price. Bob: 5 % of the pool price (his stake went and came back; the kitty
+  // is empty on a fresh chain). Charlie: the whole price. Each worker: half of 95 %.
+  assert.deepEqual(delta, [RLC, pool * 5n / 100n, -(RLC + pool), share, share]);
+  assert.equal(after[3].reserved.toBigInt(), before[3].reserved.toBigInt(), 'no stake left held');
+  assert.equal(issuance - (await api.query.balances.totalIssuance()).toBigInt(), fees.total, 'only fees burnt');
+  assert.deepEqual(await Promise.all([dave, eve].map(async (w) => (await api.query.poco.scores(w.address)).toNumber())), [1, 1]);
+});
+
+test('a code hash that does not match: every worker hands the replica back, says why, stakes nothing', async () => {
+  const dave = signerFrom('//Dave');
+  const eve = signerFrom('//Eve');
+  const reserved = await Promise.all([dave, eve].map(async (w) => (await account(w)).reserved.toBigInt()));
+  const events = await send(api, api.tx.market.submitRequest(request(ids.badApp, '', 1)), charlie());
+  const deal = findEvent(events, 'market', 'DealMade').data.deal.toNumber();
+  // Trust 1: one replica at a time; each worker tries once, fails the check, hands it back.
+  await waitFor('both workers to hand the replica back', async () => {
+    const task = await api.query.poco.tasks(deal, 0);
+    return task.isSome && task.unwrap().replicas.length === 2 && task.unwrap().replicas.every((r) => r.state.isReleased);
+  }, 240);
+  for (const w of workers) {
+    assert.match(w.output(), /the code at file:\/\/\S+tampered\.wasm hashes to 0x[0-9a-f]{64}, the app is registered with 0xabab/, w.name);
+  }
+  assert.deepEqual(await Promise.all([dave, eve].map(async (w) => (await account(w)).reserved.toBigInt())), reserved, 'no stake held');
+  assert.ok((await api.query.poco.tasks(deal, 0)).unwrap().status.isOpen, 'still open for a worker that has the right code');
+});
+
+test('status shows the pool, score and balances; SIGTERM stops a worker cleanly', async () => {
+  const status = worker('status', '--node-url', node.url, '--suri', '//Dave');
+  assert.equal(status.status, 0, status.stderr);
+  assert.match(status.stdout, new RegExp(`pool: ${ids.pool}\\n`));
+  assert.match(status.stdout, /score: 1\n/);
+  const metrics = workers[0].output();
+  assert.match(metrics, /health, metrics and results served/);
+  for (const w of workers.splice(0)) {
+    assert.equal(await w.stop(), 0, `${w.name} exits 0 on SIGTERM:\n${w.output().slice(-2000)}`);
+  }
+});

@@ -1,0 +1,848 @@
+//! The daemon (`iexec-worker run`): follows finalised blocks, claims replicas of its pool's
+//! tasks, runs them, commits and reveals their results, and hands back what it cannot run.
+//!
+//! Every block it reconciles what the chain says of each task it watches with what it knows
+//! (the journal): the chain decides where a replica stands, so a restart, a lost connection or
+//! a transaction that did not make it only delays the next step, never repeats a done one.
+
+use crate::{
+	chain::{
+		AccountId, BlockNumber, Chain, ChainError, Deal, Disclosure, Head, RuntimeEvent, TaskId,
+		TaskRecord,
+	},
+	digest,
+	engine::TaskEngine,
+	fetch::Cache,
+	journal::{format_task, Computed, Entry, Journal},
+	keys::WorkerKey,
+	metrics::Metrics,
+	serve::ResultStore,
+	task::{hash_hex, App, Failure, Input, Limits, Task},
+};
+use codec::Decode;
+use iexec_runtime::RuntimeCall;
+use pallet_poco::{
+	commitments, rules, Attestation, Commitment, ReplicaState, ResourcesUsed, ResultLocation,
+	TaskStatus,
+};
+use std::{
+	collections::{BTreeMap, BTreeSet},
+	path::PathBuf,
+	sync::{atomic::Ordering::Relaxed, Arc, Mutex},
+	time::Duration,
+};
+use tokio::sync::{mpsc, watch};
+
+/// Largest app module fetched.
+const MAX_APP_BYTES: usize = 64 << 20;
+/// Largest data set fetched.
+const MAX_DATASET_BYTES: usize = 1 << 30;
+/// Blocks a sent step is not sent again, waiting for finality to show its effect.
+const STEP_QUIET_BLOCKS: BlockNumber = 12;
+/// Blocks a step the chain refused is not sent again: enough for finality to show why.
+const REFUSED_QUIET_BLOCKS: BlockNumber = 3;
+/// Blocks of events read to catch up; after a longer absence the deals are read anew.
+const MAX_CATCH_UP: BlockNumber = 600;
+
+/// How the daemon works.
+#[derive(Clone, Debug)]
+pub struct Settings {
+	/// Replicas held at once (claimed and not yet committed).
+	pub slots: usize,
+	/// The most a task may ask; the deal's limits are what it runs under.
+	pub offer: Limits,
+	/// Base URL of this worker's result server, for results too large to reveal on chain.
+	pub result_url: Option<String>,
+	/// How often the finalised head is polled.
+	pub poll: Duration,
+	/// How long a shutdown waits for running tasks before handing their replicas back.
+	pub shutdown_grace: Duration,
+	/// Test only: commit a wrong digest (to watch the protocol punish it).
+	pub fault_wrong_result: bool,
+}
+
+/// A step sent to the chain for a task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Step {
+	Claim,
+	Contribute,
+	Submit,
+	Reveal,
+	Release,
+	Finalize,
+}
+
+/// What one reconciliation decided to send.
+#[derive(Default)]
+struct Plan {
+	claims: Vec<TaskId>,
+	contributions: Vec<(TaskId, Commitment)>,
+	reveals: Vec<(TaskId, Disclosure)>,
+	submissions: Vec<(TaskId, Disclosure)>,
+	releases: Vec<TaskId>,
+	finalizations: Vec<TaskId>,
+}
+
+struct Watched {
+	deal: Deal,
+	/// Tasks below this are settled and hold nothing of ours.
+	cursor: u32,
+	/// Why this worker cannot take the deal's tasks, if it cannot.
+	unfit: Option<String>,
+}
+
+type RunOutcome = (TaskId, Result<Computed, (String, String)>);
+
+/// The daemon's state.
+pub struct Daemon {
+	chain: Chain,
+	key: WorkerKey,
+	me: AccountId,
+	pool: u64,
+	ad: iexec_classad::Ad,
+	engine: TaskEngine,
+	journal: Journal,
+	apps: Cache,
+	data: Cache,
+	results: ResultStore,
+	settings: Settings,
+	metrics: Arc<Metrics>,
+	deals: BTreeMap<u64, Watched>,
+	running: BTreeSet<TaskId>,
+	quiet: Arc<Mutex<BTreeMap<(TaskId, Step), BlockNumber>>>,
+	finished_tx: mpsc::UnboundedSender<RunOutcome>,
+	finished_rx: mpsc::UnboundedReceiver<RunOutcome>,
+	/// The last block whose events were read.
+	seen: Option<BlockNumber>,
+	/// The finalised block last reconciled, and whether something changed locally since.
+	reconciled: Option<BlockNumber>,
+	dirty: bool,
+	draining: bool,
+}
+
+/// Why the daemon cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+	#[error("{0} is not a worker: run `iexec-worker join POOL` first")]
+	NotAWorker(String),
+	#[error(transparent)]
+	Chain(#[from] ChainError),
+	#[error("cannot use the work directory: {0}")]
+	WorkDir(#[from] std::io::Error),
+}
+
+impl Daemon {
+	/// Reads the worker's record and the deals of its pool.
+	pub async fn start(
+		chain: Chain,
+		key: WorkerKey,
+		engine: TaskEngine,
+		work_dir: PathBuf,
+		settings: Settings,
+		metrics: Arc<Metrics>,
+	) -> Result<Daemon, StartError> {
+		let me = key.account();
+		let head = chain.finalized().await?;
+		let record = chain
+			.worker(&me, head.hash)
+			.await?
+			.ok_or_else(|| StartError::NotAWorker(me.to_string()))?;
+		let (finished_tx, finished_rx) = mpsc::unbounded_channel();
+		let mut daemon = Daemon {
+			chain,
+			key,
+			me,
+			pool: record.pool,
+			ad: pallet_market::ads::load(&record.ad),
+			engine,
+			journal: Journal::open(work_dir.join("journal"))?,
+			apps: Cache::open(work_dir.join("apps"))?,
+			data: Cache::open(work_dir.join("data"))?,
+			results: ResultStore::open(work_dir.join("results"))?,
+			settings,
+			metrics,
+			deals: BTreeMap::new(),
+			running: BTreeSet::new(),
+			quiet: Default::default(),
+			finished_tx,
+			finished_rx,
+			seen: None,
+			reconciled: None,
+			dirty: true,
+			draining: false,
+		};
+		daemon.read_deals(head).await?;
+		tracing::info!(
+			worker = %daemon.me, pool = daemon.pool, deals = daemon.deals.len(),
+			journal = daemon.journal.entries().len(), "worker started"
+		);
+		Ok(daemon)
+	}
+
+	/// Runs until `shutdown` turns true, then stops claiming, lets running tasks finish (for
+	/// the grace period), commits what finished and hands back the rest.
+	pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
+		let mut backoff = Duration::from_secs(1);
+		let mut grace_until: Option<tokio::time::Instant> = None;
+		loop {
+			if *shutdown.borrow() && !self.draining {
+				self.draining = true;
+				grace_until = Some(tokio::time::Instant::now() + self.settings.shutdown_grace);
+				tracing::info!(running = self.running.len(), "shutting down: no new claims");
+			}
+			while let Ok(outcome) = self.finished_rx.try_recv() {
+				self.finished(outcome);
+			}
+			let past_grace = grace_until.is_some_and(|t| tokio::time::Instant::now() >= t);
+			match self.tick(past_grace).await {
+				Ok(done) => {
+					backoff = Duration::from_secs(1);
+					if self.draining && done {
+						tracing::info!("nothing held that can be finished now; stopped");
+						return;
+					}
+				}
+				Err(error) if error.is_transient() => {
+					tracing::warn!(%error, retry_in = ?backoff, "chain unreachable");
+					tokio::time::sleep(backoff).await;
+					backoff = (backoff * 2).min(Duration::from_secs(30));
+					continue;
+				}
+				Err(error) => tracing::error!(%error, "reconciliation failed"),
+			}
+			tokio::select! {
+				_ = tokio::time::sleep(self.settings.poll) => {}
+				Some(outcome) = self.finished_rx.recv() => self.finished(outcome),
+				_ = shutdown.changed(), if !self.draining => {}
+			}
+		}
+	}
+
+	/// Records a finished run in the journal.
+	fn finished(&mut self, (task, outcome): RunOutcome) {
+		self.dirty = true;
+		self.running.remove(&task);
+		self.metrics.running.store(self.running.len() as u64, Relaxed);
+		let Some(mut entry) = self.journal.get(task) else { return };
+		match outcome {
+			Ok(computed) => {
+				tracing::info!(task = %format_task(task), digest = %hash_hex(&computed.digest), "task ran");
+				self.metrics.execution_millis.fetch_add(computed.wall_millis, Relaxed);
+				entry.computed = Some(computed);
+			}
+			Err((reason, message)) => {
+				tracing::error!(task = %format_task(task), %reason, "task cannot run here: {message}; handing the replica back");
+				self.metrics.failed(&reason);
+				entry.failure = Some(message);
+			}
+		}
+		if let Err(error) = self.journal.put(&entry) {
+			tracing::error!(task = %format_task(task), %error, "cannot write the journal");
+		}
+	}
+
+	/// Watches every stored deal of the pool (at start, or after a long absence).
+	async fn read_deals(&mut self, head: Head) -> Result<(), ChainError> {
+		for id in self.chain.deal_ids(head.hash).await? {
+			if !self.deals.contains_key(&id) {
+				if let Some(deal) = self.chain.deal(id, head.hash).await? {
+					self.watch(id, deal);
+				}
+			}
+		}
+		self.seen = Some(head.number);
+		Ok(())
+	}
+
+	fn watch(&mut self, id: u64, deal: Deal) {
+		if deal.pool != self.pool {
+			return;
+		}
+		let unfit = self.unfit(&deal);
+		if let Some(why) = &unfit {
+			tracing::info!(deal = id, "not taking this deal's tasks: {why}");
+		}
+		self.deals.insert(id, Watched { deal, cursor: 0, unfit });
+	}
+
+	fn unfit(&self, deal: &Deal) -> Option<String> {
+		unfit(deal, &self.ad, &self.settings.offer, self.engine.docker().is_some())
+	}
+
+	/// Reads the events of the blocks finalised since the last tick: new deals of the pool,
+	/// and what this worker was paid.
+	async fn follow(&mut self, head: Head) -> Result<(), ChainError> {
+		let Some(seen) = self.seen else { return self.read_deals(head).await };
+		if head.number <= seen {
+			return Ok(());
+		}
+		if head.number - seen > MAX_CATCH_UP {
+			return self.read_deals(head).await;
+		}
+		for number in seen + 1..=head.number {
+			let hash = self.chain.block_hash(number).await?;
+			for event in self.chain.events(hash).await? {
+				match event {
+					RuntimeEvent::Market(pallet_market::Event::DealMade { deal, .. }) => {
+						if let Some(stored) = self.chain.deal(deal, hash).await? {
+							self.watch(deal, stored);
+						}
+					}
+					RuntimeEvent::Escrow(pallet_escrow::Event::Paid { to, amount, .. })
+						if to == self.me =>
+					{
+						let amount = u64::try_from(amount).unwrap_or(u64::MAX);
+						self.metrics.earned.fetch_add(amount, Relaxed);
+					}
+					_ => {}
+				}
+			}
+			self.seen = Some(number);
+		}
+		Ok(())
+	}
+
+	/// One reconciliation at the finalised head. Returns whether nothing is left that a
+	/// draining daemon should wait for.
+	async fn tick(&mut self, past_grace: bool) -> Result<bool, ChainError> {
+		let head = self.chain.finalized().await?;
+		self.metrics.finalized_block.store(head.number.into(), Relaxed);
+		if let Ok(best) = self.chain.best_number().await {
+			self.metrics.best_block.store(best.into(), Relaxed);
+		}
+		self.follow(head).await?;
+		self.metrics.synced.store(1, Relaxed);
+		if self.reconciled == Some(head.number) && !self.dirty && !self.draining {
+			return Ok(false);
+		}
+		self.reconciled = Some(head.number);
+		self.dirty = false;
+		self.quiet
+			.lock()
+			.unwrap_or_else(|e| e.into_inner())
+			.retain(|_, until| *until > head.number);
+
+		let mut plan = Plan::default();
+		let mut claimed_now = 0usize;
+		let mut open = Vec::new();
+		let ids: Vec<u64> = self.deals.keys().copied().collect();
+		for id in ids {
+			self.reconcile_deal(id, head, &mut plan, &mut claimed_now, &mut open, past_grace)
+				.await?;
+		}
+		// Replicas held and not yet committed, or being claimed, fill the slots.
+		let pending_claims = self.quiet_count(Step::Claim);
+		let mut free = self.settings.slots.saturating_sub(claimed_now + pending_claims);
+		if !self.draining {
+			open.sort();
+			open.dedup();
+			for task in open {
+				if free == 0 || plan.claims.len() >= 32 {
+					break;
+				}
+				plan.claims.push(task);
+				free -= 1;
+			}
+		}
+		let idle = claimed_now == 0 && self.running.is_empty();
+		self.send(plan, head);
+		Ok(idle)
+	}
+
+	fn quiet_count(&self, step: Step) -> usize {
+		self.quiet
+			.lock()
+			.unwrap_or_else(|e| e.into_inner())
+			.keys()
+			.filter(|(_, s)| *s == step)
+			.count()
+	}
+
+	fn is_quiet(&self, task: TaskId, step: Step) -> bool {
+		self.quiet.lock().unwrap_or_else(|e| e.into_inner()).contains_key(&(task, step))
+	}
+
+	async fn reconcile_deal(
+		&mut self,
+		id: u64,
+		head: Head,
+		plan: &mut Plan,
+		claimed_now: &mut usize,
+		open: &mut Vec<TaskId>,
+		past_grace: bool,
+	) -> Result<(), ChainError> {
+		let next = self.chain.next_task(id, head.hash).await?;
+		let (volume, mut cursor, fit) = {
+			let watched = &self.deals[&id];
+			(watched.deal.volume, watched.cursor, watched.unfit.is_none())
+		};
+		let mut all_settled_below = true;
+		for index in cursor..next {
+			let task = TaskId { deal: id, index };
+			let record = self.chain.task(task, head.hash).await?;
+			let settled_and_free = match record {
+				Some(record) => {
+					// Settled records keep no replicas: ours won if the certified digest is ours.
+					let certified = if record.status == TaskStatus::Completed
+						&& self.journal.get(task).is_some()
+					{
+						self.chain.result(task, head.hash).await?.map(|r| r.digest)
+					} else {
+						None
+					};
+					self.reconcile_task(
+						task,
+						&record,
+						certified,
+						head,
+						plan,
+						claimed_now,
+						open,
+						fit,
+						past_grace,
+					)
+				}
+				None => true,
+			};
+			if settled_and_free && all_settled_below {
+				cursor = index + 1;
+			} else {
+				all_settled_below = false;
+			}
+		}
+		let first = TaskId { deal: id, index: next };
+		if fit && next < volume && !self.is_quiet(first, Step::Claim) {
+			open.push(first);
+		}
+		if cursor >= volume {
+			self.deals.remove(&id);
+		} else if let Some(watched) = self.deals.get_mut(&id) {
+			watched.cursor = cursor;
+		}
+		Ok(())
+	}
+
+	/// Decides this task's next step. Returns whether it is settled with nothing of ours
+	/// left to do.
+	#[allow(clippy::too_many_arguments)]
+	fn reconcile_task(
+		&mut self,
+		task: TaskId,
+		record: &TaskRecord,
+		certified: Option<[u8; 32]>,
+		head: Head,
+		plan: &mut Plan,
+		claimed_now: &mut usize,
+		open: &mut Vec<TaskId>,
+		fit: bool,
+		past_grace: bool,
+	) -> bool {
+		let deal = self.deals[&task.deal].deal.clone();
+		let mine = record.replica_of(&self.me).map(|at| record.replicas[at].state);
+		let entry = self.journal.get(task);
+		if record.is_settled() {
+			if let Some(entry) = entry {
+				self.settle(task, record, certified, &entry);
+			}
+			return true;
+		}
+		match mine {
+			None => {
+				let pending = record.replicas.iter().filter_map(|r| match r.state {
+					ReplicaState::Claimed { .. } => Some(r.weight),
+					_ => None,
+				});
+				let wanted = record.status == TaskStatus::Open
+					&& head.number < record.contribution_deadline
+					&& !rules::enough_in_flight(record.best, record.total, pending, deal.trust);
+				if fit && wanted && !self.is_quiet(task, Step::Claim) {
+					open.push(task);
+				}
+			}
+			Some(ReplicaState::Claimed { due }) => {
+				*claimed_now += 1;
+				let entry = entry.unwrap_or_else(|| {
+					let entry = Entry {
+						deal: task.deal,
+						index: task.index,
+						claimed_at: head.number,
+						computed: None,
+						failure: None,
+					};
+					if self.journal.put(&entry).is_ok() {
+						self.metrics.claimed.fetch_add(1, Relaxed);
+						tracing::info!(task = %format_task(task), "replica claimed");
+					}
+					entry
+				});
+				if let Some(computed) = &entry.computed {
+					let attestation = self.attestation(&deal, task, computed);
+					if deal.trust <= 1 {
+						if !self.is_quiet(task, Step::Submit) {
+							plan.submissions
+								.push((task, self.disclosure(task, attestation, computed)));
+						}
+					} else if !self.is_quiet(task, Step::Contribute) {
+						plan.contributions.push((task, self.commitment(task, &attestation)));
+					}
+				} else if entry.failure.is_some() || (self.draining && past_grace) {
+					if !self.is_quiet(task, Step::Release) {
+						plan.releases.push(task);
+					}
+				} else if !self.running.contains(&task) && head.number < due && !self.draining {
+					self.spawn_run(task, deal);
+				}
+			}
+			Some(ReplicaState::Contributed { result_hash, .. }) => {
+				if let TaskStatus::Revealing { result_hash: winning, .. } = record.status {
+					if winning == result_hash && !self.is_quiet(task, Step::Reveal) {
+						match entry.and_then(|e| e.computed) {
+							Some(computed) => {
+								let attestation = self.attestation(&deal, task, &computed);
+								plan.reveals
+									.push((task, self.disclosure(task, attestation, &computed)));
+							}
+							None => tracing::error!(
+								task = %format_task(task),
+								"our result won but the journal lost it: cannot reveal"
+							),
+						}
+					}
+				}
+			}
+			Some(ReplicaState::Revealed { .. }) => {
+				if let TaskStatus::Revealing { deadline, .. } = record.status {
+					if head.number >= deadline && !self.is_quiet(task, Step::Finalize) {
+						plan.finalizations.push(task);
+					}
+				}
+			}
+			Some(ReplicaState::Discarded) | Some(ReplicaState::Released) => {
+				if let Some(entry) = entry {
+					self.settle(task, record, None, &entry);
+				}
+				return true;
+			}
+		}
+		false
+	}
+
+	/// A task is over for this worker: count how it went and forget it.
+	fn settle(
+		&mut self,
+		task: TaskId,
+		record: &TaskRecord,
+		certified: Option<[u8; 32]>,
+		entry: &Entry,
+	) {
+		let ours = entry.computed.as_ref().map(|c| c.digest);
+		let won = certified.is_some() && certified == ours;
+		if won {
+			self.metrics.won.fetch_add(1, Relaxed);
+			if let Some(computed) = &entry.computed {
+				if let Err(error) = self.results.keep(task, &computed.output_dir) {
+					tracing::error!(task = %format_task(task), %error, "cannot keep the result");
+				}
+			}
+			tracing::info!(task = %format_task(task), "task certified with our result");
+		} else if entry.computed.is_none() {
+			tracing::info!(task = %format_task(task), "replica handed back");
+		} else {
+			self.metrics.lost.fetch_add(1, Relaxed);
+			tracing::warn!(task = %format_task(task), status = ?record.status, "our result did not win");
+		}
+		if let Err(error) = self.journal.remove(task) {
+			tracing::error!(task = %format_task(task), %error, "cannot update the journal");
+		}
+	}
+
+	fn attestation(
+		&self,
+		deal: &Deal,
+		task: TaskId,
+		computed: &Computed,
+	) -> Attestation<AccountId> {
+		Attestation {
+			task,
+			worker: self.me.clone(),
+			app_code_hash: deal.code_hash,
+			dataset_checksum: deal.dataset.as_ref().map(|d| d.checksum),
+			result_digest: computed.digest,
+			resources: ResourcesUsed {
+				fuel: computed.fuel,
+				wall_millis: computed.wall_millis,
+				memory_mib: computed.memory_mib,
+			},
+			engine_version: crate::wasm::ENGINE_VERSION,
+		}
+	}
+
+	fn commitment(&self, task: TaskId, attestation: &Attestation<AccountId>) -> Commitment {
+		let digest = &attestation.result_digest;
+		Commitment {
+			task,
+			result_hash: commitments::result_hash(task, digest),
+			result_seal: commitments::result_seal(&self.me, task, digest),
+			attestation_hash: commitments::attestation_hash(attestation),
+		}
+	}
+
+	fn disclosure(
+		&self,
+		task: TaskId,
+		attestation: Attestation<AccountId>,
+		computed: &Computed,
+	) -> Disclosure {
+		let signature = self.key.sign(&commitments::signed_bytes(&attestation));
+		let inline = computed
+			.inline
+			.clone()
+			.and_then(|bytes| bytes.try_into().ok())
+			.map(ResultLocation::Inline);
+		let location = inline.or_else(|| {
+			let url = self.settings.result_url.as_ref()?;
+			let uri = format!("{}/results/{}/{}", url.trim_end_matches('/'), task.deal, task.index);
+			uri.into_bytes().try_into().ok().map(ResultLocation::Uri)
+		});
+		Disclosure { attestation, signature, location }
+	}
+
+	fn spawn_run(&mut self, task: TaskId, deal: Deal) {
+		self.running.insert(task);
+		self.metrics.running.store(self.running.len() as u64, Relaxed);
+		let (chain, engine, apps, data) =
+			(self.chain.clone(), self.engine.clone(), self.apps.clone(), self.data.clone());
+		let (offer, fault, done) = (
+			self.settings.offer.clone(),
+			self.settings.fault_wrong_result,
+			self.finished_tx.clone(),
+		);
+		tokio::spawn(async move {
+			let outcome = run_replica(&chain, &engine, &apps, &data, &deal, &offer, fault).await;
+			let _ = done.send((task, outcome));
+		});
+	}
+
+	/// Sends the plan's steps, each kind in one batched transaction, without waiting.
+	fn send(&mut self, plan: Plan, head: Head) {
+		use pallet_poco::Call;
+		let until = head.number + STEP_QUIET_BLOCKS;
+		let go = |step: Step, tasks: Vec<TaskId>, call: Option<Call<iexec_runtime::Runtime>>| {
+			let Some(call) = call else { return };
+			if tasks.is_empty() {
+				return;
+			}
+			let mut quiet = self.quiet.lock().unwrap_or_else(|e| e.into_inner());
+			for task in &tasks {
+				quiet.insert((*task, step), until);
+			}
+			drop(quiet);
+			let (chain, key, quiet, metrics) =
+				(self.chain.clone(), self.key.clone(), self.quiet.clone(), self.metrics.clone());
+			tokio::spawn(async move {
+				let shown: Vec<String> = tasks.iter().map(|t| format_task(*t)).collect();
+				match chain.submit(&key, RuntimeCall::Poco(call)).await {
+					Ok(_) => {
+						tracing::info!(tasks = ?shown, "{step:?} included");
+						if step == Step::Contribute || step == Step::Submit {
+							metrics.contributed.fetch_add(tasks.len() as u64, Relaxed);
+						}
+					}
+					// The call failed on chain: the state it was decided on changed (another
+					// worker was faster); finality will show the new state before it is retried.
+					Err(error @ ChainError::Dispatch(_)) => {
+						tracing::warn!(tasks = ?shown, %error, "{step:?} refused by the chain");
+						let mut quiet = quiet.lock().unwrap_or_else(|e| e.into_inner());
+						for task in &tasks {
+							quiet.insert(
+								(*task, step),
+								until - STEP_QUIET_BLOCKS + REFUSED_QUIET_BLOCKS,
+							);
+						}
+					}
+					Err(error) => {
+						tracing::warn!(tasks = ?shown, %error, "{step:?} not sent; will retry");
+						let mut quiet = quiet.lock().unwrap_or_else(|e| e.into_inner());
+						for task in &tasks {
+							quiet.remove(&(*task, step));
+						}
+					}
+				}
+			});
+		};
+		go(
+			Step::Claim,
+			plan.claims.clone(),
+			plan.claims.clone().try_into().ok().map(|tasks| Call::claim { tasks }),
+		);
+		let contributed = tasks(&plan.contributions);
+		let items = plan.contributions.into_iter().map(|(_, c)| c).collect::<Vec<_>>();
+		go(
+			Step::Contribute,
+			contributed,
+			items.try_into().ok().map(|items| Call::contribute { items }),
+		);
+		let revealed = tasks(&plan.reveals);
+		let items = plan.reveals.into_iter().map(|(_, d)| d).collect::<Vec<_>>();
+		go(Step::Reveal, revealed, items.try_into().ok().map(|items| Call::reveal { items }));
+		let submitted = tasks(&plan.submissions);
+		let items = plan.submissions.into_iter().map(|(_, d)| d).collect::<Vec<_>>();
+		go(Step::Submit, submitted, items.try_into().ok().map(|items| Call::submit { items }));
+		for task in plan.releases {
+			let worker = self.me.clone();
+			go(Step::Release, vec![task], Some(Call::release_replica { task, worker }));
+		}
+		for task in plan.finalizations {
+			go(Step::Finalize, vec![task], Some(Call::finalize { task }));
+		}
+	}
+}
+
+/// Why a worker with machine ad `ad` and `offer` cannot run `deal`'s tasks, if it cannot.
+pub fn unfit(deal: &Deal, ad: &iexec_classad::Ad, offer: &Limits, docker: bool) -> Option<String> {
+	let job = pallet_market::ads::load(&deal.job_ad);
+	let limits = pallet_market::ads::limits();
+	if !iexec_classad::matching::requirements_met(&job, ad, &limits).0 {
+		return Some("the job's Requirements are not met by this worker's ad".into());
+	}
+	if let Some(beyond) = deal_limits(deal, offer).beyond(offer) {
+		return Some(format!("the deal asks for {beyond}"));
+	}
+	if deal.app_runtime == pallet_registry::AppRuntime::Docker && !docker {
+		return Some("a Docker app, and no Docker engine answers".into());
+	}
+	None
+}
+
+fn tasks<T>(items: &[(TaskId, T)]) -> Vec<TaskId> {
+	items.iter().map(|(task, _)| *task).collect()
+}
+
+/// The limits a deal's tasks run under, with the host limits of `offer` (CPUs, processes,
+/// log size) that do not change a result.
+pub fn deal_limits(deal: &Deal, offer: &Limits) -> Limits {
+	Limits {
+		fuel: deal.limits.fuel,
+		memory_bytes: u64::from(deal.limits.memory_mib) << 20,
+		wall_time: Duration::from_secs(deal.limits.wall_seconds.into()),
+		output_cap: offer.output_cap,
+		cpus: offer.cpus,
+		pids: offer.pids,
+		gpus: false,
+	}
+}
+
+/// A failure's short name, for metrics.
+fn reason_of(failure: &Failure) -> &'static str {
+	match failure {
+		Failure::CodeHashMismatch { .. } => "code_hash",
+		Failure::InputChecksumMismatch { .. } => "dataset_checksum",
+		Failure::InputUnreadable(_) => "dataset_unreadable",
+		Failure::InvalidModule(_) | Failure::ForbiddenImport(_) => "invalid_app",
+		Failure::OutOfFuel { .. } => "out_of_fuel",
+		Failure::OutOfMemory { .. } => "out_of_memory",
+		Failure::Timeout { .. } => "timeout",
+		Failure::Trap(_) | Failure::NonZeroExit { .. } => "app_failed",
+		Failure::CannotStart(_) | Failure::ImageNotFound(_) => "image",
+		Failure::EngineUnavailable(_) => "engine_unavailable",
+		Failure::BadOutput(_) => "bad_output",
+		Failure::Io(_) => "io",
+		Failure::AboveOffer(_) => "above_offer",
+	}
+}
+
+/// Fetches what a replica runs, checks it against the deal, runs it under the deal's limits.
+async fn run_replica(
+	chain: &Chain,
+	engine: &TaskEngine,
+	apps: &Cache,
+	data: &Cache,
+	deal: &Deal,
+	offer: &Limits,
+	fault: bool,
+) -> Result<Computed, (String, String)> {
+	let fail = |reason: &str, message: String| (reason.to_string(), message);
+	let app = match deal.app_runtime {
+		pallet_registry::AppRuntime::Wasm => {
+			let head = chain.finalized().await.map_err(|e| fail("chain", e.to_string()))?;
+			let contract = chain
+				.contract(deal.app, head.hash)
+				.await
+				.map_err(|e| fail("chain", e.to_string()))?
+				.ok_or_else(|| fail("app", format!("app {} is not registered", deal.app)))?;
+			let pallet_registry::Terms::App { code_uri, .. } = contract.terms else {
+				return Err(fail("app", format!("contract {} is not an app", deal.app)));
+			};
+			let uri = String::from_utf8_lossy(&code_uri).into_owned();
+			let module = apps
+				.get_or_fetch(&deal.code_hash, &uri, MAX_APP_BYTES, |b| {
+					digest::blake2_256(b) == deal.code_hash
+				})
+				.await
+				.map_err(|e| fail("app_fetch", e.to_string()))?;
+			let actual = digest::blake2_256(&module);
+			if actual != deal.code_hash {
+				return Err(fail(
+					"code_hash",
+					format!(
+						"the code at {uri} hashes to {}, the app is registered with {}",
+						hash_hex(&actual),
+						hash_hex(&deal.code_hash)
+					),
+				));
+			}
+			App::Wasm { module, code_hash: deal.code_hash }
+		}
+		pallet_registry::AppRuntime::Docker => {
+			App::Docker { image_id: format!("sha256:{}", hex::encode(deal.code_hash)) }
+		}
+	};
+	let input = match &deal.dataset {
+		None => None,
+		Some(dataset) => {
+			let location = String::from_utf8_lossy(&dataset.location).into_owned();
+			let bytes = data
+				.get_or_fetch(&dataset.checksum, &location, MAX_DATASET_BYTES, |b| {
+					file_checksum(b) == dataset.checksum
+				})
+				.await
+				.map_err(|e| fail("dataset_fetch", e.to_string()))?;
+			let path = data.path(&dataset.checksum).with_extension("input");
+			std::fs::write(&path, &bytes).map_err(|e| fail("io", e.to_string()))?;
+			Some(Input { path, checksum: dataset.checksum })
+		}
+	};
+	let args =
+		String::from_utf8_lossy(&deal.params).split_whitespace().map(str::to_owned).collect();
+	let task = Task { app, args, stdin: Vec::new(), input, limits: deal_limits(deal, offer) };
+	match engine.run(task).await {
+		Ok(success) => {
+			let mut digest = success.digest;
+			let mut inline = success.encoded_result;
+			if fault {
+				digest = digest::blake2_256(&[&digest[..], b"fault"].concat());
+				inline = None;
+			}
+			Ok(Computed {
+				digest,
+				fuel: success.resources.fuel,
+				wall_millis: success.resources.wall_time.as_millis() as u64,
+				memory_mib: u32::try_from(success.resources.peak_memory_bytes >> 20)
+					.unwrap_or(u32::MAX),
+				inline,
+				output_dir: success.output_dir,
+			})
+		}
+		Err(failure) => Err(fail(reason_of(&failure), failure.to_string())),
+	}
+}
+
+/// An input file's checksum from its bytes (see [`digest::input_checksum`]).
+fn file_checksum(bytes: &[u8]) -> [u8; 32] {
+	digest::blake2_256(&[digest::INPUT_FILE_DOMAIN, bytes].concat())
+}
+
+/// Decodes a SCALE value, for callers of the runtime API.
+pub fn decode_scale<T: Decode>(bytes: &[u8]) -> Option<T> {
+	T::decode(&mut &bytes[..]).ok()
+}

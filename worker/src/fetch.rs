@@ -1,0 +1,116 @@
+//! Fetching what a task runs: an app's code or a data set, from `file://` paths or `http://`
+//! URLs, with a size bound, into a cache named by the hash the chain records (so a second
+//! replica of the same app is not fetched again). Checking the bytes against that hash is the
+//! caller's: a mismatch must fail the replica and say so.
+
+use http_body_util::{BodyExt, Empty, Limited};
+use hyper::body::Bytes;
+use hyper_util::{client::legacy::Client, rt::TokioExecutor};
+use std::{path::PathBuf, time::Duration};
+
+/// Why fetching failed.
+#[derive(Debug, PartialEq, thiserror::Error)]
+pub enum FetchError {
+	#[error("unsupported location {0:?}: use file:// or http://")]
+	Unsupported(String),
+	#[error("cannot read {location}: {reason}")]
+	Failed { location: String, reason: String },
+	#[error("{location} is larger than {max} bytes")]
+	TooLarge { location: String, max: usize },
+}
+
+/// Reads `location` whole, refusing more than `max` bytes.
+pub async fn fetch(location: &str, max: usize) -> Result<Vec<u8>, FetchError> {
+	let failed = |reason: String| FetchError::Failed { location: location.into(), reason };
+	if let Some(path) = location.strip_prefix("file://") {
+		let size = std::fs::metadata(path).map_err(|e| failed(e.to_string()))?.len();
+		if size > max as u64 {
+			return Err(FetchError::TooLarge { location: location.into(), max });
+		}
+		return tokio::fs::read(path).await.map_err(|e| failed(e.to_string()));
+	}
+	if !location.starts_with("http://") {
+		return Err(FetchError::Unsupported(location.into()));
+	}
+	let uri: hyper::Uri =
+		location.parse().map_err(|e: hyper::http::uri::InvalidUri| failed(e.to_string()))?;
+	let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
+	let response = tokio::time::timeout(Duration::from_secs(60), client.get(uri))
+		.await
+		.map_err(|_| failed("no answer within 60 s".into()))?
+		.map_err(|e| failed(e.to_string()))?;
+	if !response.status().is_success() {
+		return Err(failed(format!("HTTP {}", response.status())));
+	}
+	let body = Limited::new(response.into_body(), max);
+	match tokio::time::timeout(Duration::from_secs(600), body.collect()).await {
+		Err(_) => Err(failed("not read within 600 s".into())),
+		Ok(Ok(collected)) => Ok(collected.to_bytes().to_vec()),
+		Ok(Err(error)) if error.is::<http_body_util::LengthLimitError>() => {
+			Err(FetchError::TooLarge { location: location.into(), max })
+		}
+		Ok(Err(error)) => Err(failed(error.to_string())),
+	}
+}
+
+/// A cache of fetched files, named by the hash the chain records for them.
+#[derive(Clone, Debug)]
+pub struct Cache {
+	dir: PathBuf,
+}
+
+impl Cache {
+	pub fn open(dir: impl Into<PathBuf>) -> std::io::Result<Cache> {
+		let dir = dir.into();
+		std::fs::create_dir_all(&dir)?;
+		Ok(Cache { dir })
+	}
+
+	/// Where the file of `hash` is kept.
+	pub fn path(&self, hash: &[u8; 32]) -> PathBuf {
+		self.dir.join(hex::encode(hash))
+	}
+
+	/// The cached bytes of `hash`, or those fetched from `location` (kept only when `check`
+	/// accepts them).
+	pub async fn get_or_fetch(
+		&self,
+		hash: &[u8; 32],
+		location: &str,
+		max: usize,
+		check: impl Fn(&[u8]) -> bool,
+	) -> Result<Vec<u8>, FetchError> {
+		let path = self.path(hash);
+		if let Ok(bytes) = tokio::fs::read(&path).await {
+			if check(&bytes) {
+				return Ok(bytes);
+			}
+		}
+		let bytes = fetch(location, max).await?;
+		if check(&bytes) {
+			let temporary = path.with_extension("part");
+			if tokio::fs::write(&temporary, &bytes).await.is_ok() {
+				let _ = tokio::fs::rename(&temporary, &path).await;
+			}
+		}
+		Ok(bytes)
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[tokio::test]
+	async fn files_are_read_within_their_bound_and_other_schemes_refused() {
+		let dir = tempfile::tempdir().unwrap();
+		let path = dir.path().join("app.wasm");
+		std::fs::write(&path, b"0123456789").unwrap();
+		let location = format!("file://{}", path.display());
+		assert_eq!(fetch(&location, 10).await.unwrap(), b"0123456789");
+		assert!(matches!(fetch(&location, 9).await, Err(FetchError::TooLarge { .. })));
+		assert!(matches!(fetch("ftp://host/app", 10).await, Err(FetchError::Unsupported(_))));
+		let missing = format!("file://{}/none", dir.path().display());
+		assert!(matches!(fetch(&missing, 10).await, Err(FetchError::Failed { .. })));
+	}
+}

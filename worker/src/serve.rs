@@ -1,0 +1,190 @@
+//! The worker's HTTP endpoints: `/health`, `/metrics` (Prometheus) and `/results/{deal}/{index}`,
+//! which gives a certified result's bytes (the output's directory encoding, whose blake2-256 is
+//! the on-chain digest) to the deal's beneficiary only.
+//!
+//! The beneficiary proves itself by signing, with its account key (sr25519),
+//! `iexec/result-access/v1 ‖ SCALE((deal: u64, index: u32, at: u64))`, `at` being the current
+//! Unix time in seconds; it sends `?at=…&signature=0x…` (the 64 signature bytes). A signature
+//! more than five minutes old or ahead is refused, so a captured one does not open the result
+//! for long.
+
+use crate::{
+	chain::{Chain, TaskId},
+	metrics::Metrics,
+};
+use codec::Encode;
+use http_body_util::Full;
+use hyper::{body::Bytes, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use sp_core::sr25519;
+use sp_runtime::traits::Verify;
+use std::{
+	net::SocketAddr,
+	path::PathBuf,
+	sync::{atomic::Ordering::Relaxed, Arc},
+};
+
+/// What a result-access signature covers first.
+pub const RESULT_ACCESS_CONTEXT: &[u8] = b"iexec/result-access/v1";
+/// How far a signature's time may be from the server's.
+const MAX_SKEW_SECONDS: u64 = 300;
+
+/// Where certified results are kept: `results/{deal}-{index}` holds the output directory.
+#[derive(Clone, Debug)]
+pub struct ResultStore {
+	dir: PathBuf,
+}
+
+impl ResultStore {
+	pub fn open(dir: impl Into<PathBuf>) -> std::io::Result<ResultStore> {
+		let dir = dir.into();
+		std::fs::create_dir_all(&dir)?;
+		Ok(ResultStore { dir })
+	}
+
+	fn index(&self, task: TaskId) -> PathBuf {
+		self.dir.join(format!("{}-{}", task.deal, task.index))
+	}
+
+	/// Records where `task`'s output is.
+	pub fn keep(&self, task: TaskId, output: &std::path::Path) -> std::io::Result<()> {
+		std::fs::write(self.index(task), output.as_os_str().as_encoded_bytes())
+	}
+
+	/// The output's directory encoding, if this worker keeps `task`'s result.
+	pub fn encoding(&self, task: TaskId) -> Option<Vec<u8>> {
+		let path = std::fs::read_to_string(self.index(task)).ok()?;
+		crate::digest::directory_encoding(std::path::Path::new(&path), usize::MAX).ok().flatten()
+	}
+}
+
+/// The bytes a beneficiary signs to fetch `task`'s result at Unix time `at`.
+pub fn access_message(task: TaskId, at: u64) -> Vec<u8> {
+	let mut bytes = RESULT_ACCESS_CONTEXT.to_vec();
+	(task.deal, task.index, at).encode_to(&mut bytes);
+	bytes
+}
+
+/// Serves the endpoints on `address` until the process ends.
+pub async fn serve(
+	address: SocketAddr,
+	metrics: Arc<Metrics>,
+	chain: Chain,
+	results: ResultStore,
+) -> std::io::Result<SocketAddr> {
+	let listener = tokio::net::TcpListener::bind(address).await?;
+	let bound = listener.local_addr()?;
+	tokio::spawn(async move {
+		loop {
+			let Ok((stream, _)) = listener.accept().await else { continue };
+			let (metrics, chain, results) = (metrics.clone(), chain.clone(), results.clone());
+			tokio::spawn(async move {
+				let service = hyper::service::service_fn(move |request| {
+					let (metrics, chain, results) =
+						(metrics.clone(), chain.clone(), results.clone());
+					async move {
+						Ok::<_, std::convert::Infallible>(
+							answer(request, &metrics, &chain, &results).await,
+						)
+					}
+				});
+				let _ = hyper::server::conn::http1::Builder::new()
+					.serve_connection(TokioIo::new(stream), service)
+					.await;
+			});
+		}
+	});
+	Ok(bound)
+}
+
+fn reply(status: StatusCode, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
+	let mut response = Response::new(Full::new(body.into()));
+	*response.status_mut() = status;
+	response
+}
+
+async fn answer(
+	request: Request<hyper::body::Incoming>,
+	metrics: &Metrics,
+	chain: &Chain,
+	results: &ResultStore,
+) -> Response<Full<Bytes>> {
+	let path = request.uri().path().to_string();
+	match path.as_str() {
+		"/health" => {
+			if metrics.synced.load(Relaxed) == 1 {
+				reply(StatusCode::OK, "ok\n")
+			} else {
+				reply(StatusCode::SERVICE_UNAVAILABLE, "not synced with a node yet\n")
+			}
+		}
+		"/metrics" => reply(StatusCode::OK, metrics.render()),
+		_ => match path.strip_prefix("/results/") {
+			Some(rest) => result(rest, request.uri().query().unwrap_or(""), chain, results).await,
+			None => reply(
+				StatusCode::NOT_FOUND,
+				"no such endpoint: try /health, /metrics or /results/{deal}/{index}\n",
+			),
+		},
+	}
+}
+
+async fn result(
+	rest: &str,
+	query: &str,
+	chain: &Chain,
+	results: &ResultStore,
+) -> Response<Full<Bytes>> {
+	let bad = |why: &str| reply(StatusCode::BAD_REQUEST, format!("{why}\n"));
+	let Some((deal, index)) = rest.split_once('/') else {
+		return bad("use /results/{deal}/{index}");
+	};
+	let (Ok(deal), Ok(index)) = (deal.parse::<u64>(), index.parse::<u32>()) else {
+		return bad("deal and index must be numbers");
+	};
+	let task = TaskId { deal, index };
+	let parameter = |name: &str| {
+		query
+			.split('&')
+			.find_map(|pair| pair.strip_prefix(name)?.strip_prefix('=').map(str::to_owned))
+	};
+	let (Some(at), Some(signature)) = (parameter("at"), parameter("signature")) else {
+		return reply(
+			StatusCode::UNAUTHORIZED,
+			"sign the access message and send ?at=…&signature=0x… (docs/worker.md)\n",
+		);
+	};
+	let Ok(at) = at.parse::<u64>() else { return bad("`at` must be Unix seconds") };
+	let now = std::time::SystemTime::now()
+		.duration_since(std::time::UNIX_EPOCH)
+		.map(|d| d.as_secs())
+		.unwrap_or_default();
+	if now.abs_diff(at) > MAX_SKEW_SECONDS {
+		return reply(StatusCode::UNAUTHORIZED, "the signed time is more than five minutes away\n");
+	}
+	let Some(signature) = hex::decode(signature.trim_start_matches("0x"))
+		.ok()
+		.and_then(|bytes| sr25519::Signature::try_from(&bytes[..]).ok())
+	else {
+		return bad("`signature` must be 64 bytes of hex (sr25519)");
+	};
+	let head = match chain.finalized().await {
+		Ok(head) => head,
+		Err(error) => return reply(StatusCode::SERVICE_UNAVAILABLE, format!("{error}\n")),
+	};
+	let beneficiary = match chain.deal(deal, head.hash).await {
+		Ok(Some(deal)) => deal.beneficiary,
+		Ok(None) => return reply(StatusCode::NOT_FOUND, "no such deal\n"),
+		Err(error) => return reply(StatusCode::SERVICE_UNAVAILABLE, format!("{error}\n")),
+	};
+	let signer = sr25519::Public::from_raw(*beneficiary.as_ref());
+	if !signature.verify(&access_message(task, at)[..], &signer) {
+		return reply(StatusCode::FORBIDDEN, "not signed by the deal's beneficiary\n");
+	}
+	match results.encoding(task) {
+		Some(bytes) => reply(StatusCode::OK, bytes),
+		None => {
+			reply(StatusCode::NOT_FOUND, "this worker keeps no certified result of that task\n")
+		}
+	}
+}
