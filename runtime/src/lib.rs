@@ -133,6 +133,43 @@ pub type UncheckedExtrinsic =
 /// The payload being signed in transactions.
 pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 
+/// What a client needs from the chain to sign for it: its genesis and runtime versions.
+#[cfg(feature = "std")]
+#[derive(Clone, Copy, Debug)]
+pub struct SigningContext {
+	pub genesis: Hash,
+	pub spec_version: u32,
+	pub transaction_version: u32,
+}
+
+/// `call` as `signer` sends it with `nonce`: immortal, no tip, signed by `sign` over the
+/// payload. Clients in Rust (the worker, the node's tests) build transactions with this.
+#[cfg(feature = "std")]
+pub fn signed_extrinsic(
+	call: RuntimeCall,
+	signer: AccountId,
+	nonce: Nonce,
+	context: SigningContext,
+	sign: impl FnOnce(&[u8]) -> Signature,
+) -> UncheckedExtrinsic {
+	use codec::Encode;
+	let extension: TxExtension = (
+		frame_system::CheckNonZeroSender::new(),
+		frame_system::CheckSpecVersion::new(),
+		frame_system::CheckTxVersion::new(),
+		frame_system::CheckGenesis::new(),
+		frame_system::CheckEra::from(generic::Era::Immortal),
+		frame_system::CheckNonce::from(nonce),
+		frame_system::CheckWeight::new(),
+		pallet_transaction_payment::ChargeTransactionPayment::from(0),
+	);
+	let SigningContext { genesis, spec_version, transaction_version } = context;
+	let implicit = ((), spec_version, transaction_version, genesis, genesis, (), (), ());
+	let payload = SignedPayload::from_raw(call.clone(), extension.clone(), implicit);
+	let signature = payload.using_encoded(sign);
+	UncheckedExtrinsic::new_signed(call, signer.into(), signature, extension)
+}
+
 /// Storage migrations run on runtime upgrade.
 type Migrations = ();
 

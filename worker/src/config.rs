@@ -286,4 +286,25 @@ mod tests {
 		let error = load("", &[("IEXEC_WORKER_COLOUR", "blue")]).unwrap_err();
 		assert_eq!(error.field, "colour");
 	}
+
+	#[test]
+	fn daemon_settings_are_checked_the_same_from_file_and_environment() {
+		let config = load(
+			"node_url = \"ws://a:9944, ws://b:9944\"\nslots = 3\n",
+			&[("IEXEC_WORKER_LISTEN", "0.0.0.0:9700"), ("IEXEC_WORKER_SURI", "//Dave")],
+		)
+		.unwrap();
+		assert_eq!(config.node_urls(), vec!["ws://a:9944", "ws://b:9944"]);
+		assert_eq!((config.slots, config.listen.as_str()), (3, "0.0.0.0:9700"));
+		assert_eq!(load("node_url = \"ws://a:9944,http://b\"", &[]).unwrap_err().field, "node_url");
+		assert_eq!(load("", &[("IEXEC_WORKER_SLOTS", "0")]).unwrap_err().field, "slots");
+		assert_eq!(load("slots = 0", &[]).unwrap_err().field, "slots");
+		assert_eq!(load("listen = \"nowhere\"", &[]).unwrap_err().field, "listen");
+		assert_eq!(load("result_url = \"ftp://x\"", &[]).unwrap_err().field, "result_url");
+		let host = crate::machine::memory_mib().unwrap();
+		let too_much = format!("offer_memory_mib = {}", host + 1);
+		assert_eq!(load(&too_much, &[]).unwrap_err().field, "offer_memory_mib");
+		let offered = load(&format!("offer_memory_mib = {host}"), &[]).unwrap().offer();
+		assert_eq!(offered.memory_bytes, host << 20);
+	}
 }

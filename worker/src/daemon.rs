@@ -448,8 +448,9 @@ impl Daemon {
 		}
 		match mine {
 			None => {
+				// An overdue replica is handed back by the next claim: it does not count.
 				let pending = record.replicas.iter().filter_map(|r| match r.state {
-					ReplicaState::Claimed { .. } => Some(r.weight),
+					ReplicaState::Claimed { due } if due > head.number => Some(r.weight),
 					_ => None,
 				});
 				let wanted = record.status == TaskStatus::Open

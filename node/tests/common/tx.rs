@@ -3,13 +3,10 @@
 
 use super::rpc::{hex_bytes, to_hex, Rpc};
 use codec::{Decode, Encode};
-use iexec_runtime::{
-	AccountId, Balance, Nonce, Runtime, RuntimeCall, SignedPayload, TxExtension, UncheckedExtrinsic,
-};
+use iexec_runtime::{AccountId, Balance, Nonce, Runtime, RuntimeCall};
 use serde_json::json;
 use sp_core::{Pair, H256};
 use sp_keyring::Sr25519Keyring;
-use sp_runtime::generic::Era;
 
 type AccountInfo = frame_system::AccountInfo<Nonce, pallet_balances::AccountData<Balance>>;
 
@@ -66,22 +63,13 @@ pub fn signed(rpc: &Rpc, signer: Sr25519Keyring, call: RuntimeCall) -> Vec<u8> {
 		.as_u64()
 		.unwrap() as Nonce;
 	let version = rpc.call("state_getRuntimeVersion", json!([])).unwrap();
-	let spec_version = version["specVersion"].as_u64().unwrap() as u32;
-	let tx_version = version["transactionVersion"].as_u64().unwrap() as u32;
-
-	let extension: TxExtension = (
-		frame_system::CheckNonZeroSender::new(),
-		frame_system::CheckSpecVersion::new(),
-		frame_system::CheckTxVersion::new(),
-		frame_system::CheckGenesis::new(),
-		frame_system::CheckEra::from(Era::Immortal),
-		frame_system::CheckNonce::from(nonce),
-		frame_system::CheckWeight::new(),
-		pallet_transaction_payment::ChargeTransactionPayment::from(0),
-	);
-	let implicit = ((), spec_version, tx_version, genesis, genesis, (), (), ());
-	let payload = SignedPayload::from_raw(call.clone(), extension.clone(), implicit);
-	let signature = payload.using_encoded(|bytes| signer.pair().sign(bytes));
-	UncheckedExtrinsic::new_signed(call, signer.to_account_id().into(), signature.into(), extension)
-		.encode()
+	let context = iexec_runtime::SigningContext {
+		genesis,
+		spec_version: version["specVersion"].as_u64().unwrap() as u32,
+		transaction_version: version["transactionVersion"].as_u64().unwrap() as u32,
+	};
+	iexec_runtime::signed_extrinsic(call, signer.to_account_id(), nonce, context, |bytes| {
+		signer.pair().sign(bytes).into()
+	})
+	.encode()
 }

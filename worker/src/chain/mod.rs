@@ -11,10 +11,10 @@ pub use rpc::Rpc;
 use crate::keys::WorkerKey;
 use codec::{Decode, Encode};
 use frame_support::{storage::StoragePrefixedMap, traits::PalletInfoAccess};
-use iexec_runtime::{Runtime, RuntimeCall, SignedPayload, TxExtension, UncheckedExtrinsic};
+use iexec_runtime::{Runtime, RuntimeCall};
 use serde_json::{json, Value};
 use sp_core::H256;
-use sp_runtime::{generic::Era, DispatchError};
+use sp_runtime::DispatchError;
 use std::{sync::Arc, time::Duration};
 use tokio::sync::Mutex;
 
@@ -381,22 +381,13 @@ impl Chain {
 			.call("system_accountNextIndex", vec![json!(key.account().to_string())])
 			.await?;
 		let version: Value = self.rpc.call("state_getRuntimeVersion", vec![]).await?;
-		let spec_version = version["specVersion"].as_u64().unwrap_or_default() as u32;
-		let tx_version = version["transactionVersion"].as_u64().unwrap_or_default() as u32;
-		let extension: TxExtension = (
-			frame_system::CheckNonZeroSender::new(),
-			frame_system::CheckSpecVersion::new(),
-			frame_system::CheckTxVersion::new(),
-			frame_system::CheckGenesis::new(),
-			frame_system::CheckEra::from(Era::Immortal),
-			frame_system::CheckNonce::from(nonce as iexec_runtime::Nonce),
-			frame_system::CheckWeight::new(),
-			pallet_transaction_payment::ChargeTransactionPayment::from(0),
-		);
-		let implicit = ((), spec_version, tx_version, genesis, genesis, (), (), ());
-		let payload = SignedPayload::from_raw(call.clone(), extension.clone(), implicit);
-		let signature = payload.using_encoded(|bytes| key.sign(bytes));
-		Ok(UncheckedExtrinsic::new_signed(call, key.account().into(), signature, extension)
+		let context = iexec_runtime::SigningContext {
+			genesis,
+			spec_version: version["specVersion"].as_u64().unwrap_or_default() as u32,
+			transaction_version: version["transactionVersion"].as_u64().unwrap_or_default() as u32,
+		};
+		let nonce = nonce as iexec_runtime::Nonce;
+		Ok(iexec_runtime::signed_extrinsic(call, key.account(), nonce, context, |b| key.sign(b))
 			.encode())
 	}
 }
