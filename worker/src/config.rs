@@ -23,6 +23,11 @@ pub struct Config {
 	pub result_url: Option<String>,
 	/// Memory offered to tasks, MiB: the host's by default, never more.
 	pub offer_memory_mib: Option<u64>,
+	/// Whether apps and data sets may be read from `file://` locations: off by default, since
+	/// a location comes from the chain and could name any file of this host.
+	pub allow_file_uris: bool,
+	/// Seconds a shutdown lets running tasks finish before handing their replicas back.
+	pub shutdown_grace_s: u64,
 	/// Where task inputs and outputs live.
 	pub work_dir: PathBuf,
 	/// Default limits of a task.
@@ -65,7 +70,12 @@ impl Default for Config {
 			listen: "127.0.0.1:9616".into(),
 			result_url: None,
 			offer_memory_mib: None,
-			work_dir: std::env::temp_dir().join("iexec-worker"),
+			allow_file_uris: false,
+			shutdown_grace_s: 60,
+			// Not a temporary folder: the journal must outlive a reboot.
+			work_dir: std::env::var_os("HOME")
+				.map(|home| PathBuf::from(home).join(".local/share/iexec-worker"))
+				.unwrap_or_else(|| "/var/lib/iexec-worker".into()),
 			limits: LimitsConfig::default(),
 			ad: AdConfig::default(),
 		}
@@ -136,6 +146,8 @@ impl Config {
 			"listen" => self.listen = value.into(),
 			"result_url" => self.result_url = Some(value.into()),
 			"offer_memory_mib" => self.offer_memory_mib = Some(parse(field, value)?),
+			"allow_file_uris" => self.allow_file_uris = parse(field, value)?,
+			"shutdown_grace_s" => self.shutdown_grace_s = parse(field, value)?,
 			"work_dir" => self.work_dir = value.into(),
 			"fuel" => self.limits.fuel = parse(field, value)?,
 			"memory_mib" => self.limits.memory_mib = parse(field, value)?,
@@ -160,6 +172,9 @@ impl Config {
 		}
 		if self.node_urls().is_empty() {
 			return Err(invalid("node_url", "give at least one ws:// URL"));
+		}
+		if self.shutdown_grace_s > 24 * 3600 {
+			return Err(invalid("shutdown_grace_s", "must be at most 86400"));
 		}
 		if self.slots == 0 || self.slots > 1024 {
 			return Err(invalid("slots", "must be between 1 and 1024"));

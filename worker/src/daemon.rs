@@ -28,7 +28,10 @@ use pallet_poco::{
 use std::{
 	collections::{BTreeMap, BTreeSet},
 	path::PathBuf,
-	sync::{atomic::Ordering::Relaxed, Arc, Mutex},
+	sync::{
+		atomic::{AtomicUsize, Ordering::Relaxed},
+		Arc, Mutex,
+	},
 	time::Duration,
 };
 use tokio::sync::{mpsc, watch};
@@ -57,6 +60,8 @@ pub struct Settings {
 	pub poll: Duration,
 	/// How long a shutdown waits for running tasks before handing their replicas back.
 	pub shutdown_grace: Duration,
+	/// Whether apps and data sets may be read from `file://` locations (development).
+	pub allow_file_uris: bool,
 	/// Test only: commit a wrong digest (to watch the protocol punish it).
 	pub fault_wrong_result: bool,
 }
@@ -81,6 +86,17 @@ struct Plan {
 	submissions: Vec<(TaskId, Disclosure)>,
 	releases: Vec<TaskId>,
 	finalizations: Vec<TaskId>,
+}
+
+/// What one reconciliation counted.
+#[derive(Default)]
+struct Tally {
+	/// Replicas held, claimed and not yet committed.
+	claimed: usize,
+	/// Replicas committed to a task waiting for reveals.
+	owed: usize,
+	/// Tasks this worker could claim.
+	open: Vec<TaskId>,
 }
 
 struct Watched {
@@ -109,9 +125,19 @@ pub struct Daemon {
 	metrics: Arc<Metrics>,
 	deals: BTreeMap<u64, Watched>,
 	running: BTreeSet<TaskId>,
+	handles: BTreeMap<TaskId, tokio::task::JoinHandle<()>>,
 	quiet: Arc<Mutex<BTreeMap<(TaskId, Step), BlockNumber>>>,
+	/// Calls sent and not yet included or refused.
+	in_flight: Arc<AtomicUsize>,
+	/// Steps whose batch the chain refused: sent alone from then on, so that one stale item
+	/// does not hold the others back.
+	solo: Arc<Mutex<BTreeSet<(TaskId, Step)>>>,
 	finished_tx: mpsc::UnboundedSender<RunOutcome>,
 	finished_rx: mpsc::UnboundedReceiver<RunOutcome>,
+	/// Claims included in a block (not yet final): their runs start at once, overlapping
+	/// finality; nothing is committed before the claim is final.
+	claimed_tx: mpsc::UnboundedSender<Vec<TaskId>>,
+	claimed_rx: mpsc::UnboundedReceiver<Vec<TaskId>>,
 	/// The last block whose events were read.
 	seen: Option<BlockNumber>,
 	/// The finalised block last reconciled, and whether something changed locally since.
@@ -129,6 +155,8 @@ pub enum StartError {
 	Chain(#[from] ChainError),
 	#[error("cannot use the work directory: {0}")]
 	WorkDir(#[from] std::io::Error),
+	#[error("the work directory {0} is writable by other users or owned by another: it holds the journal and the results")]
+	WorkDirOpen(String),
 }
 
 impl Daemon {
@@ -141,6 +169,7 @@ impl Daemon {
 		settings: Settings,
 		metrics: Arc<Metrics>,
 	) -> Result<Daemon, StartError> {
+		check_private(&work_dir)?;
 		let me = key.account();
 		let head = chain.finalized().await?;
 		let record = chain
@@ -148,6 +177,7 @@ impl Daemon {
 			.await?
 			.ok_or_else(|| StartError::NotAWorker(me.to_string()))?;
 		let (finished_tx, finished_rx) = mpsc::unbounded_channel();
+		let (claimed_tx, claimed_rx) = mpsc::unbounded_channel();
 		let mut daemon = Daemon {
 			chain,
 			key,
@@ -163,9 +193,14 @@ impl Daemon {
 			metrics,
 			deals: BTreeMap::new(),
 			running: BTreeSet::new(),
+			handles: BTreeMap::new(),
 			quiet: Default::default(),
+			in_flight: Default::default(),
+			solo: Default::default(),
 			finished_tx,
 			finished_rx,
+			claimed_tx,
+			claimed_rx,
 			seen: None,
 			reconciled: None,
 			dirty: true,
@@ -194,6 +229,9 @@ impl Daemon {
 				self.finished(outcome);
 			}
 			let past_grace = grace_until.is_some_and(|t| tokio::time::Instant::now() >= t);
+			if past_grace && !self.handles.is_empty() {
+				self.abort_runs();
+			}
 			match self.tick(past_grace).await {
 				Ok(done) => {
 					backoff = Duration::from_secs(1);
@@ -203,6 +241,7 @@ impl Daemon {
 					}
 				}
 				Err(error) if error.is_transient() => {
+					self.metrics.synced.store(0, Relaxed);
 					tracing::warn!(%error, retry_in = ?backoff, "chain unreachable");
 					tokio::time::sleep(backoff).await;
 					backoff = (backoff * 2).min(Duration::from_secs(30));
@@ -213,15 +252,48 @@ impl Daemon {
 			tokio::select! {
 				_ = tokio::time::sleep(self.settings.poll) => {}
 				Some(outcome) = self.finished_rx.recv() => self.finished(outcome),
+				Some(tasks) = self.claimed_rx.recv() => self.claimed_in_block(tasks),
 				_ = shutdown.changed(), if !self.draining => {}
 			}
 		}
+	}
+
+	/// Our claims are in a block: journal them and start their runs.
+	fn claimed_in_block(&mut self, tasks: Vec<TaskId>) {
+		for task in tasks {
+			if self.journal.get(task).is_none() {
+				self.journal_claim(task, self.reconciled.unwrap_or_default());
+			}
+			let deal = self.deals.get(&task.deal).map(|w| w.deal.clone());
+			if let Some(deal) = deal {
+				if !self.running.contains(&task) && !self.draining {
+					self.spawn_run(task, deal);
+				}
+			}
+		}
+	}
+
+	/// A new journal entry for a replica just claimed.
+	fn journal_claim(&mut self, task: TaskId, at: BlockNumber) -> Entry {
+		let entry = Entry {
+			deal: task.deal,
+			index: task.index,
+			claimed_at: at,
+			computed: None,
+			failure: None,
+		};
+		if self.journal.put(&entry).is_ok() {
+			self.metrics.claimed.fetch_add(1, Relaxed);
+			tracing::info!(task = %format_task(task), "replica claimed");
+		}
+		entry
 	}
 
 	/// Records a finished run in the journal.
 	fn finished(&mut self, (task, outcome): RunOutcome) {
 		self.dirty = true;
 		self.running.remove(&task);
+		self.handles.remove(&task);
 		self.metrics.running.store(self.running.len() as u64, Relaxed);
 		let Some(mut entry) = self.journal.get(task) else { return };
 		match outcome {
@@ -281,7 +353,18 @@ impl Daemon {
 		}
 		for number in seen + 1..=head.number {
 			let hash = self.chain.block_hash(number).await?;
-			for event in self.chain.events(hash).await? {
+			let events = match self.chain.events(hash).await {
+				Ok(events) => events,
+				// A runtime this worker does not know: its tasks are still reconciled from
+				// storage; new deals are found by reading them all again.
+				Err(error @ ChainError::Decode(_)) => {
+					tracing::error!(block = number, %error, "events skipped");
+					self.seen = None;
+					return Ok(());
+				}
+				Err(error) => return Err(error),
+			};
+			for event in events {
 				match event {
 					RuntimeEvent::Market(pallet_market::Event::DealMade { deal, .. }) => {
 						if let Some(stored) = self.chain.deal(deal, hash).await? {
@@ -323,17 +406,16 @@ impl Daemon {
 			.retain(|_, until| *until > head.number);
 
 		let mut plan = Plan::default();
-		let mut claimed_now = 0usize;
-		let mut open = Vec::new();
+		let mut tally = Tally::default();
 		let ids: Vec<u64> = self.deals.keys().copied().collect();
 		for id in ids {
-			self.reconcile_deal(id, head, &mut plan, &mut claimed_now, &mut open, past_grace)
-				.await?;
+			self.reconcile_deal(id, head, &mut plan, &mut tally, past_grace).await?;
 		}
 		// Replicas held and not yet committed, or being claimed, fill the slots.
 		let pending_claims = self.quiet_count(Step::Claim);
-		let mut free = self.settings.slots.saturating_sub(claimed_now + pending_claims);
+		let mut free = self.settings.slots.saturating_sub(tally.claimed + pending_claims);
 		if !self.draining {
+			let mut open = tally.open;
 			open.sort();
 			open.dedup();
 			for task in open {
@@ -344,7 +426,17 @@ impl Daemon {
 				free -= 1;
 			}
 		}
-		let idle = claimed_now == 0 && self.running.is_empty();
+		// A draining daemon waits for its runs, its reveals due now and its calls in flight.
+		let idle = tally.claimed == 0
+			&& self.running.is_empty()
+			&& plan.reveals.is_empty()
+			&& self.in_flight.load(Relaxed) == 0;
+		if self.draining && tally.owed > 0 {
+			tracing::info!(
+				owed = tally.owed,
+				"replicas committed and not yet settled stay in the journal"
+			);
+		}
 		self.send(plan, head);
 		Ok(idle)
 	}
@@ -367,8 +459,7 @@ impl Daemon {
 		id: u64,
 		head: Head,
 		plan: &mut Plan,
-		claimed_now: &mut usize,
-		open: &mut Vec<TaskId>,
+		tally: &mut Tally,
 		past_grace: bool,
 	) -> Result<(), ChainError> {
 		let next = self.chain.next_task(id, head.hash).await?;
@@ -391,15 +482,7 @@ impl Daemon {
 						None
 					};
 					self.reconcile_task(
-						task,
-						&record,
-						certified,
-						head,
-						plan,
-						claimed_now,
-						open,
-						fit,
-						past_grace,
+						task, &record, certified, head, plan, tally, fit, past_grace,
 					)
 				}
 				None => true,
@@ -412,7 +495,7 @@ impl Daemon {
 		}
 		let first = TaskId { deal: id, index: next };
 		if fit && next < volume && !self.is_quiet(first, Step::Claim) {
-			open.push(first);
+			tally.open.push(first);
 		}
 		if cursor >= volume {
 			self.deals.remove(&id);
@@ -432,8 +515,7 @@ impl Daemon {
 		certified: Option<[u8; 32]>,
 		head: Head,
 		plan: &mut Plan,
-		claimed_now: &mut usize,
-		open: &mut Vec<TaskId>,
+		tally: &mut Tally,
 		fit: bool,
 		past_grace: bool,
 	) -> bool {
@@ -447,6 +529,21 @@ impl Daemon {
 			return true;
 		}
 		match mine {
+			// Claimed in a block finality has not reached yet: it holds a slot; a claim that
+			// never became final is forgotten.
+			None if entry.is_some() => {
+				let Some(entry) = entry.as_ref() else { return false };
+				if head.number > entry.claimed_at + 2 * STEP_QUIET_BLOCKS {
+					tracing::warn!(task = %format_task(task), "our claim never became final");
+					if let Some(handle) = self.handles.remove(&task) {
+						handle.abort();
+					}
+					self.running.remove(&task);
+					let _ = self.journal.remove(task);
+				} else {
+					tally.claimed += 1;
+				}
+			}
 			None => {
 				// An overdue replica is handed back by the next claim: it does not count.
 				let pending = record.replicas.iter().filter_map(|r| match r.state {
@@ -457,26 +554,24 @@ impl Daemon {
 					&& head.number < record.contribution_deadline
 					&& !rules::enough_in_flight(record.best, record.total, pending, deal.trust);
 				if fit && wanted && !self.is_quiet(task, Step::Claim) {
-					open.push(task);
+					tally.open.push(task);
 				}
 			}
 			Some(ReplicaState::Claimed { due }) => {
-				*claimed_now += 1;
-				let entry = entry.unwrap_or_else(|| {
-					let entry = Entry {
-						deal: task.deal,
-						index: task.index,
-						claimed_at: head.number,
-						computed: None,
-						failure: None,
-					};
-					if self.journal.put(&entry).is_ok() {
-						self.metrics.claimed.fetch_add(1, Relaxed);
-						tracing::info!(task = %format_task(task), "replica claimed");
+				tally.claimed += 1;
+				let entry = match entry {
+					Some(entry) => entry,
+					None => self.journal_claim(task, head.number),
+				};
+				let open_now =
+					record.status == TaskStatus::Open && head.number < record.contribution_deadline;
+				if !open_now || head.number >= due {
+					// Contributions closed, consensus reached without us, or the replica is
+					// overdue: a commitment would be refused; hand it back (no stake held).
+					if !self.is_quiet(task, Step::Release) {
+						plan.releases.push(task);
 					}
-					entry
-				});
-				if let Some(computed) = &entry.computed {
+				} else if let Some(computed) = &entry.computed {
 					let attestation = self.attestation(&deal, task, computed);
 					if deal.trust <= 1 {
 						if !self.is_quiet(task, Step::Submit) {
@@ -490,13 +585,17 @@ impl Daemon {
 					if !self.is_quiet(task, Step::Release) {
 						plan.releases.push(task);
 					}
-				} else if !self.running.contains(&task) && head.number < due && !self.draining {
+				} else if !self.running.contains(&task) && !self.draining {
 					self.spawn_run(task, deal);
 				}
 			}
 			Some(ReplicaState::Contributed { result_hash, .. }) => {
-				if let TaskStatus::Revealing { result_hash: winning, .. } = record.status {
-					if winning == result_hash && !self.is_quiet(task, Step::Reveal) {
+				if let TaskStatus::Revealing { result_hash: winning, deadline } = record.status {
+					tally.owed += 1;
+					if winning == result_hash
+						&& head.number < deadline
+						&& !self.is_quiet(task, Step::Reveal)
+					{
 						match entry.and_then(|e| e.computed) {
 							Some(computed) => {
 								let attestation = self.attestation(&deal, task, &computed);
@@ -574,7 +673,7 @@ impl Daemon {
 				wall_millis: computed.wall_millis,
 				memory_mib: computed.memory_mib,
 			},
-			engine_version: crate::wasm::ENGINE_VERSION,
+			engine_version: computed.engine_version,
 		}
 	}
 
@@ -600,6 +699,12 @@ impl Daemon {
 			.clone()
 			.and_then(|bytes| bytes.try_into().ok())
 			.map(ResultLocation::Inline);
+		if inline.is_none() && self.settings.result_url.is_none() {
+			tracing::warn!(
+				task = %format_task(task),
+				"result above 4 KiB and no result_url: the beneficiary cannot fetch it"
+			);
+		}
 		let location = inline.or_else(|| {
 			let url = self.settings.result_url.as_ref()?;
 			let uri = format!("{}/results/{}/{}", url.trim_end_matches('/'), task.deal, task.index);
@@ -611,91 +716,143 @@ impl Daemon {
 	fn spawn_run(&mut self, task: TaskId, deal: Deal) {
 		self.running.insert(task);
 		self.metrics.running.store(self.running.len() as u64, Relaxed);
-		let (chain, engine, apps, data) =
-			(self.chain.clone(), self.engine.clone(), self.apps.clone(), self.data.clone());
-		let (offer, fault, done) = (
-			self.settings.offer.clone(),
-			self.settings.fault_wrong_result,
-			self.finished_tx.clone(),
-		);
-		tokio::spawn(async move {
-			let outcome = run_replica(&chain, &engine, &apps, &data, &deal, &offer, fault).await;
+		let runner = Runner {
+			chain: self.chain.clone(),
+			engine: self.engine.clone(),
+			apps: self.apps.clone(),
+			data: self.data.clone(),
+			offer: self.settings.offer.clone(),
+			fault: self.settings.fault_wrong_result,
+			allow_files: self.settings.allow_file_uris,
+		};
+		let done = self.finished_tx.clone();
+		let handle = tokio::spawn(async move {
+			let outcome = runner.run(&deal).await;
 			let _ = done.send((task, outcome));
 		});
+		self.handles.insert(task, handle);
 	}
 
-	/// Sends the plan's steps, each kind in one batched transaction, without waiting.
+	/// Past the shutdown grace: stops the runs still going (their replicas are handed back).
+	fn abort_runs(&mut self) {
+		for (task, handle) in std::mem::take(&mut self.handles) {
+			if !handle.is_finished() {
+				tracing::warn!(task = %format_task(task), "run stopped by the shutdown");
+				handle.abort();
+			}
+		}
+		self.running.clear();
+		self.metrics.running.store(0, Relaxed);
+	}
+
+	/// Sends the plan's steps without waiting: each kind in one batched call, but for steps
+	/// whose batch the chain refused before, which go alone.
 	fn send(&mut self, plan: Plan, head: Head) {
 		use pallet_poco::Call;
-		let until = head.number + STEP_QUIET_BLOCKS;
-		let go = |step: Step, tasks: Vec<TaskId>, call: Option<Call<iexec_runtime::Runtime>>| {
-			let Some(call) = call else { return };
-			if tasks.is_empty() {
-				return;
-			}
-			let mut quiet = self.quiet.lock().unwrap_or_else(|e| e.into_inner());
-			for task in &tasks {
-				quiet.insert((*task, step), until);
-			}
-			drop(quiet);
-			let (chain, key, quiet, metrics) =
-				(self.chain.clone(), self.key.clone(), self.quiet.clone(), self.metrics.clone());
-			tokio::spawn(async move {
-				let shown: Vec<String> = tasks.iter().map(|t| format_task(*t)).collect();
-				match chain.submit(&key, RuntimeCall::Poco(call)).await {
-					Ok(_) => {
-						tracing::info!(tasks = ?shown, "{step:?} included");
-						if step == Step::Contribute || step == Step::Submit {
-							metrics.contributed.fetch_add(tasks.len() as u64, Relaxed);
-						}
-					}
-					// The call failed on chain: the state it was decided on changed (another
-					// worker was faster); finality will show the new state before it is retried.
-					Err(error @ ChainError::Dispatch(_)) => {
-						tracing::warn!(tasks = ?shown, %error, "{step:?} refused by the chain");
-						let mut quiet = quiet.lock().unwrap_or_else(|e| e.into_inner());
-						for task in &tasks {
-							quiet.insert(
-								(*task, step),
-								until - STEP_QUIET_BLOCKS + REFUSED_QUIET_BLOCKS,
-							);
-						}
-					}
-					Err(error) => {
-						tracing::warn!(tasks = ?shown, %error, "{step:?} not sent; will retry");
-						let mut quiet = quiet.lock().unwrap_or_else(|e| e.into_inner());
-						for task in &tasks {
-							quiet.remove(&(*task, step));
-						}
-					}
-				}
-			});
-		};
-		go(
-			Step::Claim,
-			plan.claims.clone(),
-			plan.claims.clone().try_into().ok().map(|tasks| Call::claim { tasks }),
-		);
-		let contributed = tasks(&plan.contributions);
-		let items = plan.contributions.into_iter().map(|(_, c)| c).collect::<Vec<_>>();
-		go(
-			Step::Contribute,
-			contributed,
-			items.try_into().ok().map(|items| Call::contribute { items }),
-		);
-		let revealed = tasks(&plan.reveals);
-		let items = plan.reveals.into_iter().map(|(_, d)| d).collect::<Vec<_>>();
-		go(Step::Reveal, revealed, items.try_into().ok().map(|items| Call::reveal { items }));
-		let submitted = tasks(&plan.submissions);
-		let items = plan.submissions.into_iter().map(|(_, d)| d).collect::<Vec<_>>();
-		go(Step::Submit, submitted, items.try_into().ok().map(|items| Call::submit { items }));
+		type Make<T> = fn(Vec<T>) -> Option<Call<iexec_runtime::Runtime>>;
+		let claims: Vec<(TaskId, TaskId)> = plan.claims.iter().map(|t| (*t, *t)).collect();
+		let make_claim: Make<TaskId> =
+			|tasks| tasks.try_into().ok().map(|tasks| Call::claim { tasks });
+		let make_contribution: Make<Commitment> =
+			|items| items.try_into().ok().map(|items| Call::contribute { items });
+		let make_reveal: Make<Disclosure> =
+			|items| items.try_into().ok().map(|items| Call::reveal { items });
+		let make_submission: Make<Disclosure> =
+			|items| items.try_into().ok().map(|items| Call::submit { items });
+		self.send_batched(Step::Claim, claims, make_claim, head);
+		self.send_batched(Step::Contribute, plan.contributions, make_contribution, head);
+		self.send_batched(Step::Reveal, plan.reveals, make_reveal, head);
+		self.send_batched(Step::Submit, plan.submissions, make_submission, head);
 		for task in plan.releases {
 			let worker = self.me.clone();
-			go(Step::Release, vec![task], Some(Call::release_replica { task, worker }));
+			let call = Call::release_replica { task, worker };
+			self.send_call(Step::Release, vec![task], Some(call), head);
 		}
 		for task in plan.finalizations {
-			go(Step::Finalize, vec![task], Some(Call::finalize { task }));
+			self.send_call(Step::Finalize, vec![task], Some(Call::finalize { task }), head);
 		}
+	}
+
+	fn send_batched<T>(
+		&mut self,
+		step: Step,
+		items: Vec<(TaskId, T)>,
+		make: fn(Vec<T>) -> Option<pallet_poco::Call<iexec_runtime::Runtime>>,
+		head: Head,
+	) {
+		if items.is_empty() {
+			return;
+		}
+		let solo = self.solo.lock().unwrap_or_else(|e| e.into_inner()).clone();
+		let (alone, together): (Vec<_>, Vec<_>) =
+			items.into_iter().partition(|(task, _)| solo.contains(&(*task, step)));
+		let tasks = tasks(&together);
+		let call = make(together.into_iter().map(|(_, item)| item).collect());
+		self.send_call(step, tasks, call, head);
+		for (task, item) in alone {
+			self.send_call(step, vec![task], make(vec![item]), head);
+		}
+	}
+
+	/// Sends one call for `tasks` and keeps those steps quiet until finality can show its
+	/// effect (or, refused, for a few blocks).
+	fn send_call(
+		&mut self,
+		step: Step,
+		tasks: Vec<TaskId>,
+		call: Option<pallet_poco::Call<iexec_runtime::Runtime>>,
+		head: Head,
+	) {
+		let Some(call) = call else { return };
+		if tasks.is_empty() {
+			return;
+		}
+		let mut quiet = self.quiet.lock().unwrap_or_else(|e| e.into_inner());
+		for task in &tasks {
+			quiet.insert((*task, step), head.number + STEP_QUIET_BLOCKS);
+		}
+		drop(quiet);
+		let (chain, key, quiet, solo) =
+			(self.chain.clone(), self.key.clone(), self.quiet.clone(), self.solo.clone());
+		let (metrics, in_flight, claimed) =
+			(self.metrics.clone(), self.in_flight.clone(), self.claimed_tx.clone());
+		in_flight.fetch_add(1, Relaxed);
+		tokio::spawn(async move {
+			let shown: Vec<String> = tasks.iter().map(|t| format_task(*t)).collect();
+			match chain.submit(&key, RuntimeCall::Poco(call)).await {
+				Ok(_) => {
+					tracing::info!(tasks = ?shown, "{step:?} included");
+					if step == Step::Claim {
+						let _ = claimed.send(tasks.clone());
+					}
+					if step == Step::Contribute || step == Step::Submit {
+						metrics.contributed.fetch_add(tasks.len() as u64, Relaxed);
+					}
+				}
+				// The state the call was decided on changed (another worker was faster):
+				// finality shows the new state before it is retried; a refused batch is
+				// split, so that one stale item does not hold the others back.
+				Err(error @ ChainError::Dispatch(_)) => {
+					tracing::warn!(tasks = ?shown, %error, "{step:?} refused by the chain");
+					let mut quiet = quiet.lock().unwrap_or_else(|e| e.into_inner());
+					for task in &tasks {
+						quiet.insert((*task, step), head.number + REFUSED_QUIET_BLOCKS);
+					}
+					if tasks.len() > 1 {
+						let mut solo = solo.lock().unwrap_or_else(|e| e.into_inner());
+						solo.extend(tasks.iter().map(|task| (*task, step)));
+					}
+				}
+				Err(error) => {
+					tracing::warn!(tasks = ?shown, %error, "{step:?} not sent; will retry");
+					let mut quiet = quiet.lock().unwrap_or_else(|e| e.into_inner());
+					for task in &tasks {
+						quiet.remove(&(*task, step));
+					}
+				}
+			}
+			in_flight.fetch_sub(1, Relaxed);
+		});
 	}
 }
 
@@ -713,6 +870,19 @@ pub fn unfit(deal: &Deal, ad: &iexec_classad::Ad, offer: &Limits, docker: bool) 
 		return Some("a Docker app, and no Docker engine answers".into());
 	}
 	None
+}
+
+/// Refuses a work directory another user could write to (or that is not this user's).
+fn check_private(dir: &std::path::Path) -> Result<(), StartError> {
+	use std::os::unix::fs::MetadataExt;
+	std::fs::create_dir_all(dir)?;
+	let metadata = std::fs::metadata(dir)?;
+	// SAFETY: geteuid has no preconditions and cannot fail.
+	let me = unsafe { libc::geteuid() };
+	if metadata.uid() != me || metadata.mode() & 0o022 != 0 {
+		return Err(StartError::WorkDirOpen(dir.display().to_string()));
+	}
+	Ok(())
 }
 
 fn tasks<T>(items: &[(TaskId, T)]) -> Vec<TaskId> {
@@ -752,89 +922,139 @@ fn reason_of(failure: &Failure) -> &'static str {
 	}
 }
 
-/// Fetches what a replica runs, checks it against the deal, runs it under the deal's limits.
-async fn run_replica(
-	chain: &Chain,
-	engine: &TaskEngine,
-	apps: &Cache,
-	data: &Cache,
-	deal: &Deal,
-	offer: &Limits,
+/// What a run needs, cloned into its task.
+struct Runner {
+	chain: Chain,
+	engine: TaskEngine,
+	apps: Cache,
+	data: Cache,
+	offer: Limits,
 	fault: bool,
-) -> Result<Computed, (String, String)> {
-	let fail = |reason: &str, message: String| (reason.to_string(), message);
-	let app = match deal.app_runtime {
-		pallet_registry::AppRuntime::Wasm => {
-			let head = chain.finalized().await.map_err(|e| fail("chain", e.to_string()))?;
-			let contract = chain
-				.contract(deal.app, head.hash)
-				.await
-				.map_err(|e| fail("chain", e.to_string()))?
-				.ok_or_else(|| fail("app", format!("app {} is not registered", deal.app)))?;
-			let pallet_registry::Terms::App { code_uri, .. } = contract.terms else {
-				return Err(fail("app", format!("contract {} is not an app", deal.app)));
-			};
-			let uri = String::from_utf8_lossy(&code_uri).into_owned();
-			let module = apps
-				.get_or_fetch(&deal.code_hash, &uri, MAX_APP_BYTES, |b| {
-					digest::blake2_256(b) == deal.code_hash
-				})
-				.await
-				.map_err(|e| fail("app_fetch", e.to_string()))?;
-			let actual = digest::blake2_256(&module);
-			if actual != deal.code_hash {
-				return Err(fail(
-					"code_hash",
-					format!(
-						"the code at {uri} hashes to {}, the app is registered with {}",
-						hash_hex(&actual),
-						hash_hex(&deal.code_hash)
-					),
+	allow_files: bool,
+}
+
+impl Runner {
+	/// Fetches what a replica runs, checks it against the deal, runs it under the deal's limits.
+	async fn run(&self, deal: &Deal) -> Result<Computed, (String, String)> {
+		let Runner { chain, engine, apps, data, offer, fault, allow_files } = self;
+		let (fault, allow_files) = (*fault, *allow_files);
+		let fail = |reason: &str, message: String| (reason.to_string(), message);
+		let app = match deal.app_runtime {
+			pallet_registry::AppRuntime::Wasm => {
+				let matches = |bytes: &[u8]| digest::blake2_256(bytes) == deal.code_hash;
+				let module = match apps.cached(&deal.code_hash, matches).await {
+					Some(module) => module,
+					None => {
+						let uri = app_uri(chain, deal.app).await?;
+						let module = apps
+							.get_or_fetch(
+								&deal.code_hash,
+								&uri,
+								MAX_APP_BYTES,
+								allow_files,
+								matches,
+							)
+							.await
+							.map_err(|e| fail("app_fetch", e.to_string()))?;
+						let actual = digest::blake2_256(&module);
+						if actual != deal.code_hash {
+							return Err(fail(
+								"code_hash",
+								format!(
+									"the code at {uri} hashes to {}, the app is registered with {}",
+									hash_hex(&actual),
+									hash_hex(&deal.code_hash)
+								),
+							));
+						}
+						module
+					}
+				};
+				App::Wasm { module, code_hash: deal.code_hash }
+			}
+			pallet_registry::AppRuntime::Docker => {
+				App::Docker { image_id: format!("sha256:{}", hex::encode(deal.code_hash)) }
+			}
+		};
+		let input = match &deal.dataset {
+			None => None,
+			Some(dataset) => {
+				let location = String::from_utf8_lossy(&dataset.location).into_owned();
+				let matches = |bytes: &[u8]| file_checksum(bytes) == dataset.checksum;
+				let bytes = data
+					.get_or_fetch(
+						&dataset.checksum,
+						&location,
+						MAX_DATASET_BYTES,
+						allow_files,
+						matches,
+					)
+					.await
+					.map_err(|e| fail("dataset_fetch", e.to_string()))?;
+				let actual = file_checksum(&bytes);
+				if actual != dataset.checksum {
+					let (expected, actual) = (hash_hex(&dataset.checksum), hash_hex(&actual));
+					return Err(fail(
+					"dataset_checksum",
+					format!("input checksum mismatch: expected {expected}, got {actual} (from {location})"),
 				));
+				}
+				// The cache keeps only what matched, under its checksum: runs share it read-only.
+				Some(Input { path: data.path(&dataset.checksum), checksum: dataset.checksum })
 			}
-			App::Wasm { module, code_hash: deal.code_hash }
-		}
-		pallet_registry::AppRuntime::Docker => {
-			App::Docker { image_id: format!("sha256:{}", hex::encode(deal.code_hash)) }
-		}
-	};
-	let input = match &deal.dataset {
-		None => None,
-		Some(dataset) => {
-			let location = String::from_utf8_lossy(&dataset.location).into_owned();
-			let bytes = data
-				.get_or_fetch(&dataset.checksum, &location, MAX_DATASET_BYTES, |b| {
-					file_checksum(b) == dataset.checksum
+		};
+		let args =
+			String::from_utf8_lossy(&deal.params).split_whitespace().map(str::to_owned).collect();
+		let task = Task { app, args, stdin: Vec::new(), input, limits: deal_limits(deal, offer) };
+		match engine.run(task).await {
+			Ok(success) => {
+				let mut digest = success.digest;
+				let mut inline = success.encoded_result;
+				if fault {
+					digest = digest::blake2_256(&[&digest[..], b"fault"].concat());
+					inline = None;
+				}
+				Ok(Computed {
+					digest,
+					fuel: success.resources.fuel,
+					wall_millis: success.resources.wall_time.as_millis() as u64,
+					memory_mib: u32::try_from(success.resources.peak_memory_bytes >> 20)
+						.unwrap_or(u32::MAX),
+					inline,
+					output_dir: success.output_dir,
+					engine_version: crate::wasm::ENGINE_VERSION,
 				})
-				.await
-				.map_err(|e| fail("dataset_fetch", e.to_string()))?;
-			let path = data.path(&dataset.checksum).with_extension("input");
-			std::fs::write(&path, &bytes).map_err(|e| fail("io", e.to_string()))?;
-			Some(Input { path, checksum: dataset.checksum })
+			}
+			Err(failure) => Err(fail(reason_of(&failure), failure.to_string())),
+		}
+	}
+}
+
+/// Where app `app`'s code is, as registered; a node that does not answer is waited for (up to
+/// about a minute), not taken for a fault of the task.
+async fn app_uri(chain: &Chain, app: u64) -> Result<String, (String, String)> {
+	let mut wait = Duration::from_secs(1);
+	let contract = loop {
+		let attempt = async {
+			let head = chain.finalized().await?;
+			chain.contract(app, head.hash).await
+		};
+		match attempt.await {
+			Ok(contract) => break contract,
+			Err(error) if error.is_transient() && wait <= Duration::from_secs(32) => {
+				tracing::warn!(%error, retry_in = ?wait, "cannot read app {app} yet");
+				tokio::time::sleep(wait).await;
+				wait *= 2;
+			}
+			Err(error) => return Err(("chain".into(), error.to_string())),
 		}
 	};
-	let args =
-		String::from_utf8_lossy(&deal.params).split_whitespace().map(str::to_owned).collect();
-	let task = Task { app, args, stdin: Vec::new(), input, limits: deal_limits(deal, offer) };
-	match engine.run(task).await {
-		Ok(success) => {
-			let mut digest = success.digest;
-			let mut inline = success.encoded_result;
-			if fault {
-				digest = digest::blake2_256(&[&digest[..], b"fault"].concat());
-				inline = None;
-			}
-			Ok(Computed {
-				digest,
-				fuel: success.resources.fuel,
-				wall_millis: success.resources.wall_time.as_millis() as u64,
-				memory_mib: u32::try_from(success.resources.peak_memory_bytes >> 20)
-					.unwrap_or(u32::MAX),
-				inline,
-				output_dir: success.output_dir,
-			})
+	match contract.map(|c| c.terms) {
+		Some(pallet_registry::Terms::App { code_uri, .. }) => {
+			Ok(String::from_utf8_lossy(&code_uri).into_owned())
 		}
-		Err(failure) => Err(fail(reason_of(&failure), failure.to_string())),
+		Some(_) => Err(("app".into(), format!("contract {app} is not an app"))),
+		None => Err(("app".into(), format!("app {app} is not registered"))),
 	}
 }
 

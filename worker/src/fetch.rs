@@ -11,23 +11,41 @@ use std::{path::PathBuf, time::Duration};
 /// Why fetching failed.
 #[derive(Debug, PartialEq, thiserror::Error)]
 pub enum FetchError {
-	#[error("unsupported location {0:?}: use file:// or http://")]
+	#[error("unsupported location {0:?}: use http://")]
 	Unsupported(String),
+	#[error("{0} is a local file and this worker does not read local files (allow_file_uris)")]
+	FileRefused(String),
 	#[error("cannot read {location}: {reason}")]
 	Failed { location: String, reason: String },
 	#[error("{location} is larger than {max} bytes")]
 	TooLarge { location: String, max: usize },
 }
 
-/// Reads `location` whole, refusing more than `max` bytes.
-pub async fn fetch(location: &str, max: usize) -> Result<Vec<u8>, FetchError> {
+/// Reads `location` whole, refusing more than `max` bytes. `file://` paths are read only when
+/// `allow_files` (a location comes from the chain: any provider could name any file of the
+/// worker's host), and only regular files.
+pub async fn fetch(location: &str, max: usize, allow_files: bool) -> Result<Vec<u8>, FetchError> {
 	let failed = |reason: String| FetchError::Failed { location: location.into(), reason };
 	if let Some(path) = location.strip_prefix("file://") {
-		let size = std::fs::metadata(path).map_err(|e| failed(e.to_string()))?.len();
-		if size > max as u64 {
+		if !allow_files {
+			return Err(FetchError::FileRefused(location.into()));
+		}
+		let file = tokio::fs::File::open(path).await.map_err(|e| failed(e.to_string()))?;
+		let metadata = file.metadata().await.map_err(|e| failed(e.to_string()))?;
+		if !metadata.is_file() {
+			return Err(failed("not a regular file".into()));
+		}
+		// The size on disk may change or lie (procfs): read at most one byte beyond the bound.
+		let mut bytes = Vec::new();
+		use tokio::io::AsyncReadExt;
+		file.take(max as u64 + 1)
+			.read_to_end(&mut bytes)
+			.await
+			.map_err(|e| failed(e.to_string()))?;
+		if bytes.len() > max {
 			return Err(FetchError::TooLarge { location: location.into(), max });
 		}
-		return tokio::fs::read(path).await.map_err(|e| failed(e.to_string()));
+		return Ok(bytes);
 	}
 	if !location.starts_with("http://") {
 		return Err(FetchError::Unsupported(location.into()));
@@ -71,6 +89,12 @@ impl Cache {
 		self.dir.join(hex::encode(hash))
 	}
 
+	/// The cached bytes of `hash`, if `check` accepts them.
+	pub async fn cached(&self, hash: &[u8; 32], check: impl Fn(&[u8]) -> bool) -> Option<Vec<u8>> {
+		let bytes = tokio::fs::read(self.path(hash)).await.ok()?;
+		check(&bytes).then_some(bytes)
+	}
+
 	/// The cached bytes of `hash`, or those fetched from `location` (kept only when `check`
 	/// accepts them).
 	pub async fn get_or_fetch(
@@ -78,15 +102,14 @@ impl Cache {
 		hash: &[u8; 32],
 		location: &str,
 		max: usize,
+		allow_files: bool,
 		check: impl Fn(&[u8]) -> bool,
 	) -> Result<Vec<u8>, FetchError> {
 		let path = self.path(hash);
-		if let Ok(bytes) = tokio::fs::read(&path).await {
-			if check(&bytes) {
-				return Ok(bytes);
-			}
+		if let Some(bytes) = self.cached(hash, &check).await {
+			return Ok(bytes);
 		}
-		let bytes = fetch(location, max).await?;
+		let bytes = fetch(location, max, allow_files).await?;
 		if check(&bytes) {
 			let temporary = path.with_extension("part");
 			if tokio::fs::write(&temporary, &bytes).await.is_ok() {
@@ -107,10 +130,16 @@ mod tests {
 		let path = dir.path().join("app.wasm");
 		std::fs::write(&path, b"0123456789").unwrap();
 		let location = format!("file://{}", path.display());
-		assert_eq!(fetch(&location, 10).await.unwrap(), b"0123456789");
-		assert!(matches!(fetch(&location, 9).await, Err(FetchError::TooLarge { .. })));
-		assert!(matches!(fetch("ftp://host/app", 10).await, Err(FetchError::Unsupported(_))));
+		assert_eq!(fetch(&location, 10, true).await.unwrap(), b"0123456789");
+		assert!(matches!(fetch(&location, 9, true).await, Err(FetchError::TooLarge { .. })));
+		assert!(matches!(fetch(&location, 10, false).await, Err(FetchError::FileRefused(_))));
+		assert!(matches!(fetch("ftp://host/app", 10, true).await, Err(FetchError::Unsupported(_))));
 		let missing = format!("file://{}/none", dir.path().display());
-		assert!(matches!(fetch(&missing, 10).await, Err(FetchError::Failed { .. })));
+		assert!(matches!(fetch(&missing, 10, true).await, Err(FetchError::Failed { .. })));
+		// Files whose size says nothing (procfs, devices) are bounded by what is read.
+		let endless = fetch("file:///dev/zero", 10, true).await;
+		assert!(matches!(endless, Err(FetchError::Failed { .. })), "{endless:?}");
+		let proc = fetch("file:///proc/self/status", 10, true).await;
+		assert!(matches!(proc, Err(FetchError::TooLarge { .. })), "{proc:?}");
 	}
 }

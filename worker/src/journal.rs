@@ -24,6 +24,14 @@ pub struct Computed {
 	#[serde(default, with = "optional_hex")]
 	pub inline: Option<Vec<u8>>,
 	pub output_dir: PathBuf,
+	/// The engine version that ran it: the attestation committed names it, so an upgrade
+	/// between commitment and reveal must not change it.
+	#[serde(default = "current_engine")]
+	pub engine_version: u32,
+}
+
+fn current_engine() -> u32 {
+	crate::wasm::ENGINE_VERSION
 }
 
 /// One replica this worker holds.
@@ -153,6 +161,7 @@ mod tests {
 				memory_mib: 1,
 				inline: Some(b"result".to_vec()),
 				output_dir: "/tmp/out".into(),
+				engine_version: 2,
 			}),
 			failure: None,
 		};

@@ -79,9 +79,13 @@ struct RunArgs {
 	/// Public base URL of the result endpoint (overrides `result_url`).
 	#[arg(long)]
 	result_url: Option<String>,
-	/// Seconds a shutdown waits for running tasks before handing their replicas back.
-	#[arg(long, default_value_t = 60)]
-	shutdown_grace_s: u64,
+	/// Seconds a shutdown waits for running tasks before handing their replicas back
+	/// (overrides `shutdown_grace_s`).
+	#[arg(long)]
+	shutdown_grace_s: Option<u64>,
+	/// Read apps and data sets from `file://` locations too (development chains).
+	#[arg(long)]
+	allow_file_uris: bool,
 	/// Test only: commit wrong results, to watch the protocol take the stake.
 	#[arg(long, hide = true)]
 	fault_wrong_result: bool,
@@ -145,6 +149,10 @@ fn main() -> ExitCode {
 		overrides.extend(run.slots.map(|n| ("slots", n.to_string())));
 		overrides.extend(run.listen.clone().map(|a| ("listen", a)));
 		overrides.extend(run.result_url.clone().map(|u| ("result_url", u)));
+		overrides.extend(run.shutdown_grace_s.map(|s| ("shutdown_grace_s", s.to_string())));
+		if run.allow_file_uris {
+			overrides.push(("allow_file_uris", "true".into()));
+		}
 	}
 	for (field, value) in overrides {
 		if let Err(error) = config.set(field, &value).and_then(|_| config.validate()) {
@@ -169,6 +177,8 @@ fn main() -> ExitCode {
 			}
 		},
 	};
+	// Runs stopped at shutdown may still hold a blocking thread: do not wait for them.
+	runtime.shutdown_timeout(Duration::from_secs(5));
 	match outcome {
 		Ok(code) => code,
 		Err(error) => {
@@ -197,7 +207,8 @@ async fn on_chain(command: Command, config: Config, key: WorkerKey) -> anyhow::R
 				offer: config.offer(),
 				result_url: config.result_url.clone(),
 				poll: Duration::from_millis(1000),
-				shutdown_grace: Duration::from_secs(args.shutdown_grace_s),
+				shutdown_grace: Duration::from_secs(config.shutdown_grace_s),
+				allow_file_uris: config.allow_file_uris,
 				fault_wrong_result: args.fault_wrong_result,
 			};
 			if args.fault_wrong_result {

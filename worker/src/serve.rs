@@ -51,10 +51,21 @@ impl ResultStore {
 		std::fs::write(self.index(task), output.as_os_str().as_encoded_bytes())
 	}
 
-	/// The output's directory encoding, if this worker keeps `task`'s result.
+	/// The output's directory encoding, if this worker keeps `task`'s result (outputs live
+	/// beside the store, in the work directory; a record naming anything else is ignored).
 	pub fn encoding(&self, task: TaskId) -> Option<Vec<u8>> {
 		let path = std::fs::read_to_string(self.index(task)).ok()?;
-		crate::digest::directory_encoding(std::path::Path::new(&path), usize::MAX).ok().flatten()
+		let path = std::fs::canonicalize(path).ok()?;
+		let work_dir = std::fs::canonicalize(self.dir.parent()?).ok()?;
+		if !path.starts_with(&work_dir) {
+			return None;
+		}
+		crate::digest::directory_encoding(&path, usize::MAX).ok().flatten()
+	}
+
+	/// Whether this worker keeps `task`'s result.
+	pub fn has(&self, task: TaskId) -> bool {
+		self.index(task).exists()
 	}
 }
 
@@ -155,6 +166,13 @@ async fn result(
 		);
 	};
 	let Ok(at) = at.parse::<u64>() else { return bad("`at` must be Unix seconds") };
+	// Local checks first: a request for nothing costs no node call.
+	if !results.has(task) {
+		return reply(
+			StatusCode::NOT_FOUND,
+			"this worker keeps no certified result of that task\n",
+		);
+	}
 	let now = std::time::SystemTime::now()
 		.duration_since(std::time::UNIX_EPOCH)
 		.map(|d| d.as_secs())

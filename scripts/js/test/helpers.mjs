@@ -21,54 +21,73 @@ export async function freePort () {
   return port;
 }
 
-// Resolves once the node's RPC answers; rejects, with its output, if it exits first.
-export async function startDevNode () {
+// Resolves once the node's RPC answers; rejects, with its output, if it exits first. With
+// `basePath` the chain is kept there (not in a temporary folder), so that `restart()` brings
+// the same chain back on the same ports.
+export async function startDevNode ({ basePath } = {}) {
   const rpcPort = await freePort();
   const p2pPort = await freePort();
-  const child = spawn(nodeBinary(), [
-    '--dev', '--tmp', '--rpc-port', String(rpcPort), '--port', String(p2pPort),
+  const args = [
+    '--dev', ...(basePath ? ['--base-path', basePath] : ['--tmp']),
+    '--rpc-port', String(rpcPort), '--port', String(p2pPort),
     '--no-prometheus', '--no-telemetry', '--no-mdns'
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  ];
+  let child;
   let output = '';
-  child.stdout.on('data', (d) => { output += d; });
-  child.stderr.on('data', (d) => { output += d; });
-  const exited = once(child, 'exit').then(([code]) => {
-    throw new Error(`iexec-node exited with ${code}:\n${output.slice(-4000)}`);
-  });
-  const ready = (async () => {
-    for (let i = 0; i < 240; i++) {
-      try {
-        const res = await fetch(`http://127.0.0.1:${rpcPort}`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'system_health', params: [] })
-        });
-        if (res.ok) return;
-      } catch (_) { /* not listening yet */ }
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-    throw new Error(`iexec-node RPC did not answer:\n${output.slice(-4000)}`);
-  })();
-  await Promise.race([ready, exited]);
-  exited.catch(() => {});
+  const launch = async () => {
+    child = spawn(nodeBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.on('data', (d) => { output += d; });
+    child.stderr.on('data', (d) => { output += d; });
+    const exited = once(child, 'exit').then(([code]) => {
+      throw new Error(`iexec-node exited with ${code}:\n${output.slice(-4000)}`);
+    });
+    const ready = (async () => {
+      for (let i = 0; i < 240; i++) {
+        try {
+          const res = await fetch(`http://127.0.0.1:${rpcPort}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'system_health', params: [] })
+          });
+          if (res.ok) return;
+        } catch (_) { /* not listening yet */ }
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      throw new Error(`iexec-node RPC did not answer:\n${output.slice(-4000)}`);
+    })();
+    await Promise.race([ready, exited]);
+    exited.catch(() => {});
+  };
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGINT');
+    await once(child, 'exit');
+  };
+  await launch();
   return {
     url: `ws://127.0.0.1:${rpcPort}`,
-    async stop () {
-      if (child.exitCode !== null) return;
-      child.kill('SIGINT');
-      await once(child, 'exit');
+    stop,
+    async restart () {
+      await stop();
+      await launch();
     }
   };
 }
 
 // Polls `probe` every half second until it returns something truthy, which it resolves with.
+// A probe that throws (a node restarting) is tried again; the last error is in the timeout's.
 export async function waitFor (what, probe, seconds = 150) {
+  let last = '';
   for (let i = 0; i < seconds * 2; i++) {
-    const value = await probe();
-    if (value) return value;
+    try {
+      const value = await probe();
+      if (value) return value;
+    } catch (error) {
+      last = ` (last error: ${error.message})`;
+    }
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
-  throw new Error(`timed out after ${seconds} s waiting for ${what}`);
+  throw new Error(`timed out after ${seconds} s waiting for ${what}${last}`);
 }
 
 // The worker binary: `IEXEC_WORKER`, or the debug build in the shared target directory.
@@ -83,7 +102,7 @@ export function workerBinary () {
 export function startWorker ({ url, suri, dir, name, extra = [] }) {
   const child = spawn(workerBinary(), [
     'run', '--node-url', url, '--work-dir', join(dir, name), '--listen', '127.0.0.1:0', '--slots', '2',
-    '--shutdown-grace-s', '5', ...extra
+    '--shutdown-grace-s', '5', '--allow-file-uris', ...extra
   ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, IEXEC_WORKER_SURI: suri, IEXEC_WORKER_LOG: 'info' } });
   let output = '';
   child.stdout.on('data', (d) => { output += d; });

@@ -37,7 +37,7 @@ function worker (...args) {
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'iexec-worker-test-'));
-  node = await startDevNode();
+  node = await startDevNode({ basePath: join(dir, 'chain') });
   api = await connect(node.url);
   // The demo app, compiled by the worker's own command, which prints its code hash.
   ids.wasm = join(dir, 'pi.wasm');
@@ -50,7 +50,12 @@ before(async () => {
   ids.app = await propose(app(`file://${ids.wasm}`, ids.codeHash), alice());
   ids.badApp = await propose(app(`file://${ids.badWasm}`, `0x${'ab'.repeat(32)}`), alice());
   ids.pool = await propose({ WorkerPool: { description: 'test rigs', workerStakeRatio: 30, schedulerRewardRatio: 5, admission: 'TARGET.Cpus >= 1' } }, bob());
-  await approveByReferendum(api, [ids.app, ids.badApp, ids.pool], alice(), bob());
+  // A data set registered with a checksum its file does not have.
+  ids.data = join(dir, 'numbers.txt');
+  writeFileSync(ids.data, '1 2 3\n');
+  ids.dataset = await propose({ Dataset: { location: `file://${ids.data}`, checksum: `0x${'cd'.repeat(32)}`, restrictions: null } }, charlie());
+  await approveByReferendum(api, [ids.app, ids.badApp, ids.pool, ids.dataset], alice(), bob());
+  await send(api, api.tx.market.publishDatasetOrder(ids.dataset, RLC, 100, 0, restrictions), charlie());
   for (const app of [ids.app, ids.badApp]) {
     await send(api, api.tx.market.publishAppOrder(app, RLC, 100, 0, restrictions), alice());
   }
@@ -111,7 +116,7 @@ test('workers join through the CLI; a key file others can read is refused first'
   const refused = worker('join', String(ids.pool), '--node-url', node.url, '--key-file', open);
   assert.equal(refused.status, 2, refused.stderr);
   assert.match(refused.stderr, /can be read by other users .*chmod 600/);
-  for (const suri of ['//Dave', '//Eve', '//Ferdie']) {
+  for (const suri of ['//Dave', '//Eve', '//Ferdie', '//Alice']) {
     const file = join(dir, `${suri.slice(2)}.key`);
     writeFileSync(file, `${suri}\n`, { mode: 0o600 });
     const joined = worker('join', String(ids.pool), '--node-url', node.url, '--key-file', file);
@@ -192,6 +197,18 @@ test('a code hash that does not match: every worker hands the replica back, says
   assert.ok((await api.query.poco.tasks(deal, 0)).unwrap().status.isOpen, 'still open for a worker that has the right code');
 });
 
+test('a data set whose checksum differs: the replica is handed back with the reason, nothing staked', async () => {
+  const reserved = await Promise.all(['//Dave', '//Eve'].map(async (s) => (await account(signerFrom(s))).reserved.toBigInt()));
+  const events = await send(api, api.tx.market.submitRequest({ ...request(ids.app, '', 1), dataset: ids.dataset, datasetMaxPrice: RLC }), charlie());
+  const deal = findEvent(events, 'market', 'DealMade').data.deal.toNumber();
+  await waitFor('a worker to hand the replica back', async () => {
+    const task = await api.query.poco.tasks(deal, 0);
+    return task.isSome && task.unwrap().replicas.some((r) => r.state.isReleased);
+  }, 180);
+  assert.ok(workers.some((w) => /input checksum mismatch: expected 0xcdcdcdcd/.test(w.output())), 'the reason, in the log');
+  assert.deepEqual(await Promise.all(['//Dave', '//Eve'].map(async (s) => (await account(signerFrom(s))).reserved.toBigInt())), reserved, 'no stake held');
+});
+
 test('a worker killed mid-task: its replica is handed back when due and another worker completes the task', async () => {
   const [dave, eve, ferdie] = ['//Dave', '//Eve', '//Ferdie'].map(signerFrom);
   // Task time one minute (the least governance may set), a replica due one task time after
@@ -227,11 +244,88 @@ test('a worker killed mid-task: its replica is handed back when due and another 
   assert.equal((await account(eve)).reserved.toBigInt(), (await api.query.poco.workers(eve.address)).unwrap().deposit.toBigInt(), 'nothing but its deposit held: it never staked');
 });
 
+// How many `poco.Contributed` events of `deal` each worker has, over blocks `from + 1 ..= to`.
+async function contributions (deal, from, to) {
+  const count = {};
+  for (let n = from + 1; n <= to; n++) {
+    for (const { event } of await api.query.system.events.at(await api.rpc.chain.getBlockHash(n))) {
+      if (event.section === 'poco' && event.method === 'Contributed' && event.data.task.deal.toNumber() === deal) {
+        const who = event.data.worker.toString();
+        count[who] = (count[who] ?? 0) + 1;
+      }
+    }
+  }
+  return count;
+}
+
+const certified = (deal, seconds = 300) => waitFor('the task to be certified', async () => {
+  const task = await api.query.poco.tasks(deal, 0);
+  return task.isSome && task.unwrap().status.isCompleted;
+}, seconds);
+
+test('the node restarted under running workers: they reconnect, finish, and contribute once each', async () => {
+  const from = await bestNumber();
+  const events = await send(api, api.tx.market.submitRequest(request(ids.app, '1200000000', 3)), charlie());
+  const deal = findEvent(events, 'market', 'DealMade').data.deal.toNumber();
+  const plain = (w) => w.output().replace(/\x1b\[[0-9;]*m/g, '');
+  await waitFor('both workers to run the task', () => workers.filter((w) => new RegExp(`replica claimed task=${deal}/0`).test(plain(w))).length === 2, 120);
+  await node.restart();
+  await certified(deal);
+  const to = await bestNumber();
+  const count = await contributions(deal, from, to);
+  assert.deepEqual(Object.values(count), [1, 1], `one contribution each: ${JSON.stringify(count)}`);
+  for (const w of workers) assert.match(plain(w), /node connection lost|chain unreachable/, `${w.name} saw the node go`);
+});
+
+test('a worker that commits a wrong result loses its stake and a third of its score; the others share it', async () => {
+  for (const w of workers.splice(0)) assert.equal(await w.stop(), 0);
+  const [dave, eve, ferdie, aliceWorker] = ['//Dave', '//Eve', '//Ferdie', '//Alice'].map(signerFrom);
+  const score = async (who) => (await api.query.poco.scores(who.address)).toNumber();
+  const daveScore = await score(dave);
+  const people = [dave, eve, ferdie, aliceWorker, bob()];
+  const before = await Promise.all(people.map(account));
+  const issuance = (await api.query.balances.totalIssuance()).toBigInt();
+  const from = await bestNumber();
+  // Dave (wrong results) and Eve take the first two replicas; they disagree.
+  workers.push(startWorker({ url: node.url, suri: '//Dave', dir, name: 'dave-faulty', extra: ['--fault-wrong-result'] }));
+  workers.push(startWorker({ url: node.url, suri: '//Eve', dir, name: 'eve' }));
+  started.push(...workers);
+  const events = await send(api, api.tx.market.submitRequest(request(ids.app, '200000', 3)), charlie());
+  const deal = findEvent(events, 'market', 'DealMade').data.deal.toNumber();
+  await waitFor('two disagreeing contributions', async () => {
+    const task = await api.query.poco.tasks(deal, 0);
+    return task.isSome && task.unwrap().groups.length === 2;
+  }, 180);
+  // Two more honest workers make the honest group credible enough for trust 3.
+  for (const [suri, name] of [['//Ferdie', 'ferdie'], ['//Alice', 'alice']]) {
+    workers.push(startWorker({ url: node.url, suri, dir, name }));
+    started.push(workers.at(-1));
+  }
+  await certified(deal);
+  await waitFor('every replica settled', async () => (await Promise.all([dave, eve, ferdie, aliceWorker].map(async (w) => (await api.query.poco.workers(w.address)).unwrap().replicas.toNumber()))).every((n) => n === 0));
+  const to = await bestNumber();
+  const after = await Promise.all(people.map(account));
+  const fees = await feesBetween(from, to);
+  const total = (a) => a.free.toBigInt() + a.reserved.toBigInt();
+  const delta = people.map((who, i) => total(after[i]) - total(before[i]) + fees.of(who));
+  const stake = 4n * RLC * 30n / 100n;
+  assert.equal(delta[0], -stake, 'the wrong worker lost its stake');
+  assert.equal(await score(dave), Math.floor(daveScore * 2 / 3), 'and a third of its score');
+  // The pot: the pool price and the seized stake, 5 % to the pool owner, the rest shared
+  // equally by three winners of equal weight (Alice also gets the app price).
+  const share = (4n * RLC + stake) * 95n / 100n / 3n;
+  assert.deepEqual([delta[1], delta[2], delta[3] - RLC], [share, share, share]);
+  assert.equal(delta.reduce((a, b) => a + b, 0n), 4n * RLC + RLC, 'what the requester paid, spread; nothing created');
+  assert.equal(issuance - (await api.query.balances.totalIssuance()).toBigInt(), fees.total, 'only fees burnt');
+  const faulty = workers.find((w) => w.name === 'dave-faulty');
+  assert.match(faulty.output(), /our result did not win/);
+});
+
 test('status shows the pool, score and balances; SIGTERM stops a worker cleanly', async () => {
-  const status = worker('status', '--node-url', node.url, '--suri', '//Dave');
+  const status = worker('status', '--node-url', node.url, '--suri', '//Eve');
   assert.equal(status.status, 0, status.stderr);
   assert.match(status.stdout, new RegExp(`pool: ${ids.pool}\\n`));
-  assert.match(status.stdout, /score: 1\n/);
+  assert.match(status.stdout, new RegExp(`score: ${(await api.query.poco.scores(signerFrom('//Eve').address)).toNumber()}\n`));
   const metrics = workers[0].output();
   assert.match(metrics, /health, metrics and results served/);
   for (const w of workers.splice(0)) {

@@ -381,6 +381,14 @@ impl Chain {
 			.call("system_accountNextIndex", vec![json!(key.account().to_string())])
 			.await?;
 		let version: Value = self.rpc.call("state_getRuntimeVersion", vec![]).await?;
+		let transaction_version = version["transactionVersion"].as_u64().unwrap_or_default();
+		if transaction_version != u64::from(iexec_runtime::VERSION.transaction_version) {
+			return Err(ChainError::Invalid(format!(
+				"the chain's transaction version is {transaction_version}, this worker's {}: \
+				 upgrade the worker",
+				iexec_runtime::VERSION.transaction_version
+			)));
+		}
 		let context = iexec_runtime::SigningContext {
 			genesis,
 			spec_version: version["specVersion"].as_u64().unwrap_or_default() as u32,
