@@ -125,6 +125,8 @@ pub struct Daemon {
 	metrics: Arc<Metrics>,
 	deals: BTreeMap<u64, Watched>,
 	running: BTreeSet<TaskId>,
+	/// Tasks whose result the journal lost (reported once).
+	lost: BTreeSet<TaskId>,
 	handles: BTreeMap<TaskId, tokio::task::JoinHandle<()>>,
 	quiet: Arc<Mutex<BTreeMap<(TaskId, Step), BlockNumber>>>,
 	/// Calls sent and not yet included or refused.
@@ -193,6 +195,7 @@ impl Daemon {
 			metrics,
 			deals: BTreeMap::new(),
 			running: BTreeSet::new(),
+			lost: BTreeSet::new(),
 			handles: BTreeMap::new(),
 			quiet: Default::default(),
 			in_flight: Default::default(),
@@ -602,10 +605,12 @@ impl Daemon {
 								plan.reveals
 									.push((task, self.disclosure(task, attestation, &computed)));
 							}
-							None => tracing::error!(
+							// Said once: the other winners may still complete the task.
+							None if self.lost.insert(task) => tracing::error!(
 								task = %format_task(task),
-								"our result won but the journal lost it: cannot reveal"
+								"our result won but the journal lost it: cannot reveal (stake at risk)"
 							),
+							None => {}
 						}
 					}
 				}

@@ -110,6 +110,7 @@ export function startWorker ({ url, suri, dir, name, extra = [] }) {
   const exit = once(child, 'exit').then(([code, signal]) => code ?? signal);
   return {
     name,
+    pid: child.pid,
     output: () => output,
     exited: () => child.exitCode !== null || child.signalCode !== null,
     kill () { child.kill('SIGKILL'); return exit; },
