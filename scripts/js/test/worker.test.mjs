@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, copyFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, copyFileSync, readFileSync, symlinkSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +35,21 @@ function worker (...args) {
   return spawnSync(workerBinary(), args, { encoding: 'utf8' });
 }
 
+// A Docker image made here, as the worker's Docker tests make theirs: `docker import` of a
+// root filesystem holding Debian's static busybox (no registry is reachable). Its ID.
+function busyboxImage () {
+  const busybox = ['/bin/busybox', '/usr/bin/busybox'].find(existsSync);
+  assert.ok(busybox, 'busybox is required (scripts/setup.sh installs busybox-static)');
+  const root = join(dir, 'rootfs');
+  for (const d of ['bin', 'tmp', 'etc', 'iexec/input', 'iexec/output']) mkdirSync(join(root, d), { recursive: true });
+  copyFileSync(busybox, join(root, 'bin', 'busybox'));
+  for (const applet of ['sh', 'touch', 'echo', 'cat']) symlinkSync('busybox', join(root, 'bin', applet));
+  const tar = spawnSync('tar', ['-C', root, '-c', '.']);
+  const imported = spawnSync('docker', ['import', '-', 'iexec-test/busybox:latest'], { input: tar.stdout, encoding: 'utf8' });
+  assert.equal(imported.status, 0, `docker import failed (is dockerd running?): ${imported.stderr}`);
+  return imported.stdout.trim();
+}
+
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'iexec-worker-test-'));
   node = await startDevNode({ basePath: join(dir, 'chain') });
@@ -49,14 +64,16 @@ before(async () => {
   const propose = async (terms, who) => findEvent(await send(api, api.tx.registry.propose(rfc, terms), who), 'registry', 'ContractProposed').data.id.toNumber();
   ids.app = await propose(app(`file://${ids.wasm}`, ids.codeHash), alice());
   ids.badApp = await propose(app(`file://${ids.badWasm}`, `0x${'ab'.repeat(32)}`), alice());
+  ids.image = busyboxImage();
+  ids.dockerApp = await propose({ App: { runtime: 'Docker', codeUri: 'docker://iexec-test/busybox', codeHash: `0x${ids.image.replace('sha256:', '')}`, requirements: 'true' } }, alice());
   ids.pool = await propose({ WorkerPool: { description: 'test rigs', workerStakeRatio: 30, schedulerRewardRatio: 5, admission: 'TARGET.Cpus >= 1' } }, bob());
   // A data set registered with a checksum its file does not have.
   ids.data = join(dir, 'numbers.txt');
   writeFileSync(ids.data, '1 2 3\n');
   ids.dataset = await propose({ Dataset: { location: `file://${ids.data}`, checksum: `0x${'cd'.repeat(32)}`, restrictions: null } }, charlie());
-  await approveByReferendum(api, [ids.app, ids.badApp, ids.pool, ids.dataset], alice(), bob());
+  await approveByReferendum(api, [ids.app, ids.badApp, ids.dockerApp, ids.pool, ids.dataset], alice(), bob());
   await send(api, api.tx.market.publishDatasetOrder(ids.dataset, RLC, 100, 0, restrictions), charlie());
-  for (const app of [ids.app, ids.badApp]) {
+  for (const app of [ids.app, ids.badApp, ids.dockerApp]) {
     await send(api, api.tx.market.publishAppOrder(app, RLC, 100, 0, restrictions), alice());
   }
   await send(api, api.tx.market.publishPoolOrder(ids.pool, 4n * RLC, 20, 'XS', 3, 0, restrictions, '[ Cpus = 2; Memory = 4096 ]'), bob());
@@ -177,6 +194,19 @@ test('trust 3: two worker daemons run the app, commit, reveal; certified, every 
   assert.equal(after[3].reserved.toBigInt(), before[3].reserved.toBigInt(), 'no stake left held');
   assert.equal(issuance - (await api.query.balances.totalIssuance()).toBigInt(), fees.total, 'only fees burnt');
   assert.deepEqual(await Promise.all([dave, eve].map(async (w) => (await api.query.poco.scores(w.address)).toNumber())), [1, 1]);
+});
+
+test('a Docker app: the same life, the result the image gives', async () => {
+  const expected = JSON.parse(execFileSync(workerBinary(), ['exec', '--docker', ids.image, '--json', '--', 'touch', 'result'], { encoding: 'utf8' }));
+  const events = await send(api, api.tx.market.submitRequest(request(ids.dockerApp, 'touch result', 3)), charlie());
+  const deal = findEvent(events, 'market', 'DealMade').data.deal.toNumber();
+  await waitFor('the Docker task to be certified', async () => {
+    const task = await api.query.poco.tasks(deal, 0);
+    return task.isSome && task.unwrap().status.isCompleted;
+  }, 240);
+  const result = (await api.query.poco.results(deal, 0)).unwrap();
+  assert.equal(u8aToHex(result.digest), expected.success.digest);
+  assert.equal(u8aToHex(blake2AsU8a(result.location.unwrap().asInline, 256)), expected.success.digest);
 });
 
 test('a code hash that does not match: every worker hands the replica back, says why, stakes nothing', async () => {
