@@ -44,7 +44,9 @@ function busyboxImage () {
   for (const d of ['bin', 'tmp', 'etc', 'iexec/input', 'iexec/output']) mkdirSync(join(root, d), { recursive: true });
   copyFileSync(busybox, join(root, 'bin', 'busybox'));
   for (const applet of ['sh', 'touch', 'echo', 'cat']) symlinkSync('busybox', join(root, 'bin', applet));
-  const tar = spawnSync('tar', ['-C', root, '-c', '.']);
+  // busybox-static is about 2 MiB: far above spawnSync's default 1 MiB of output.
+  const tar = spawnSync('tar', ['-C', root, '-c', '.'], { maxBuffer: 64 << 20 });
+  assert.equal(tar.status, 0, `tar failed: ${tar.stderr}`);
   const imported = spawnSync('docker', ['import', '-', 'iexec-test/busybox:latest'], { input: tar.stdout, encoding: 'utf8' });
   assert.equal(imported.status, 0, `docker import failed (is dockerd running?): ${imported.stderr}`);
   return imported.stdout.trim();
