@@ -19,7 +19,6 @@ use crate::{
 	serve::ResultStore,
 	task::{hash_hex, App, Failure, Input, Limits, Task},
 };
-use codec::Decode;
 use iexec_runtime::RuntimeCall;
 use pallet_poco::{
 	commitments, rules, Attestation, Commitment, ReplicaState, ResourcesUsed, ResultLocation,
@@ -1066,9 +1065,4 @@ async fn app_uri(chain: &Chain, app: u64) -> Result<String, (String, String)> {
 /// An input file's checksum from its bytes (see [`digest::input_checksum`]).
 fn file_checksum(bytes: &[u8]) -> [u8; 32] {
 	digest::blake2_256(&[digest::INPUT_FILE_DOMAIN, bytes].concat())
-}
-
-/// Decodes a SCALE value, for callers of the runtime API.
-pub fn decode_scale<T: Decode>(bytes: &[u8]) -> Option<T> {
-	T::decode(&mut &bytes[..]).ok()
 }

@@ -270,20 +270,6 @@ impl Chain {
 		Ok(self.storage::<Vec<EventRecord>>(key, at).await?.unwrap_or_default())
 	}
 
-	/// Calls a runtime API function with SCALE-encoded arguments; returns its SCALE output.
-	pub async fn runtime_call(
-		&self,
-		function: &str,
-		args: &[u8],
-		at: H256,
-	) -> Result<Vec<u8>, ChainError> {
-		let out: String = self
-			.rpc
-			.call("state_call", vec![json!(function), json!(hex_of(args)), json!(hex_of(&at[..]))])
-			.await?;
-		bytes_of(&out)
-	}
-
 	/// Signs `call` with `key` (next nonce, immortal, no tip), hands it to the node and waits
 	/// until a block includes it: the events it emitted, or the pallet error it failed with.
 	pub async fn submit(&self, key: &WorkerKey, call: RuntimeCall) -> Result<Included, ChainError> {
