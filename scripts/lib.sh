@@ -33,7 +33,8 @@ ensure_dockerd() {
 	local log; log="$(dirname "$CARGO_TARGET_DIR")/dockerd.log"
 	mkdir -p "$(dirname "$log")"
 	say "Docker engine: starting dockerd (log: $log)"
-	as_root sh -c "nohup dockerd >'$log' 2>&1 &"
+	# In its own session: a Ctrl-C meant for the script that started it must not stop it.
+	as_root setsid sh -c "nohup dockerd >'$log' 2>&1 &"
 	for _ in $(seq 1 60); do
 		docker version >/dev/null 2>&1 && return
 		sleep 0.5

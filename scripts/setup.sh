@@ -28,7 +28,15 @@ fi
 
 ensure_dockerd
 
-say "npm packages for the client tests (scripts/js)"
-(cd "$REPO_ROOT/scripts/js" && if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi)
+# npm records what it installed in node_modules/.package-lock.json; when that is newer than the
+# lock file, the packages are there (and `npm ci`, which empties node_modules first, would pull
+# them from under a client already running).
+js="$REPO_ROOT/scripts/js"
+if [ "$js/node_modules/.package-lock.json" -nt "$js/package-lock.json" ] && [ "$js/node_modules/.package-lock.json" -nt "$js/package.json" ]; then
+	say "npm packages (scripts/js): all present"
+else
+	say "npm packages for the clients and their tests (scripts/js)"
+	(cd "$js" && npm ci --no-audit --no-fund --loglevel=error)
+fi
 
 say "setup done (cargo target dir: $CARGO_TARGET_DIR)"

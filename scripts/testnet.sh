@@ -1,18 +1,26 @@
 #!/usr/bin/env bash
-# A local four-validator network (Alice, Bob, Charlie, Dave) on 127.0.0.1.
-#   scripts/testnet.sh start   build, then start the four nodes in the background
-#   scripts/testnet.sh stop    stop them (SIGINT, then SIGKILL after 20 s)
-#   scripts/testnet.sh status  best and finalised block of each node
+# A local network on 127.0.0.1: four validators (Alice, Bob, Charlie, Dave) and three worker
+# daemons (Dave, Eve, Ferdie) in the demo worker pool.
+#   scripts/testnet.sh start         build, start the four nodes, set up the demo market (first
+#                                    start only) and start the workers, all in the background
+#   scripts/testnet.sh stop          stop the workers (SIGTERM), then the nodes (SIGINT); SIGKILL
+#                                    for any still running after 20 s
+#   scripts/testnet.sh status        best and finalised block of each node; each worker's state
+#   scripts/testnet.sh restart node NAME | worker NAME
+#                                    start that node or worker again (after a crash or a kill)
 # Each node has its own base path, network key and ports under $TESTNET_DIR (default
 # .testnet/ in the repository): RPC on 9944..9947, p2p on 30333..30336, Prometheus on
-# 9615..9618; logs in $TESTNET_DIR/logs/. Session keys are the dev keys that --alice..--dave
-# insert into each node's keystore.
+# 9615..9618; workers serve health, metrics and results on 9716..9718; logs in
+# $TESTNET_DIR/logs/. Session keys are the dev keys that --alice..--dave insert into each
+# node's keystore. The chain is `local` at the Fast governance pace (docs/governance.md), so
+# the demo market's referendum passes in about a minute. TESTNET_WORKERS=0: validators only.
 # -E: the ERR trap of `start` also fires inside the functions it calls.
 set -Eeuo pipefail
 . "$(dirname "$0")/lib.sh"
 
 dir="${TESTNET_DIR:-$REPO_ROOT/.testnet}"
 names=(alice bob charlie dave)
+workers=(dave eve ferdie)
 
 # Prints the node's answer, or nothing when it does not answer (yet): a refused connection is
 # an answer to wait for, never a reason for `set -e` to end the script.
@@ -22,56 +30,125 @@ rpc_call() { # port method [params-json]
 		"http://127.0.0.1:$1" || true
 }
 
+running() { [ -f "$dir/$1.pid" ] && kill -0 "$(cat "$dir/$1.pid")" 2>/dev/null; }
+
+index_of() { # name list...
+	local name="$1" i=0; shift
+	for n in "$@"; do [ "$n" = "$name" ] && { echo "$i"; return; }; i=$((i + 1)); done
+	return 1
+}
+
+# The chain spec every node starts from: `local`, at the Fast governance pace.
+chain_spec() {
+	local spec="$dir/spec.json"
+	if [ ! -f "$spec" ]; then
+		"$(node_bin)" build-spec --chain local 2>/dev/null | sed 's/"pace": "Standard"/"pace": "Fast"/' >"$spec.new"
+		grep -q '"pace": "Fast"' "$spec.new" || die "the local chain spec has no governance pace to set"
+		mv "$spec.new" "$spec"
+	fi
+	echo "$spec"
+}
+
+start_node() { # name
+	local name="$1" i base bin
+	i="$(index_of "$name" "${names[@]}")"
+	base="$dir/$name"
+	bin="$(node_bin)"
+	running "node-$name" && die "node $name is already running (scripts/testnet.sh stop)"
+	mkdir -p "$base" "$dir/logs"
+	[ -f "$base/node-key" ] || "$bin" key generate-node-key --file "$base/node-key" 2>/dev/null
+	local args=(--chain "$(chain_spec)" "--$name" --base-path "$base" --node-key-file "$base/node-key"
+		--rpc-port $((9944 + i)) --prometheus-port $((9615 + i))
+		--listen-addr "/ip4/127.0.0.1/tcp/$((30333 + i))" --allow-private-ip --no-mdns --no-telemetry)
+	if [ "$name" != alice ]; then
+		local peer
+		peer="$(cat "$dir/alice/peer-id" 2>/dev/null || true)"
+		[ -n "$peer" ] && args+=(--bootnodes "/ip4/127.0.0.1/tcp/30333/p2p/$peer")
+	fi
+	"$bin" "${args[@]}" >>"$dir/logs/$name.log" 2>&1 &
+	echo $! >"$dir/node-$name.pid"
+	local ok=""
+	for _ in $(seq 1 120); do
+		[ -n "$(rpc_call $((9944 + i)) system_health)" ] && { ok=1; break; }
+		running "node-$name" || break
+		sleep 0.5
+	done
+	[ -n "$ok" ] || die "node $name did not start; see $dir/logs/$name.log"
+	if [ "$name" = alice ]; then
+		rpc_call 9944 system_localPeerId | sed -n 's/.*"result":"\([^"]*\)".*/\1/p' >"$dir/alice/peer-id"
+	fi
+	say "node $name started (pid $(cat "$dir/node-$name.pid"), RPC ws://127.0.0.1:$((9944 + i)))"
+}
+
+# The demo market of scripts/dev.sh (the π app, a worker pool, both approved by referendum,
+# their orders), once per network; its ids go to market.json.
+setup_market() {
+	[ -f "$dir/market.json" ] && return
+	mkdir -p "$dir/apps"
+	local code_hash
+	code_hash="$("$(worker_bin)" compile-wat "$REPO_ROOT/worker/apps/pi.wat" "$dir/apps/pi.wasm")"
+	say "setting up the demo market (the π app and a pool, approved by referendum: about a minute)"
+	node "$REPO_ROOT/scripts/js/dev-setup.mjs" --url ws://127.0.0.1:9944 \
+		--wasm-uri "file://$dir/apps/pi.wasm" --code-hash "$code_hash" >"$dir/market.json.new"
+	mv "$dir/market.json.new" "$dir/market.json"
+}
+
+start_worker() { # name
+	local name="$1" i port pool url
+	i="$(index_of "$name" "${workers[@]}")"
+	port=$((9716 + i))
+	running "worker-$name" && die "worker $name is already running (scripts/testnet.sh stop)"
+	pool="$(sed -n 's/.*"pool":\([0-9]*\).*/\1/p' "$dir/market.json")"
+	# Each worker talks to another validator first, and fails over to the rest.
+	url="ws://127.0.0.1:$((9945 + i % 3)),ws://127.0.0.1:9944"
+	local suri="//${name^}" log="$dir/logs/worker-$name.log"
+	mkdir -p "$dir/workers/$name"
+	chmod 700 "$dir/workers"
+	if [ ! -f "$dir/workers/$name.joined" ]; then
+		"$(worker_bin)" join "$pool" --node-url "$url" --suri "$suri" >>"$log" 2>&1 \
+			|| die "worker $name could not join pool $pool; see $log"
+		touch "$dir/workers/$name.joined"
+	fi
+	IEXEC_WORKER_SURI="$suri" "$(worker_bin)" run --node-url "$url" --work-dir "$dir/workers/$name" \
+		--listen "127.0.0.1:$port" --result-url "http://127.0.0.1:$port" --allow-file-uris \
+		--shutdown-grace-s 10 >>"$log" 2>&1 &
+	echo $! >"$dir/worker-$name.pid"
+	say "worker $name started (pid $!, pool $pool, metrics http://127.0.0.1:$port/metrics)"
+}
+
 start() {
 	"$REPO_ROOT/scripts/build.sh"
 	mkdir -p "$dir/logs"
-	# Whatever stops the start half-way stops the nodes it started too.
-	trap 'say "start failed: stopping the nodes started so far"; stop' ERR
-	local bin; bin="$(node_bin)"
-	local bootnode=""
-	for i in "${!names[@]}"; do
-		local name="${names[$i]}" base="$dir/${names[$i]}"
-		[ -f "$dir/$name.pid" ] && kill -0 "$(cat "$dir/$name.pid")" 2>/dev/null && die "$name is already running (scripts/testnet.sh stop)"
-		mkdir -p "$base"
-		[ -f "$base/node-key" ] || "$bin" key generate-node-key --file "$base/node-key" 2>/dev/null
-		local args=(--chain local "--$name" --base-path "$base" --node-key-file "$base/node-key"
-			--rpc-port $((9944 + i)) --prometheus-port $((9615 + i))
-			--listen-addr "/ip4/127.0.0.1/tcp/$((30333 + i))" --allow-private-ip --no-mdns --no-telemetry)
-		[ -n "$bootnode" ] && args+=(--bootnodes "$bootnode")
-		"$bin" "${args[@]}" >"$dir/logs/$name.log" 2>&1 &
-		echo $! >"$dir/$name.pid"
-		if [ -z "$bootnode" ]; then
-			local peer=""
-			for _ in $(seq 1 120); do
-				peer="$(rpc_call 9944 system_localPeerId 2>/dev/null | sed -n 's/.*"result":"\([^"]*\)".*/\1/p')"
-				[ -n "$peer" ] && break
-				sleep 0.5
-			done
-			if [ -z "$peer" ]; then
-				stop
-				die "alice did not start; see $dir/logs/alice.log"
-			fi
-			bootnode="/ip4/127.0.0.1/tcp/30333/p2p/$peer"
-		fi
-		say "$name started (pid $(cat "$dir/$name.pid"), RPC ws://127.0.0.1:$((9944 + i)))"
-	done
+	# Whatever stops the start half-way stops what it started too.
+	trap 'say "start failed: stopping what was started so far"; stop' ERR
+	for name in "${names[@]}"; do start_node "$name"; done
+	if [ "${TESTNET_WORKERS:-3}" != 0 ]; then
+		setup_market
+		for name in "${workers[@]}"; do start_worker "$name"; done
+		say "demo market: $(cat "$dir/market.json"); submit a task with:"
+		say "  node scripts/js/iexec.mjs request --suri //Charlie --app $(sed -n 's/.*"app":\([0-9]*\).*/\1/p' "$dir/market.json") --params 1000000 --trust 3"
+	fi
 	trap - ERR
 	say "logs: $dir/logs/; stop with: scripts/testnet.sh stop"
 }
 
+stop_one() { # pid-file-name signal
+	local pidfile="$dir/$1.pid"
+	[ -f "$pidfile" ] || return 0
+	local pid; pid="$(cat "$pidfile")"
+	if kill -0 "$pid" 2>/dev/null; then
+		kill "-$2" "$pid"
+		for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+		kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+		say "${1/-/ } stopped"
+	fi
+	rm -f "$pidfile"
+}
+
 stop() {
-	for name in "${names[@]}"; do
-		local pidfile="$dir/$name.pid"
-		[ -f "$pidfile" ] || continue
-		local pid; pid="$(cat "$pidfile")"
-		if kill -0 "$pid" 2>/dev/null; then
-			kill -INT "$pid"
-			for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-			kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
-			say "$name stopped"
-		fi
-		rm -f "$pidfile"
-	done
+	# Workers first: with a node to talk to, they hand back what they cannot finish.
+	for name in "${workers[@]}"; do stop_one "worker-$name" TERM; done
+	for name in "${names[@]}"; do stop_one "node-$name" INT; done
 }
 
 status() {
@@ -85,11 +162,31 @@ status() {
 		[ -n "$fin" ] || fin=0
 		echo "${names[$i]}: best #$((best)), finalised #$((fin))"
 	done
+	for i in "${!workers[@]}"; do
+		local name="${workers[$i]}" port=$((9716 + i))
+		if ! running "worker-$name"; then echo "worker $name: down"; continue; fi
+		local metrics held
+		metrics="$(curl -s "http://127.0.0.1:$port/metrics" || true)"
+		held="$(sed -n 's/^iexec_worker_replicas_running \([0-9]*\).*/\1/p' <<<"$metrics")"
+		echo "worker $name: running, ${held:-?} replica(s) running"
+	done
+}
+
+restart() { # node|worker name
+	local kind="${1:-}" name="${2:-}"
+	case "$kind" in
+		node) index_of "$name" "${names[@]}" >/dev/null || die "restart: no node $name (${names[*]})" ;;
+		worker) index_of "$name" "${workers[@]}" >/dev/null || die "restart: no worker $name (${workers[*]})" ;;
+		*) die "usage: $0 restart node|worker NAME" ;;
+	esac
+	running "$kind-$name" && die "$kind $name is running"
+	"start_$kind" "$name"
 }
 
 case "${1:-}" in
 	start) start ;;
 	stop) stop ;;
 	status) status ;;
-	*) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+	restart) restart "${2:-}" "${3:-}" ;;
+	*) echo "usage: $0 start|stop|status|restart node|worker NAME" >&2; exit 2 ;;
 esac

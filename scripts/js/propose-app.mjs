@@ -7,8 +7,8 @@
 //     --runtime Wasm --code-uri https://apps.example/render.wasm --code-hash 0x… \
 //     --requirements 'TARGET.Memory >= 1024' --rfc-uri ipfs://… --rfc-hash 0x… --vote 1000
 import { parseArgs } from 'node:util';
-import { blake2AsHex } from '@polkadot/util-crypto';
-import { connect, findEvent, RLC, send, signerFrom } from './lib/chain.mjs';
+import { connect, RLC, signerFrom } from './lib/chain.mjs';
+import { propose, rfcOf, submitApproval, vote } from './lib/provider.mjs';
 
 const usage = `usage: propose-app.mjs [--url WS] [--suri SECRET] --code-uri URI --code-hash HEX
   [--runtime Wasm|Docker] [--requirements CLASSAD] [--rfc-uri URI] [--rfc-hash HEX]
@@ -53,7 +53,7 @@ try {
 }
 try {
   const signer = signerFrom(opts.suri);
-  const rfc = { documentHash: opts['rfc-hash'] ?? blake2AsHex(opts['rfc-uri']), uri: opts['rfc-uri'] };
+  const rfc = rfcOf(opts['rfc-uri'], opts['rfc-hash']);
   const terms = {
     App: {
       runtime: opts.runtime,
@@ -62,26 +62,14 @@ try {
       requirements: opts.requirements
     }
   };
-  const proposed = findEvent(await send(api, api.tx.registry.propose(rfc, terms), signer), 'registry', 'ContractProposed');
-  const contractId = proposed.data.id.toNumber();
-  const result = { contractId, deposit: proposed.data.deposit.toString() };
-
+  const { id: contractId, deposit } = await propose(api, signer, rfc, terms);
+  const result = { contractId, deposit: deposit.toString() };
   if (!opts['no-referendum']) {
-    // The call the referendum enacts, stored as a preimage; the referendum refers to its hash.
-    const approve = api.tx.registry.approve(contractId);
-    const submit = api.tx.referenda.submit(
-      { Governance: 'ContractDecision' },
-      { Lookup: { hash: approve.method.hash, len: approve.method.encodedLength } },
-      { After: 1 }
-    );
-    const events = await send(api, api.tx.utility.batchAll([api.tx.preimage.notePreimage(approve.method.toHex()), submit]), signer);
-    const submitted = findEvent(events, 'referenda', 'Submitted');
-    const referendum = submitted.data.index.toNumber();
-    await send(api, api.tx.referenda.placeDecisionDeposit(referendum), signer);
+    const referendum = await submitApproval(api, signer, [contractId]);
     const balance = BigInt(opts.vote) * RLC;
-    const vote = { Standard: { vote: { aye: true, conviction: opts.conviction }, balance } };
-    await send(api, api.tx.convictionVoting.vote(referendum, vote), signer);
-    Object.assign(result, { referendum, track: submitted.data.track.toNumber(), voted: balance.toString() });
+    await vote(api, signer, referendum, true, balance, opts.conviction);
+    const track = (await api.query.referenda.referendumInfoFor(referendum)).unwrap().asOngoing.track.toNumber();
+    Object.assign(result, { referendum, track, voted: balance.toString() });
   }
   console.log(JSON.stringify(result));
 } catch (e) {

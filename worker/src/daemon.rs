@@ -244,8 +244,21 @@ impl Daemon {
 				}
 				Err(error) if error.is_transient() => {
 					self.metrics.synced.store(0, Relaxed);
+					if past_grace {
+						// Nothing can be handed back without a node; the chain releases held
+						// replicas once they are overdue.
+						tracing::warn!(%error, "chain unreachable while stopping; stopped");
+						return;
+					}
 					tracing::warn!(%error, retry_in = ?backoff, "chain unreachable");
-					tokio::time::sleep(backoff).await;
+					// A shutdown is not delayed by the backoff: it wakes the loop, and a
+					// draining one sleeps no longer than its grace.
+					let now = tokio::time::Instant::now();
+					let wait = grace_until.map_or(backoff, |t| backoff.min(t.saturating_duration_since(now)));
+					tokio::select! {
+						_ = tokio::time::sleep(wait) => {}
+						_ = shutdown.changed(), if !self.draining => {}
+					}
 					backoff = (backoff * 2).min(Duration::from_secs(30));
 					continue;
 				}

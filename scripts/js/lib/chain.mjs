@@ -25,7 +25,8 @@ function explain (api, dispatchError) {
   return dispatchError.toString();
 }
 
-// Signs and sends `tx`; resolves with its events once it is in a block and succeeded.
+// Signs and sends `tx`; resolves with its events once it is in a block and succeeded (the
+// list's `blockHash` is that block's).
 export function send (api, tx, signer) {
   return new Promise((resolve, reject) => {
     let unsubscribe = () => {};
@@ -35,7 +36,9 @@ export function send (api, tx, signer) {
         reject(new Error(explain(api, dispatchError)));
       } else if (status.isInBlock) {
         unsubscribe();
-        resolve(events.map(({ event }) => event));
+        const list = events.map(({ event }) => event);
+        Object.defineProperty(list, 'blockHash', { value: status.asInBlock });
+        resolve(list);
       } else if (status.isDropped || status.isInvalid || status.isUsurped) {
         unsubscribe();
         reject(new Error(`transaction ${status.type}`));
@@ -51,26 +54,25 @@ export function findEvent (events, section, method) {
   return found;
 }
 
-// Approves registered contracts `ids` through the real governance path: one contracts-track
-// referendum (`utility.batchAll` of `registry.approve`), its preimage and decision deposit by
-// `proposer`, an aye from `voter` holding most of the dev chain's RLC. Resolves once every
-// contract reads `Approved`.
-export async function approveByReferendum (api, ids, proposer, voter, seconds = 300) {
-  const approve = api.tx.utility.batchAll(ids.map((id) => api.tx.registry.approve(id)));
-  const submit = api.tx.referenda.submit(
-    { Governance: 'ContractDecision' },
-    { Lookup: { hash: approve.method.hash, len: approve.method.encodedLength } },
-    { After: 1 }
-  );
-  const events = await send(api, api.tx.utility.batchAll([api.tx.preimage.notePreimage(approve.method.toHex()), submit]), proposer);
-  const referendum = findEvent(events, 'referenda', 'Submitted').data.index.toNumber();
-  await send(api, api.tx.referenda.placeDecisionDeposit(referendum), proposer);
-  const vote = { Standard: { vote: { aye: true, conviction: 'Locked1x' }, balance: 9_000_000n * RLC } };
-  await send(api, api.tx.convictionVoting.vote(referendum, vote), voter);
-  for (let i = 0; i < seconds * 2; i++) {
-    const statuses = await Promise.all(ids.map(async (id) => (await api.query.registry.contracts(id)).unwrap().status.toString()));
-    if (statuses.every((s) => s === 'Approved')) return;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  throw new Error(`contracts ${ids} not approved within ${seconds} s`);
+// `text` RLC ("2", "0.25") in planck (RLC has 9 decimals), or an error saying what is wrong.
+export function parseRlc (text, what = 'amount') {
+  const m = /^(\d+)(?:\.(\d{1,9}))?$/.exec(String(text).trim());
+  if (!m) throw new Error(`${what} must be a number of RLC with at most 9 decimals (got "${text}")`);
+  return BigInt(m[1]) * RLC + BigInt((m[2] ?? '').padEnd(9, '0'));
+}
+
+// Planck as RLC, without trailing zeros: 1500000000n → "1.5 RLC".
+export function formatRlc (planck) {
+  const value = BigInt(planck);
+  const sign = value < 0n ? '-' : '';
+  const abs = value < 0n ? -value : value;
+  const fraction = (abs % RLC).toString().padStart(9, '0').replace(/0+$/, '');
+  return `${sign}${abs / RLC}${fraction ? `.${fraction}` : ''} RLC`;
+}
+
+// Like `send`, and also what the signer paid in fees for it (from `TransactionFeePaid`).
+export async function sendPaying (api, tx, signer) {
+  const events = await send(api, tx, signer);
+  const paid = events.find((e) => e.section === 'transactionPayment' && e.method === 'TransactionFeePaid' && e.data.who.toString() === signer.address);
+  return { events, fee: paid ? paid.data.actualFee.toBigInt() : 0n };
 }

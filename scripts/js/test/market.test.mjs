@@ -6,7 +6,8 @@
 // commit and reveal), with every balance checked to the unit.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, RLC, send, signerFrom, findEvent, approveByReferendum } from '../lib/chain.mjs';
+import { connect, RLC, send, signerFrom, findEvent } from '../lib/chain.mjs';
+import { approveByReferendum } from '../lib/provider.mjs';
 import { startDevNode } from './helpers.mjs';
 import { blake2AsU8a } from '@polkadot/util-crypto';
 import { stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util';

@@ -14,7 +14,8 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { blake2AsU8a } from '@polkadot/util-crypto';
 import { u8aToHex, u8aToString } from '@polkadot/util';
-import { connect, RLC, send, signerFrom, findEvent, approveByReferendum } from '../lib/chain.mjs';
+import { connect, RLC, send, signerFrom, findEvent } from '../lib/chain.mjs';
+import { approveByReferendum } from '../lib/provider.mjs';
 import { startDevNode, startWorker, waitFor, workerBinary } from './helpers.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -372,5 +373,25 @@ test('status shows the pool, score and balances; SIGTERM stops a worker cleanly'
   }
   for (const w of workers.splice(0)) {
     assert.equal(await w.stop(), 0, `${w.name} exits 0 on SIGTERM:\n${w.output().slice(-2000)}`);
+  }
+});
+
+test('a worker whose node is gone still stops on SIGTERM', async () => {
+  const lonely = startWorker({ url: node.url, suri: '//Ferdie', dir, name: 'lonely' });
+  started.push(lonely);
+  await waitFor('the worker to read the chain', () => /health, metrics and results served/.test(lonely.output()) && /connected to node/.test(lonely.output()), 60);
+  await node.stop();
+  try {
+    await waitFor('the worker to find no node', () => /chain unreachable/.test(lonely.output()), 60);
+    // Well into the backoff (1 + 2 + 4 + 8 s), a stop still wakes it. Before, it stopped only
+    // with a node to talk to: it retried for ever.
+    await new Promise((resolve) => setTimeout(resolve, 16_000));
+    const hung = new Promise((resolve) => setTimeout(() => resolve('still running after 60 s'), 60_000));
+    const stopped = await Promise.race([lonely.stop(), hung]);
+    if (!lonely.exited()) await lonely.kill();
+    assert.equal(stopped, 0, lonely.output().slice(-2000));
+    assert.match(lonely.output(), /chain unreachable while stopping; stopped/);
+  } finally {
+    await node.restart();
   }
 });

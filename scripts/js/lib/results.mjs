@@ -1,0 +1,63 @@
+// Certified results as a requester gets them: on chain (small ones) or from the worker that
+// keeps them, always checked against the on-chain digest, and decoded into their files.
+import { blake2AsU8a } from '@polkadot/util-crypto';
+import { stringToU8a, u8aConcat, u8aEq, u8aToHex, u8aToString } from '@polkadot/util';
+
+// A result is the worker's directory encoding (docs/poco.md): for each file, in path order,
+// u64 LE path length ‖ path ‖ u64 LE content length ‖ content. Its files, or an error saying
+// where the bytes stop making sense.
+export function decodeDirectory (bytes) {
+  const files = [];
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = 0;
+  const take = (what) => {
+    if (at + 8 > bytes.length) throw new Error(`result encoding truncated in the length of ${what} at byte ${at}`);
+    const length = view.getBigUint64(at, true);
+    at += 8;
+    if (length > BigInt(bytes.length - at)) throw new Error(`result encoding: ${what} of ${length} bytes runs past the end (byte ${at})`);
+    const slice = bytes.subarray(at, at + Number(length));
+    at += Number(length);
+    return slice;
+  };
+  while (at < bytes.length) {
+    const path = u8aToString(take('a path'));
+    files.push({ path, content: take(`"${path}"`) });
+  }
+  return files;
+}
+
+// What the beneficiary signs to read task `deal`/`index` from a worker (docs/worker.md).
+export function accessMessage (api, deal, index, at) {
+  return u8aConcat(stringToU8a('iexec/result-access/v1'), api.createType('(u64,u32,u64)', [deal, index, at]).toU8a());
+}
+
+// The bytes of a certified result: inline ones as they are, a URI's fetched with the
+// beneficiary's signature. Either way their blake2-256 must be `digest`.
+export async function resultBytes (api, { location, digest, deal, index, beneficiary }) {
+  let bytes;
+  let source;
+  if (location.isInline) {
+    bytes = location.asInline.toU8a(true);
+    source = 'on chain';
+  } else {
+    const uri = u8aToString(location.asUri.toU8a(true));
+    if (!beneficiary) throw new Error(`the result is at ${uri}; only the deal's beneficiary can fetch it`);
+    const at = Math.floor(Date.now() / 1000);
+    const signature = u8aToHex(beneficiary.sign(accessMessage(api, deal, index, at)));
+    const url = `${uri}${uri.includes('?') ? '&' : '?'}at=${at}&signature=${signature}`;
+    let response;
+    try {
+      response = await fetch(url, { signal: AbortSignal.timeout(60_000) });
+    } catch (e) {
+      throw new Error(`cannot fetch the result from ${uri}: ${e.cause?.message ?? e.message}`);
+    }
+    if (!response.ok) throw new Error(`the worker at ${uri} answered ${response.status}: ${(await response.text()).trim()}`);
+    bytes = new Uint8Array(await response.arrayBuffer());
+    source = `from ${uri}`;
+  }
+  const expected = digest.toU8a ? digest.toU8a() : digest;
+  if (!u8aEq(blake2AsU8a(bytes, 256), expected)) {
+    throw new Error(`the result ${source} does not hash to the certified digest ${u8aToHex(expected)}`);
+  }
+  return { bytes, source };
+}
