@@ -41,8 +41,17 @@ shutdown() {
 	[ "$keep_base" -eq 1 ] || rm -rf "$base"
 }
 trap shutdown EXIT
-trap 'exit 130' INT TERM HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
 
+rpc_health() {
+	curl -sf -H 'content-type: application/json' \
+		-d '{"jsonrpc":"2.0","id":1,"method":"system_health","params":[]}' \
+		"http://127.0.0.1:$rpc_port" >/dev/null
+}
+# Another node answering on the port would pass for ours.
+! rpc_health || die "something already answers RPC on port $rpc_port (another node?): stop it first"
 say "Starting the dev chain (base path $base, log $base/logs/node.log)"
 # Children run in their own sessions: a Ctrl-C reaches this script only, which stops them in
 # order (a node stopped first would leave the workers unable to hand anything back).
@@ -50,29 +59,36 @@ setsid "$(node_bin)" --dev --base-path "$base/chain" --rpc-port "$rpc_port" --rp
 	>"$base/logs/node.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 240); do
-	curl -sf -H 'content-type: application/json' \
-		-d '{"jsonrpc":"2.0","id":1,"method":"system_health","params":[]}' \
-		"http://127.0.0.1:$rpc_port" >/dev/null && break
+	rpc_health && break
 	kill -0 "${pids[0]}" 2>/dev/null || { tail -20 "$base/logs/node.log" >&2; die "the node exited (log above)"; }
 	sleep 0.5
 done
+rpc_health || die "the node did not answer within two minutes; see $base/logs/node.log"
 say "Dev chain up: RPC $url; polkadot.js Apps: https://polkadot.js.org/apps/?rpc=ws%3A%2F%2F127.0.0.1%3A$rpc_port"
 
 if [ "${IEXEC_DEV_WORKERS:-2}" != 0 ]; then
 	worker="$(worker_bin)"
 	say "Compiling the demo app (worker/apps/pi.wat: a Monte Carlo estimate of π)"
 	code_hash="$("$worker" compile-wat "$REPO_ROOT/worker/apps/pi.wat" "$base/apps/pi.wasm")"
-	say "Registering the app and a worker pool, approving them by referendum, publishing orders"
-	setup="$(node "$REPO_ROOT/scripts/js/dev-setup.mjs" --url "$url" \
-		--wasm-uri "file://$base/apps/pi.wasm" --code-hash "$code_hash")"
+	# A kept base folder (IEXEC_DEV_BASE) keeps its chain: the market is set up once.
+	if [ ! -f "$base/market.json" ]; then
+		say "Registering the app and a worker pool, approving them by referendum, publishing orders"
+		node "$REPO_ROOT/scripts/js/dev-setup.mjs" --url "$url" \
+			--wasm-uri "file://$base/apps/pi.wasm" --code-hash "$code_hash" >"$base/market.json.new"
+		mv "$base/market.json.new" "$base/market.json"
+	fi
+	setup="$(cat "$base/market.json")"
 	app="$(sed -n 's/.*"app":\([0-9]*\).*/\1/p' <<<"$setup")"
 	pool="$(sed -n 's/.*"pool":\([0-9]*\).*/\1/p' <<<"$setup")"
 	listen=9616
 	for name in Dave Eve; do
 		lower="${name,,}"
 		# The demo app is a local file: this machine's workers may read file:// locations.
-		"$worker" join "$pool" --node-url "$url" --suri "//$name" >>"$base/logs/worker-$lower.log" 2>&1 \
-			|| { tail -5 "$base/logs/worker-$lower.log" >&2; die "$name could not join pool $pool"; }
+		if [ ! -f "$base/workers/$lower.joined" ]; then
+			"$worker" join "$pool" --node-url "$url" --suri "//$name" >>"$base/logs/worker-$lower.log" 2>&1 \
+				|| { tail -5 "$base/logs/worker-$lower.log" >&2; die "$name could not join pool $pool"; }
+			mkdir -p "$base/workers" && touch "$base/workers/$lower.joined"
+		fi
 		IEXEC_WORKER_SURI="//$name" setsid "$worker" run --node-url "$url" --work-dir "$base/workers/$lower" \
 			--listen "127.0.0.1:$listen" --result-url "http://127.0.0.1:$listen" --allow-file-uris \
 			--shutdown-grace-s 5 >>"$base/logs/worker-$lower.log" 2>&1 &

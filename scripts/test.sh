@@ -4,10 +4,13 @@
 #      real dev node, referenda on it, a second validator admitted by referendum, a real
 #      four-validator network on 127.0.0.1, CLI error handling), the worker.
 #   2. Benchmarks of the pallets, run once as tests; the runtime's benchmark API compiles.
-#   3. scripts/testnet.sh as an operator uses it: start, status and stop from a cold start.
+#   3. scripts/testnet.sh as an operator uses it: four validators and three workers from a cold
+#      start, tasks completed through a killed validator and worker, no RLC created or lost.
 #   4. Clients: the real @polkadot/api from npm against a real dev node (transfers, the
 #      governance flow through scripts/js/propose-app.mjs, the market and Proof-of-Contribution),
-#      and real `iexec-worker` daemons taking tasks to certified, paid results.
+#      real `iexec-worker` daemons taking tasks to certified, paid results, the command-line
+#      client (scripts/js/iexec.mjs) for requesters and providers, and scripts/dev.sh (the main
+#      job) from a cold start, its printed command run as printed, Ctrl-C leaving nothing.
 # Prints a summary line `N passed, M failed` (test suites) at the end.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -33,7 +36,7 @@ run_suite "benchmarks as tests (pallets)" \
 run_suite "runtime benchmark API (cargo check)" \
 	env SKIP_WASM_BUILD=1 cargo check --locked -p iexec-runtime --features runtime-benchmarks
 # The local network a validator operator tries first: start, status, stop from a cold start.
-run_suite "local testnet (scripts/testnet.sh start, status, stop)" "$REPO_ROOT/scripts/testnet-check.sh"
+run_suite "local testnet (scripts/testnet.sh: start, status, faults, restart, stop)" "$REPO_ROOT/scripts/testnet-check.sh"
 run_suite "polkadot.js client (npm test)" \
 	env IEXEC_NODE="$(node_bin)" IEXEC_WORKER="$(worker_bin)" npm --prefix "$REPO_ROOT/scripts/js" test
 

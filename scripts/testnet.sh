@@ -30,7 +30,13 @@ rpc_call() { # port method [params-json]
 		"http://127.0.0.1:$1" || true
 }
 
-running() { [ -f "$dir/$1.pid" ] && kill -0 "$(cat "$dir/$1.pid")" 2>/dev/null; }
+# Whether the process of pid file `$1` runs, and is ours: a stale pid file (after a reboot)
+# may name an unrelated process, which must be neither reported nor signalled.
+running() {
+	local pid
+	pid="$(cat "$dir/$1.pid" 2>/dev/null)" || return 1
+	kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$dir/"
+}
 
 index_of() { # name list...
 	local name="$1" i=0; shift
@@ -42,7 +48,7 @@ index_of() { # name list...
 chain_spec() {
 	local spec="$dir/spec.json"
 	if [ ! -f "$spec" ]; then
-		"$(node_bin)" build-spec --chain local 2>/dev/null | sed 's/"pace": "Standard"/"pace": "Fast"/' >"$spec.new"
+		"$(node_bin)" build-spec --chain local --disable-default-bootnode 2>/dev/null | sed 's/"pace": "Standard"/"pace": "Fast"/' >"$spec.new"
 		grep -q '"pace": "Fast"' "$spec.new" || die "the local chain spec has no governance pace to set"
 		mv "$spec.new" "$spec"
 	fi
@@ -55,9 +61,13 @@ start_node() { # name
 	base="$dir/$name"
 	bin="$(node_bin)"
 	running "node-$name" && die "node $name is already running (scripts/testnet.sh stop)"
+	# Another process answering on the port would pass for this node.
+	[ -z "$(rpc_call $((9944 + i)) system_health)" ] || die "something already answers RPC on port $((9944 + i)): stop it first"
 	mkdir -p "$base" "$dir/logs"
 	[ -f "$base/node-key" ] || "$bin" key generate-node-key --file "$base/node-key" 2>/dev/null
-	local args=(--chain "$(chain_spec)" "--$name" --base-path "$base" --node-key-file "$base/node-key"
+	local spec
+	spec="$(chain_spec)"
+	local args=(--chain "$spec" "--$name" --base-path "$base" --node-key-file "$base/node-key"
 		--rpc-port $((9944 + i)) --prometheus-port $((9615 + i))
 		--listen-addr "/ip4/127.0.0.1/tcp/$((30333 + i))" --allow-private-ip --no-mdns --no-telemetry)
 	if [ "$name" != alice ]; then
@@ -65,7 +75,8 @@ start_node() { # name
 		peer="$(cat "$dir/alice/peer-id" 2>/dev/null || true)"
 		[ -n "$peer" ] && args+=(--bootnodes "/ip4/127.0.0.1/tcp/30333/p2p/$peer")
 	fi
-	"$bin" "${args[@]}" >>"$dir/logs/$name.log" 2>&1 &
+	# Own sessions: a Ctrl-C in the terminal that started them is not meant for them.
+	setsid "$bin" "${args[@]}" >>"$dir/logs/$name.log" 2>&1 &
 	echo $! >"$dir/node-$name.pid"
 	local ok=""
 	for _ in $(seq 1 120); do
@@ -106,10 +117,10 @@ start_worker() { # name
 	chmod 700 "$dir/workers"
 	if [ ! -f "$dir/workers/$name.joined" ]; then
 		"$(worker_bin)" join "$pool" --node-url "$url" --suri "$suri" >>"$log" 2>&1 \
-			|| die "worker $name could not join pool $pool; see $log"
+			|| { tail -n 5 "$log" >&2; die "worker $name could not join pool $pool (log above: $log)"; }
 		touch "$dir/workers/$name.joined"
 	fi
-	IEXEC_WORKER_SURI="$suri" "$(worker_bin)" run --node-url "$url" --work-dir "$dir/workers/$name" \
+	IEXEC_WORKER_SURI="$suri" setsid "$(worker_bin)" run --node-url "$url" --work-dir "$dir/workers/$name" \
 		--listen "127.0.0.1:$port" --result-url "http://127.0.0.1:$port" --allow-file-uris \
 		--shutdown-grace-s 10 >>"$log" 2>&1 &
 	echo $! >"$dir/worker-$name.pid"
@@ -119,8 +130,10 @@ start_worker() { # name
 start() {
 	"$REPO_ROOT/scripts/build.sh"
 	mkdir -p "$dir/logs"
-	# Whatever stops the start half-way stops what it started too.
-	trap 'say "start failed: stopping what was started so far"; stop' ERR
+	# Whatever stops the start half-way (an error, `die`, Ctrl-C) stops what it started too.
+	start_ok=""
+	trap '[ -n "$start_ok" ] || { say "start failed: stopping what was started so far"; stop; }' EXIT
+	trap 'exit 130' INT TERM
 	for name in "${names[@]}"; do start_node "$name"; done
 	if [ "${TESTNET_WORKERS:-3}" != 0 ]; then
 		setup_market
@@ -128,18 +141,18 @@ start() {
 		say "demo market: $(cat "$dir/market.json"); submit a task with:"
 		say "  node scripts/js/iexec.mjs request --suri //Charlie --app $(sed -n 's/.*"app":\([0-9]*\).*/\1/p' "$dir/market.json") --params 1000000 --trust 3"
 	fi
-	trap - ERR
+	start_ok=1
 	say "logs: $dir/logs/; stop with: scripts/testnet.sh stop"
 }
 
 stop_one() { # pid-file-name signal
 	local pidfile="$dir/$1.pid"
 	[ -f "$pidfile" ] || return 0
-	local pid; pid="$(cat "$pidfile")"
-	if kill -0 "$pid" 2>/dev/null; then
-		kill "-$2" "$pid"
+	if running "$1"; then
+		local pid; pid="$(cat "$pidfile")"
+		kill "-$2" "$pid" 2>/dev/null || true
 		for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-		kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+		kill -KILL "$pid" 2>/dev/null || true
 		say "${1/-/ } stopped"
 	fi
 	rm -f "$pidfile"

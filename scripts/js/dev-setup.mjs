@@ -34,7 +34,7 @@ try {
     WorkerPool: { description: 'dev pool: two workers on this machine', workerStakeRatio: 30, schedulerRewardRatio: 5, admission: 'TARGET.Cpus >= 1' }
   });
   log(`Bob registered a worker pool: contract ${pool.id}`);
-  log('a contracts-track referendum approves both (Bob votes aye); about a minute on the dev chain');
+  log('a contracts-track referendum approves both (Bob votes aye): about a minute at the Fast governance pace');
   await approveByReferendum(api, [app.id, pool.id], alice, bob);
   log('approved');
   const appOrder = await publishOrder(api, alice, 'app', { id: app.id, price: RLC / 10n, volume: 1000 });

@@ -5,10 +5,10 @@
 // docs/requester.md and docs/provider.md walk through it.
 import { parseArgs } from 'node:util';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, normalize } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { u8aToString } from '@polkadot/util';
 import { connect, findEvent, formatRlc, parseRlc, send, sendPaying, signerFrom } from './lib/chain.mjs';
-import { followRequest } from './lib/follow.mjs';
+import { requestFollower } from './lib/follow.mjs';
 import { explainNoMatch } from './lib/explain.mjs';
 import { decodeDirectory, resultBytes } from './lib/results.mjs';
 import { datasetChecksum, propose, publishOrder, rfcOf, submitApproval, vote } from './lib/provider.mjs';
@@ -92,9 +92,9 @@ const options = {
 // A mistake in the command line: printed with the usage, exit status 2.
 class UsageError extends Error {}
 
-function count (text, what, min = 0) {
-  if (!/^\d+$/.test(text ?? '') || Number(text) < min || Number(text) > 0xffffffff) {
-    throw new UsageError(`${what} must be a whole number${min ? ` ≥ ${min}` : ''} (got "${text ?? ''}")`);
+function count (text, what, min = 0, max = 0xffffffff) {
+  if (!/^\d+$/.test(text ?? '') || Number(text) < min || Number(text) > max) {
+    throw new UsageError(`${what} must be a whole number from ${min} to ${max} (got "${text ?? ''}")`);
   }
   return Number(text);
 }
@@ -111,7 +111,7 @@ function parseWeights (text) {
   for (const part of text.split(',').filter(Boolean)) {
     const [name, value] = part.split('=');
     if (!(name in weights)) throw new UsageError(`--weights: unknown criterion "${name}" (${Object.keys(weights).join(', ')})`);
-    weights[name] = count(value, `--weights ${name}`);
+    weights[name] = count(value, `--weights ${name}`, 0, 255);
   }
   return weights;
 }
@@ -119,6 +119,16 @@ function parseWeights (text) {
 // The cheapest open order's price in `book` (a `[price, order]` list), or `fallback` when
 // the book is empty (the request then waits, and the explanation says why).
 const cheapest = (book, fallback = 0n) => (book.length ? book[0][0].toBigInt() : fallback);
+
+// The cheapest open pool order's price in `category` (of pool `pool` when given), or 0.
+async function cheapestPool (api, category, pool) {
+  for (const [price, order] of await api.query.market.poolBook(category)) {
+    if (pool === undefined) return price.toBigInt();
+    const terms = (await api.query.market.orders(order)).unwrap().terms;
+    if (terms.isPool && terms.asPool.pool.toNumber() === Number(pool)) return price.toBigInt();
+  }
+  return 0n;
+}
 
 async function request (api, signer, opts, out) {
   const app = count(required(opts.app, '--app'), '--app');
@@ -130,7 +140,7 @@ async function request (api, signer, opts, out) {
     dataset,
     appMaxPrice: opts['app-max-price'] !== undefined ? rlc(opts['app-max-price'], '--app-max-price') : cheapest(await api.query.market.resourceBook(app)),
     datasetMaxPrice: dataset === null ? 0n : opts['dataset-max-price'] !== undefined ? rlc(opts['dataset-max-price'], '--dataset-max-price') : cheapest(await api.query.market.resourceBook(dataset)),
-    poolMaxPrice: opts['pool-max-price'] !== undefined ? rlc(opts['pool-max-price'], '--pool-max-price') : cheapest(await api.query.market.poolBook(category)),
+    poolMaxPrice: opts['pool-max-price'] !== undefined ? rlc(opts['pool-max-price'], '--pool-max-price') : await cheapestPool(api, category, opts.pool),
     volume: count(opts.volume ?? '1', '--volume', 1),
     category,
     trust: count(opts.trust, '--trust', 1),
@@ -151,59 +161,73 @@ async function request (api, signer, opts, out) {
   const perTask = spec.appMaxPrice + spec.datasetMaxPrice + spec.poolMaxPrice;
   out(`submitting a request for app ${app}${dataset === null ? '' : ` on data set ${dataset}`}: ${spec.volume} task(s), trust ${spec.trust}, category ${category}, at most ${formatRlc(perTask)} per task`);
 
-  const money = { fees: 0n };
-  const paying = async (tx) => { const r = await sendPaying(api, tx, signer); money.fees += r.fee; return r; };
-  const submitted = await paying(api.tx.market.submitRequest(spec));
-  const event = findEvent(submitted.events, 'market', 'RequestSubmitted');
+  const fees = { total: 0n };
+  const paying = (tx, options) => sendPaying(api, tx, signer, fees, options);
+  // Followed from its finalised block: the request's id cannot be another's after a reorg.
+  const submitted = await paying(api.tx.market.submitRequest(spec), { finalized: true });
+  const event = findEvent(submitted, 'market', 'RequestSubmitted');
   const id = event.data.id.toNumber();
-  const from = (await api.rpc.chain.getHeader(submitted.events.blockHash)).number.toNumber();
-  out(`request ${id} submitted: ${formatRlc(event.data.payment)} held for payment, ${formatRlc(event.data.deposit)} deposit; open until block #${event.data.expiresAt}`);
+  const from = (await api.rpc.chain.getHeader(submitted.blockHash)).number.toNumber();
+  out(`request ${id} submitted in block #${from}: ${formatRlc(event.data.payment)} held for payment, ${formatRlc(event.data.deposit)} deposit; open until block #${event.data.expiresAt}`);
 
   const results = [];
-  const outcome = await followRequest(api, {
+  const follower = requestFollower(api, {
     request: id,
     from,
     volume: spec.volume,
-    matchBlocks,
+    maxPerTask: perTask,
     say: out,
     claimer: paying,
     onCompleted: async (task, hash) => {
       results.push(await showResult(api, task, hash, signer, opts, out));
     }
   });
-
+  let outcome = await follower.run(matchBlocks);
+  const unmatchedAtFirst = outcome.unmatched;
   if (outcome.unmatched) {
-    const terms = (await api.query.market.orders(id)).unwrap().terms.asRequest;
-    out(`no deal within ${matchBlocks} blocks. Why:`);
-    for (const line of await explainNoMatch(api, id, terms)) out(`  - ${line}`);
-    if (opts['keep-open']) {
-      out(`request ${id} stays open until block #${event.data.expiresAt} (cancel it with: iexec.mjs cancel-order ${id})`);
-    } else {
-      const cancelled = findEvent((await paying(api.tx.market.cancelOrder(id))).events, 'market', 'OrderCancelled');
-      outcome.money.refunded += cancelled.data.paymentRefunded.toBigInt();
-      out(`request ${id} cancelled: ${formatRlc(cancelled.data.paymentRefunded)} and the ${formatRlc(cancelled.data.depositRefunded)} deposit back`);
+    const order = await api.query.market.orders(id);
+    if (order.isSome) {
+      out(`${follower.unmatchedTasks()} task(s) without a deal for ${matchBlocks} blocks. Why:`);
+      for (const line of await explainNoMatch(api, id, order.unwrap().terms.asRequest)) out(`  - ${line}`);
     }
+    if (opts['keep-open']) {
+      out(`request ${id} stays open until block #${event.data.expiresAt}: still following it (Ctrl-C to stop; cancel with: iexec.mjs cancel-order ${id})`);
+    } else if (order.isSome) {
+      try {
+        const cancelled = findEvent(await paying(api.tx.market.cancelOrder(id)), 'market', 'OrderCancelled');
+        out(`request ${id} cancelled (${formatRlc(cancelled.data.paymentRefunded)} and the ${formatRlc(cancelled.data.depositRefunded)} deposit back); following its deals, if any`);
+      } catch (e) {
+        // A deal may have used it up meanwhile: following shows what happened.
+        out(`request ${id} could not be cancelled (${e.message}); following it`);
+      }
+    }
+    // The cancellation (or whatever came first) and every deal, through finalised blocks.
+    outcome = await follower.run(null);
   }
-  const certified = [...outcome.tasks.values()].filter((t) => t.outcome === 'certified').length;
-  const total = [...outcome.deals.values()].reduce((n, d) => n + d.volume, 0);
-  const { spent, refunded } = outcome.money;
-  const fees = money.fees;
-  out(`cost: ${formatRlc(spent)} for ${certified} certified task(s); ${formatRlc(refunded)} refunded; ${formatRlc(fees)} in fees`);
-  const ok = !outcome.unmatched && total === spec.volume && certified === total;
+  const { deals, tasks, money } = follower;
+  const certified = [...tasks.values()].filter((t) => t.outcome === 'certified').length;
+  const total = [...deals.values()].reduce((n, d) => n + d.volume, 0);
+  const unread = [...tasks.values()].filter((t) => t.resultError).length;
+  out(`cost: ${formatRlc(money.spent)} for ${certified} certified task(s); ${formatRlc(money.refunded)} refunded; ${formatRlc(fees.total)} in fees`);
+  const ok = total === spec.volume && certified === total && unread === 0;
   if (opts.json) {
     console.log(JSON.stringify({
       request: id,
-      deals: [...outcome.deals.keys()],
-      tasks: Object.fromEntries([...outcome.tasks].map(([k, t]) => [k, t.outcome ?? 'unsettled'])),
+      deals: [...deals.keys()],
+      tasks: Object.fromEntries([...tasks].map(([k, t]) => [k, t.outcome ?? 'unsettled'])),
       results,
-      spent: spent.toString(),
-      refunded: refunded.toString(),
-      fees: fees.toString(),
+      spent: money.spent.toString(),
+      refunded: money.refunded.toString(),
+      fees: fees.total.toString(),
       ok
     }));
   }
   if (!ok) {
-    const why = outcome.unmatched ? 'no offer matched the request' : `${total - certified} of ${spec.volume} task(s) not certified`;
+    const why = total === 0 && unmatchedAtFirst
+      ? 'no offer matched the request'
+      : certified < spec.volume
+        ? `${spec.volume - certified} of ${spec.volume} task(s) not certified`
+        : `${unread} certified result(s) could not be read`;
     throw new Error(why);
   }
 }
@@ -215,21 +239,24 @@ async function showResult (api, task, hash, signer, opts, out) {
   const record = await (hash ? api.query.poco.results.at(hash, deal, index) : api.query.poco.results(deal, index));
   if (record.isNone || record.unwrap().completedAt.isNone) throw new Error(`task ${deal}/${index} has no certified result`);
   const { digest, location } = record.unwrap();
-  if (location.isNone) {
-    out(`task ${deal}/${index}: the workers gave no location for the result (digest ${digest.toHex()})`);
-    return { task: `${deal}/${index}`, digest: digest.toHex() };
-  }
-  const beneficiary = (await api.query.market.deals(deal)).unwrap().beneficiary.toString() === signer.address ? signer : null;
-  const { bytes, source } = await resultBytes(api, { location: location.unwrap(), digest, deal, index, beneficiary });
+  if (location.isNone) throw new Error(`the workers gave no location for the result of task ${deal}/${index} (digest ${digest.toHex()})`);
+  const terms = (await api.query.market.deals(deal)).unwrap();
+  const beneficiary = terms.beneficiary.toString() === signer.address ? signer : null;
+  // The encoding adds 16 bytes per file to the output the deal allows.
+  const limit = terms.limits.outputBytes.toBigInt() * 2n + (1n << 20n);
+  const { bytes, source } = await resultBytes(api, { location: location.unwrap(), digest, deal, index, beneficiary, limit });
   const files = decodeDirectory(bytes);
   out(`--- result of task ${deal}/${index} (${source}, ${bytes.length} bytes, matches the certified digest) ---`);
   for (const { path, content } of files) {
-    const text = u8aToString(content);
-    const printable = content.length <= 4096 && !/[\u0000-\u0008\u000e-\u001f\ufffd]/.test(text);
-    out(printable ? `${path}:\n${text.replace(/\n$/, '')}` : `${path}: ${content.length} bytes${opts.out ? '' : ' (--out DIR saves it)'}`);
+    // A worker chose these bytes: nothing that could steer the terminal is printed as is.
+    const shown = JSON.stringify(path).slice(1, -1);
+    const text = content.length <= 4096 ? u8aToString(content) : '';
+    const printable = text !== '' && !/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\ufffd\u2028\u2029\u202a-\u202e\u2066-\u2069]/.test(text);
+    out(printable ? `${shown}:\n${text.replace(/\n$/, '')}` : `${shown}: ${content.length} bytes${opts.out ? '' : ' (--out DIR saves it)'}`);
     if (opts.out) {
-      const target = normalize(join(opts.out, `${deal}-${index}`, path));
-      if (!target.startsWith(normalize(join(opts.out, `${deal}-${index}`)))) throw new Error(`result path "${path}" leaves the output folder`);
+      const folder = resolve(opts.out, `${deal}-${index}`);
+      const target = resolve(folder, path);
+      if (!target.startsWith(folder + sep)) throw new Error(`result path "${path}" leaves the output folder`);
       mkdirSync(dirname(target), { recursive: true });
       writeFileSync(target, content);
     }
@@ -257,8 +284,8 @@ async function provider (command, api, signer, positional, opts, out) {
       const terms = {
         WorkerPool: {
           description: required(opts.description, '--description'),
-          workerStakeRatio: count(opts['worker-stake-ratio'], '--worker-stake-ratio'),
-          schedulerRewardRatio: count(opts['scheduler-reward-ratio'], '--scheduler-reward-ratio'),
+          workerStakeRatio: count(opts['worker-stake-ratio'], '--worker-stake-ratio', 0, 100),
+          schedulerRewardRatio: count(opts['scheduler-reward-ratio'], '--scheduler-reward-ratio', 0, 100),
           admission: opts.admission
         }
       };
@@ -272,6 +299,8 @@ async function provider (command, api, signer, positional, opts, out) {
     case 'vote': {
       if (opts.aye === opts.nay) throw new UsageError('vote needs exactly one of --aye and --nay');
       const referendum = count(positional[0], 'the referendum index');
+      const convictions = ['None', 'Locked1x', 'Locked2x', 'Locked3x', 'Locked4x', 'Locked5x', 'Locked6x'];
+      if (!convictions.includes(opts.conviction)) throw new UsageError(`--conviction must be one of ${convictions.join(', ')}`);
       await vote(api, signer, referendum, opts.aye, rlc(required(opts.balance, '--balance'), '--balance'), opts.conviction);
       return out(`voted ${opts.aye ? 'aye' : 'nay'} on referendum ${referendum}`);
     }
@@ -325,7 +354,8 @@ async function main () {
     const out = (line) => (opts.json ? console.error(line) : console.log(line));
     if (command === 'request') return await request(api, signer, opts, out);
     if (command === 'result') {
-      const task = { deal: api.createType('u64', count(positional[0], 'the deal id')), index: api.createType('u32', count(positional[1], 'the task index')) };
+      const task = { deal: api.createType('u64', count(positional[0], 'the deal id', 0, Number.MAX_SAFE_INTEGER)), index: api.createType('u32', count(positional[1], 'the task index')) };
+      if ((await api.query.market.deals(task.deal)).isNone) throw new Error(`no deal ${task.deal} on this chain`);
       return await showResult(api, task, null, signer, opts, out);
     }
     return await provider(command, api, signer, positional, opts, out);

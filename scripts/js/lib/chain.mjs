@@ -26,24 +26,32 @@ function explain (api, dispatchError) {
 }
 
 // Signs and sends `tx`; resolves with its events once it is in a block and succeeded (the
-// list's `blockHash` is that block's).
-export function send (api, tx, signer) {
+// list's \`blockHash\` is that block's) — with \`{ finalized: true }\`, once that block is final.
+// A refusal rejects with the pallet error's name, and the error's \`events\` (its fee is paid
+// all the same). Without news of the transaction for \`timeoutMs\` it rejects: after a lost
+// connection no news would ever come.
+export function send (api, tx, signer, { finalized = false, timeoutMs = 300_000 } = {}) {
   return new Promise((resolve, reject) => {
     let unsubscribe = () => {};
+    let timer;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => { unsubscribe(); reject(new Error(`no news of the transaction for ${timeoutMs / 1000} s (it may still be included)`)); }, timeoutMs);
+    };
+    const end = (settle, value) => { clearTimeout(timer); unsubscribe(); settle(value); };
+    arm();
     tx.signAndSend(signer, ({ status, events, dispatchError }) => {
+      arm();
+      const list = events.map(({ event }) => event);
       if (dispatchError) {
-        unsubscribe();
-        reject(new Error(explain(api, dispatchError)));
-      } else if (status.isInBlock) {
-        unsubscribe();
-        const list = events.map(({ event }) => event);
-        Object.defineProperty(list, 'blockHash', { value: status.asInBlock });
-        resolve(list);
-      } else if (status.isDropped || status.isInvalid || status.isUsurped) {
-        unsubscribe();
-        reject(new Error(`transaction ${status.type}`));
+        end(reject, Object.assign(new Error(explain(api, dispatchError)), { events: list }));
+      } else if (finalized ? status.isFinalized : status.isInBlock) {
+        Object.defineProperty(list, 'blockHash', { value: finalized ? status.asFinalized : status.asInBlock });
+        end(resolve, list);
+      } else if (status.isDropped || status.isInvalid || status.isUsurped || status.isFinalityTimeout) {
+        end(reject, new Error(`transaction ${status.type}`));
       }
-    }).then((u) => { unsubscribe = u; }, reject);
+    }).then((u) => { unsubscribe = u; }, (e) => end(reject, e));
   });
 }
 
@@ -70,9 +78,19 @@ export function formatRlc (planck) {
   return `${sign}${abs / RLC}${fraction ? `.${fraction}` : ''} RLC`;
 }
 
-// Like `send`, and also what the signer paid in fees for it (from `TransactionFeePaid`).
-export async function sendPaying (api, tx, signer) {
-  const events = await send(api, tx, signer);
-  const paid = events.find((e) => e.section === 'transactionPayment' && e.method === 'TransactionFeePaid' && e.data.who.toString() === signer.address);
-  return { events, fee: paid ? paid.data.actualFee.toBigInt() : 0n };
+// Like `send`, and also what the signer paid in fees for it (from `TransactionFeePaid`); a
+// refused call's fee is added to \`fees.total\` before the error goes on.
+export async function sendPaying (api, tx, signer, fees = { total: 0n }, options = {}) {
+  const feeIn = (events) => {
+    const paid = (events ?? []).find((e) => e.section === 'transactionPayment' && e.method === 'TransactionFeePaid' && e.data.who.toString() === signer.address);
+    return paid ? paid.data.actualFee.toBigInt() : 0n;
+  };
+  try {
+    const events = await send(api, tx, signer, options);
+    fees.total += feeIn(events);
+    return events;
+  } catch (e) {
+    fees.total += feeIn(e.events);
+    throw e;
+  }
 }

@@ -31,9 +31,24 @@ export function accessMessage (api, deal, index, at) {
   return u8aConcat(stringToU8a('iexec/result-access/v1'), api.createType('(u64,u32,u64)', [deal, index, at]).toU8a());
 }
 
+// The body of `response`, refused as soon as it passes `limit` bytes.
+async function boundedBody (response, limit, uri) {
+  const declared = response.headers.get('content-length');
+  if (declared !== null && BigInt(declared) > limit) throw new Error(`the result at ${uri} is ${declared} bytes, more than the deal allows`);
+  const chunks = [];
+  let length = 0n;
+  for await (const chunk of response.body) {
+    length += BigInt(chunk.length);
+    if (length > limit) throw new Error(`the result at ${uri} is larger than the deal allows (over ${limit} bytes)`);
+    chunks.push(chunk);
+  }
+  return u8aConcat(...chunks);
+}
+
 // The bytes of a certified result: inline ones as they are, a URI's fetched with the
-// beneficiary's signature. Either way their blake2-256 must be `digest`.
-export async function resultBytes (api, { location, digest, deal, index, beneficiary }) {
+// beneficiary's signature (no redirect followed: the signature goes to that worker only, and
+// at most \`limit\` bytes read). Either way their blake2-256 must be \`digest\`.
+export async function resultBytes (api, { location, digest, deal, index, beneficiary, limit }) {
   let bytes;
   let source;
   if (location.isInline) {
@@ -44,15 +59,21 @@ export async function resultBytes (api, { location, digest, deal, index, benefic
     if (!beneficiary) throw new Error(`the result is at ${uri}; only the deal's beneficiary can fetch it`);
     const at = Math.floor(Date.now() / 1000);
     const signature = u8aToHex(beneficiary.sign(accessMessage(api, deal, index, at)));
-    const url = `${uri}${uri.includes('?') ? '&' : '?'}at=${at}&signature=${signature}`;
-    let response;
+    let url;
     try {
-      response = await fetch(url, { signal: AbortSignal.timeout(60_000) });
-    } catch (e) {
-      throw new Error(`cannot fetch the result from ${uri}: ${e.cause?.message ?? e.message}`);
+      url = new URL(uri);
+    } catch (_) {
+      throw new Error(`the result's location is not a URL: ${JSON.stringify(uri)}`);
     }
-    if (!response.ok) throw new Error(`the worker at ${uri} answered ${response.status}: ${(await response.text()).trim()}`);
-    bytes = new Uint8Array(await response.arrayBuffer());
+    url.searchParams.set('at', String(at));
+    url.searchParams.set('signature', signature);
+    try {
+      const response = await fetch(url, { redirect: 'error', signal: AbortSignal.timeout(600_000) });
+      if (!response.ok) throw new Error(`the worker at ${uri} answered ${response.status}: ${(await response.text()).trim().slice(0, 200)}`);
+      bytes = await boundedBody(response, limit, uri);
+    } catch (e) {
+      throw new Error(e.message.startsWith('the ') ? e.message : `cannot fetch the result from ${uri}: ${e.cause?.message ?? e.message}`);
+    }
     source = `from ${uri}`;
   }
   const expected = digest.toU8a ? digest.toU8a() : digest;

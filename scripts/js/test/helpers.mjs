@@ -121,3 +121,17 @@ export function startWorker ({ url, suri, dir, name, listen = '127.0.0.1:0', ext
     }
   };
 }
+
+// `promise`, or a rejection naming `what` after `seconds`; the timer never outlives it (a
+// pending timer would keep the test process alive).
+export async function within (promise, seconds, what) {
+  let timer;
+  const late = new Promise((resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${seconds} s`)), seconds * 1000);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

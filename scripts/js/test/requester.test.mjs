@@ -10,7 +10,9 @@ import { mkdtempSync, mkdirSync, copyFileSync, symlinkSync, existsSync, writeFil
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { connect } from '../lib/chain.mjs';
+import { u8aToHex } from '@polkadot/util';
+import { connect, signerFrom } from '../lib/chain.mjs';
+import { accessMessage } from '../lib/results.mjs';
 import { freePort, startDevNode, startWorker, waitFor, workerBinary } from './helpers.mjs';
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'iexec.mjs');
@@ -133,10 +135,16 @@ test('a requester gets a 2 MiB result from the worker, checked against the diges
   assert.match(ran.stdout, /^cost: 2\.75 RLC for 1 certified task\(s\); 0 RLC refunded; 0\.\d+ RLC in fees$/m);
   assert.deepEqual(readFileSync(join(out, `${deal}-0`, 'copy')), readFileSync(ids.busybox), 'the saved file is what the app wrote');
 
-  // Someone else cannot read it: the worker wants the beneficiary's signature.
+  // Someone else cannot read it: the client says so before asking, and the worker refuses
+  // another account's signature (403) and the beneficiary's from ten minutes ago (401).
   const other = iexec('result', String(deal), '0', '--suri', '//Bob');
   assert.equal(other.status, 1);
   assert.match(other.stderr, /only the deal's beneficiary can fetch it/);
+  const now = Math.floor(Date.now() / 1000);
+  const ask = (who, at) => fetch(`http://127.0.0.1:${port}/results/${deal}/0?at=${at}&signature=${u8aToHex(signerFrom(who).sign(accessMessage(api, deal, 0, at)))}`);
+  assert.equal((await ask('//Bob', now)).status, 403);
+  assert.equal((await ask('//Charlie', now - 600)).status, 401);
+  assert.equal((await ask('//Charlie', now)).status, 200);
   // The beneficiary can, again, as JSON-free text.
   assert.match(ok('result', String(deal), '0', '--suri', '//Charlie'), /^copy: \d+ bytes \(--out DIR saves it\)$/m);
 });

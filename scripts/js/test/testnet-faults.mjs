@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, signerFrom } from '../lib/chain.mjs';
-import { waitFor } from './helpers.mjs';
+import { waitFor, within } from './helpers.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const dir = process.env.TESTNET_DIR;
@@ -77,7 +77,7 @@ test('tasks complete through a validator and a worker killed and restarted; no R
     assert.equal(restarted.status, 0, `${restarted.stdout}\n${restarted.stderr}`);
   }
 
-  const [code] = await Promise.race([exited, new Promise((resolve, reject) => setTimeout(() => reject(new Error(`the request did not finish in 20 minutes:\n${printed}`)), 1_200_000))]);
+  const [code] = await within(exited, 1200, 'the request').catch((e) => { client.kill(); return [e.message]; });
   assert.equal(code, 0, printed);
   assert.equal((printed.match(/: certified in block #/g) ?? []).length, 3, printed);
   assert.match(printed, /^cost: 3\.3 RLC for 3 certified task\(s\); 0 RLC refunded/m);

@@ -16,7 +16,7 @@ import { blake2AsU8a } from '@polkadot/util-crypto';
 import { u8aToHex, u8aToString } from '@polkadot/util';
 import { connect, RLC, send, signerFrom, findEvent } from '../lib/chain.mjs';
 import { approveByReferendum } from '../lib/provider.mjs';
-import { startDevNode, startWorker, waitFor, workerBinary } from './helpers.mjs';
+import { startDevNode, startWorker, waitFor, within, workerBinary } from './helpers.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const alice = () => signerFrom('//Alice');
@@ -386,8 +386,7 @@ test('a worker whose node is gone still stops on SIGTERM', async () => {
     // Well into the backoff (1 + 2 + 4 + 8 s), a stop still wakes it. Before, it stopped only
     // with a node to talk to: it retried for ever.
     await new Promise((resolve) => setTimeout(resolve, 16_000));
-    const hung = new Promise((resolve) => setTimeout(() => resolve('still running after 60 s'), 60_000));
-    const stopped = await Promise.race([lonely.stop(), hung]);
+    const stopped = await within(lonely.stop(), 60, 'the worker stopping').catch((e) => e.message);
     if (!lonely.exited()) await lonely.kill();
     assert.equal(stopped, 0, lonely.output().slice(-2000));
     assert.match(lonely.output(), /chain unreachable while stopping; stopped/);
