@@ -93,6 +93,13 @@ if [ "${IEXEC_DEV_WORKERS:-2}" != 0 ]; then
 			--listen "127.0.0.1:$listen" --result-url "http://127.0.0.1:$listen" --allow-file-uris \
 			--shutdown-grace-s 5 >>"$base/logs/worker-$lower.log" 2>&1 &
 		pids+=($!)
+		# Healthy once it has read the chain; a worker that cannot (a port taken, a bad
+		# setting) says why in its log.
+		for _ in $(seq 1 60); do
+			curl -sf "http://127.0.0.1:$listen/health" >/dev/null && break
+			kill -0 "${pids[-1]}" 2>/dev/null || { tail -5 "$base/logs/worker-$lower.log" >&2; die "worker $name exited (log above)"; }
+			sleep 0.5
+		done
 		say "Worker $name joined pool $pool and runs (metrics http://127.0.0.1:$listen/metrics, log $base/logs/worker-$lower.log)"
 		listen=$((listen + 1))
 	done
