@@ -130,28 +130,39 @@ async function cheapestPool (api, category, pool) {
   return 0n;
 }
 
-async function request (api, signer, opts, out) {
+// `request`, checked before any connection: the call that carries it out.
+function requestCommand (opts) {
   const app = count(required(opts.app, '--app'), '--app');
   const dataset = opts.dataset === undefined ? null : count(opts.dataset, '--dataset');
   const category = opts.category.toUpperCase();
   if (!categories.includes(category)) throw new UsageError(`--category must be one of ${categories.join(', ')}`);
-  const spec = {
+  const price = (name) => (opts[name] === undefined ? null : rlc(opts[name], `--${name}`));
+  const prices = { app: price('app-max-price'), dataset: price('dataset-max-price'), pool: price('pool-max-price') };
+  const fixed = {
     app,
     dataset,
-    appMaxPrice: opts['app-max-price'] !== undefined ? rlc(opts['app-max-price'], '--app-max-price') : cheapest(await api.query.market.resourceBook(app)),
-    datasetMaxPrice: dataset === null ? 0n : opts['dataset-max-price'] !== undefined ? rlc(opts['dataset-max-price'], '--dataset-max-price') : cheapest(await api.query.market.resourceBook(dataset)),
-    poolMaxPrice: opts['pool-max-price'] !== undefined ? rlc(opts['pool-max-price'], '--pool-max-price') : await cheapestPool(api, category, opts.pool),
     volume: count(opts.volume ?? '1', '--volume', 1),
     category,
     trust: count(opts.trust, '--trust', 1),
     tag: 0,
     pool: opts.pool === undefined ? null : count(opts.pool, '--pool'),
     params: opts.params,
-    beneficiary: opts.beneficiary ?? signer.address,
     jobAd: opts['job-ad'],
     weights: parseWeights(opts.weights)
   };
   const matchBlocks = count(opts['match-blocks'], '--match-blocks', 1);
+  return (api, signer, out) => request(api, signer, { fixed, prices, matchBlocks }, opts, out);
+}
+
+async function request (api, signer, { fixed, prices, matchBlocks }, opts, out) {
+  const { app, dataset, category } = fixed;
+  const spec = {
+    ...fixed,
+    appMaxPrice: prices.app ?? cheapest(await api.query.market.resourceBook(app)),
+    datasetMaxPrice: dataset === null ? 0n : prices.dataset ?? cheapest(await api.query.market.resourceBook(dataset)),
+    poolMaxPrice: prices.pool ?? await cheapestPool(api, category, fixed.pool ?? undefined),
+    beneficiary: opts.beneficiary ?? signer.address
+  };
   // An ad that does not parse is refused before paying a fee, with where and why.
   const adCheck = await api.call.marketApi.checkClassad(spec.jobAd);
   if (adCheck.isErr) {
@@ -265,44 +276,55 @@ async function showResult (api, task, hash, signer, opts, out) {
   return { task: `${deal}/${index}`, digest: digest.toHex(), files: files.map((f) => f.path) };
 }
 
-async function provider (command, api, signer, positional, opts, out) {
+// A provider command, checked before any connection: the call that carries it out.
+function providerCommand (command, positional, opts) {
   const rfc = rfcOf(opts['rfc-uri'] ?? 'ipfs://rfc', opts['rfc-hash'] && hex32(opts['rfc-hash'], '--rfc-hash'));
-  const registered = ({ id, deposit }, what) => out(`${what} registered as contract ${id} (${formatRlc(deposit)} deposit); approve it with: iexec.mjs propose-approval ${id}`);
+  const register = (terms, what) => async (api, signer, out) => {
+    const { id, deposit } = await propose(api, signer, rfc, terms);
+    out(`${what} registered as contract ${id} (${formatRlc(deposit)} deposit); approve it with: iexec.mjs propose-approval ${id}`);
+  };
   switch (command) {
     case 'register-app': {
       if (!['Wasm', 'Docker'].includes(opts.runtime)) throw new UsageError('--runtime must be Wasm or Docker');
-      const terms = { App: { runtime: opts.runtime, codeUri: required(opts['code-uri'], '--code-uri'), codeHash: hex32(opts['code-hash'], '--code-hash'), requirements: opts.requirements } };
-      return registered(await propose(api, signer, rfc, terms), 'app');
+      return register({ App: { runtime: opts.runtime, codeUri: required(opts['code-uri'], '--code-uri'), codeHash: hex32(opts['code-hash'], '--code-hash'), requirements: opts.requirements } }, 'app');
     }
     case 'register-dataset': {
       if ((opts.file === undefined) === (opts.checksum === undefined)) throw new UsageError('give --file (its checksum is computed) or --checksum');
-      const checksum = opts.file !== undefined ? datasetChecksum(opts.file) : hex32(opts.checksum, '--checksum');
-      const terms = { Dataset: { location: required(opts.location, '--location'), checksum, restrictions: null } };
-      return registered(await propose(api, signer, rfc, terms), `data set (checksum ${checksum})`);
+      let checksum;
+      try {
+        checksum = opts.file !== undefined ? datasetChecksum(opts.file) : hex32(opts.checksum, '--checksum');
+      } catch (e) {
+        throw e instanceof UsageError ? e : new UsageError(`--file: ${e.message}`);
+      }
+      return register({ Dataset: { location: required(opts.location, '--location'), checksum, restrictions: null } }, `data set (checksum ${checksum})`);
     }
-    case 'register-pool': {
-      const terms = {
+    case 'register-pool':
+      return register({
         WorkerPool: {
           description: required(opts.description, '--description'),
           workerStakeRatio: count(opts['worker-stake-ratio'], '--worker-stake-ratio', 0, 100),
           schedulerRewardRatio: count(opts['scheduler-reward-ratio'], '--scheduler-reward-ratio', 0, 100),
           admission: opts.admission
         }
-      };
-      return registered(await propose(api, signer, rfc, terms), 'worker pool');
-    }
+      }, 'worker pool');
     case 'propose-approval': {
       if (positional.length === 0) throw new UsageError('propose-approval needs contract ids');
-      const referendum = await submitApproval(api, signer, positional.map((p) => count(p, 'a contract id')));
-      return out(`referendum ${referendum} submitted on the contracts track, decision deposit placed; vote with: iexec.mjs vote ${referendum} --aye --balance RLC`);
+      const ids = positional.map((p) => count(p, 'a contract id'));
+      return async (api, signer, out) => {
+        const referendum = await submitApproval(api, signer, ids);
+        out(`referendum ${referendum} submitted on the contracts track, decision deposit placed; vote with: iexec.mjs vote ${referendum} --aye --balance RLC`);
+      };
     }
     case 'vote': {
       if (opts.aye === opts.nay) throw new UsageError('vote needs exactly one of --aye and --nay');
       const referendum = count(positional[0], 'the referendum index');
       const convictions = ['None', 'Locked1x', 'Locked2x', 'Locked3x', 'Locked4x', 'Locked5x', 'Locked6x'];
       if (!convictions.includes(opts.conviction)) throw new UsageError(`--conviction must be one of ${convictions.join(', ')}`);
-      await vote(api, signer, referendum, opts.aye, rlc(required(opts.balance, '--balance'), '--balance'), opts.conviction);
-      return out(`voted ${opts.aye ? 'aye' : 'nay'} on referendum ${referendum}`);
+      const balance = rlc(required(opts.balance, '--balance'), '--balance');
+      return async (api, signer, out) => {
+        await vote(api, signer, referendum, opts.aye, balance, opts.conviction);
+        out(`voted ${opts.aye ? 'aye' : 'nay'} on referendum ${referendum}`);
+      };
     }
     case 'publish-app-order':
     case 'publish-dataset-order':
@@ -319,16 +341,30 @@ async function provider (command, api, signer, positional, opts, out) {
         if (!categories.includes(category)) throw new UsageError(`--category must be one of ${categories.join(', ')}`);
         Object.assign(order, { category, trust: count(opts.trust, '--trust', 1), ad: required(opts.ad, '--ad') });
       }
-      const id = await publishOrder(api, signer, kind, order);
-      return out(`${kind} order ${id} published: ${order.volume} task(s) at ${formatRlc(order.price)}`);
+      return async (api, signer, out) => {
+        const id = await publishOrder(api, signer, kind, order);
+        out(`${kind} order ${id} published: ${order.volume} task(s) at ${formatRlc(order.price)}`);
+      };
     }
     case 'cancel-order': {
       const id = count(positional[0], 'the order id');
-      const cancelled = findEvent(await send(api, api.tx.market.cancelOrder(id), signer), 'market', 'OrderCancelled');
-      return out(`order ${id} cancelled: ${formatRlc(cancelled.data.depositRefunded)} deposit and ${formatRlc(cancelled.data.paymentRefunded)} payment back`);
+      return async (api, signer, out) => {
+        const cancelled = findEvent(await send(api, api.tx.market.cancelOrder(id), signer), 'market', 'OrderCancelled');
+        out(`order ${id} cancelled: ${formatRlc(cancelled.data.depositRefunded)} deposit and ${formatRlc(cancelled.data.paymentRefunded)} payment back`);
+      };
     }
   }
   throw new UsageError(`unknown command "${command}"`);
+}
+
+// `result DEAL INDEX`, checked before any connection.
+function resultCommand (positional, opts) {
+  const deal = count(positional[0], 'the deal id', 0, Number.MAX_SAFE_INTEGER);
+  const index = count(positional[1], 'the task index');
+  return async (api, signer, out) => {
+    if ((await api.query.market.deals(deal)).isNone) throw new Error(`no deal ${deal} on this chain`);
+    return showResult(api, { deal: api.createType('u64', deal), index: api.createType('u32', index) }, null, signer, opts, out);
+  };
 }
 
 async function main () {
@@ -343,6 +379,12 @@ async function main () {
   const known = ['request', 'result', 'register-app', 'register-dataset', 'register-pool', 'propose-approval', 'vote', 'publish-app-order', 'publish-dataset-order', 'publish-pool-order', 'cancel-order'];
   if (!known.includes(command)) throw new UsageError(`unknown command "${command}"`);
   if (!opts.suri) throw new UsageError('--suri (or IEXEC_SURI) is required: the account that signs');
+  // Every mistake in the command line is found before connecting.
+  const act = command === 'request'
+    ? requestCommand(opts)
+    : command === 'result'
+      ? resultCommand(positional, opts)
+      : providerCommand(command, positional, opts);
   let api;
   try {
     api = await connect(opts.url);
@@ -352,13 +394,7 @@ async function main () {
   try {
     const signer = signerFrom(opts.suri);
     const out = (line) => (opts.json ? console.error(line) : console.log(line));
-    if (command === 'request') return await request(api, signer, opts, out);
-    if (command === 'result') {
-      const task = { deal: api.createType('u64', count(positional[0], 'the deal id', 0, Number.MAX_SAFE_INTEGER)), index: api.createType('u32', count(positional[1], 'the task index')) };
-      if ((await api.query.market.deals(task.deal)).isNone) throw new Error(`no deal ${task.deal} on this chain`);
-      return await showResult(api, task, null, signer, opts, out);
-    }
-    return await provider(command, api, signer, positional, opts, out);
+    return await act(api, signer, out);
   } finally {
     await api.disconnect();
   }

@@ -75,6 +75,10 @@ test('mistakes: usage errors exit 2 with the reason, chain refusals exit 1 with 
   const noSigner = iexec('cancel-order', '0');
   assert.equal(noSigner.status, 2);
   assert.match(noSigner.stderr, /--suri \(or IEXEC_SURI\) is required/);
+  // Found before connecting: no node answers on port 9, and the reason is still the mistake.
+  const offline = spawnSync('node', [cli, '--url', 'ws://127.0.0.1:9', 'register-pool', '--suri', '//Bob', '--description', 'x', '--worker-stake-ratio', '300'], { encoding: 'utf8' });
+  assert.equal(offline.status, 2, offline.stderr);
+  assert.match(offline.stderr, /--worker-stake-ratio must be a whole number from 0 to 100 \(got "300"\)/);
   const unknown = iexec('publish-app-order', '4242', '--suri', '//Alice', '--price', '1', '--volume', '1');
   assert.equal(unknown.status, 1);
   assert.match(unknown.stderr, /market\.UnknownContract/);
