@@ -5,7 +5,7 @@
 # and two worker daemons (Dave and Eve) in that pool. Then it prints the one command that
 # submits a task and shows its certified result, and runs until Ctrl-C, which stops it all.
 #
-#   scripts/dev.sh [iexec-node options…]      e.g. --rpc-external
+#   scripts/dev.sh [iexec-node options…]      e.g. --rpc-external (the RPC port stays 9944)
 #
 # State and logs go to $IEXEC_DEV_BASE (default: a temporary folder, wiped on exit).
 # IEXEC_DEV_WORKERS=0 starts the chain alone (no demo market, no workers).
