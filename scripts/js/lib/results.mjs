@@ -67,12 +67,25 @@ export async function resultBytes (api, { location, digest, deal, index, benefic
     }
     url.searchParams.set('at', String(at));
     url.searchParams.set('signature', signature);
-    try {
-      const response = await fetch(url, { redirect: 'error', signal: AbortSignal.timeout(600_000) });
-      if (!response.ok) throw new Error(`the worker at ${uri} answered ${response.status}: ${(await response.text()).trim().slice(0, 200)}`);
-      bytes = await boundedBody(response, limit, uri);
-    } catch (e) {
-      throw new Error(e.message.startsWith('the ') ? e.message : `cannot fetch the result from ${uri}: ${e.cause?.message ?? e.message}`);
+    // A worker records its result when it sees the certification in a finalised block, which
+    // may be a little after the client saw it: 404 (and 503, a node it cannot reach) are asked
+    // again for a minute.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const response = await fetch(url, { redirect: 'error', signal: AbortSignal.timeout(600_000) });
+        if (!response.ok) {
+          const why = `the worker at ${uri} answered ${response.status}: ${(await response.text()).trim().slice(0, 200)}`;
+          if ((response.status === 404 || response.status === 503) && attempt < 12) {
+            await new Promise((resolve) => setTimeout(resolve, 5000));
+            continue;
+          }
+          throw new Error(why);
+        }
+        bytes = await boundedBody(response, limit, uri);
+        break;
+      } catch (e) {
+        throw new Error(e.message.startsWith('the ') ? e.message : `cannot fetch the result from ${uri}: ${e.cause?.message ?? e.message}`);
+      }
     }
     source = `from ${uri}`;
   }
