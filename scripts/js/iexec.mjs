@@ -193,9 +193,8 @@ async function request (api, signer, { fixed, prices, matchBlocks }, opts, out) 
       results.push(await showResult(api, task, hash, signer, opts, out));
     }
   });
-  let outcome = await follower.run(matchBlocks);
-  const unmatchedAtFirst = outcome.unmatched;
-  if (outcome.unmatched) {
+  const unmatchedAtFirst = (await follower.run(matchBlocks)).unmatched;
+  if (unmatchedAtFirst) {
     const order = await api.query.market.orders(id);
     if (order.isSome) {
       out(`${follower.unmatchedTasks()} task(s) without a deal for ${matchBlocks} blocks. Why:`);
@@ -213,7 +212,7 @@ async function request (api, signer, { fixed, prices, matchBlocks }, opts, out) 
       }
     }
     // The cancellation (or whatever came first) and every deal, through finalised blocks.
-    outcome = await follower.run(null);
+    await follower.run(null);
   }
   const { deals, tasks, money } = follower;
   const certified = [...tasks.values()].filter((t) => t.outcome === 'certified').length;

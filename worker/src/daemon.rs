@@ -254,7 +254,8 @@ impl Daemon {
 					// A shutdown is not delayed by the backoff: it wakes the loop, and a
 					// draining one sleeps no longer than its grace.
 					let now = tokio::time::Instant::now();
-					let wait = grace_until.map_or(backoff, |t| backoff.min(t.saturating_duration_since(now)));
+					let wait = grace_until
+						.map_or(backoff, |t| backoff.min(t.saturating_duration_since(now)));
 					tokio::select! {
 						_ = tokio::time::sleep(wait) => {}
 						_ = shutdown.changed(), if !self.draining => {}
