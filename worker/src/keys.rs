@@ -41,6 +41,18 @@ impl WorkerKey {
 		Ok(WorkerKey { account: AccountId::from(pair.public()), pair })
 	}
 
+	/// Hard-derives `//junction` for each junction of `path` from this key: many keys from one
+	/// phrase without running the phrase's key stretching for each.
+	pub fn derive(&self, path: &[&str]) -> WorkerKey {
+		use sp_core::crypto::DeriveJunction;
+		// As a secret URI reads `//j` (numbers as integers), so the URI `//load//worker//7`
+		// names the key `derive(&["load", "worker", "7"])` gives.
+		let junctions = path.iter().map(|j| DeriveJunction::from(format!("/{j}")));
+		let (pair, _) =
+			self.pair.derive(junctions, None).expect("hard sr25519 derivation never fails");
+		WorkerKey { account: AccountId::from(pair.public()), pair }
+	}
+
 	/// From a file holding a secret URI; refused when other users may read it.
 	pub fn from_file(path: &Path) -> Result<WorkerKey, KeyError> {
 		let shown = path.display().to_string();
