@@ -6,7 +6,7 @@
 # run's tasks/s as a ratio to the transfers' figure; each run's JSON report is kept.
 #
 #   scripts/bench-load.sh                      # 300, 3,000, 30,000 workers; trust 1 and 3
-#   WORKERS="300" TRUSTS="1" BLOCKS=10 scripts/bench-load.sh
+#   WORKERS="300" TRUSTS="1" BLOCKS=10 WARMUP=3 scripts/bench-load.sh
 #   PROFILE=debug scripts/bench-load.sh        # the debug build the tests use (quick, slow)
 #   EXTRA="--batch 1" scripts/bench-load.sh    # extra load-gen arguments for the task runs
 set -euo pipefail
@@ -15,6 +15,7 @@ set -euo pipefail
 workers="${WORKERS:-300 3000 30000}"
 trusts="${TRUSTS:-1 3}"
 blocks="${BLOCKS:-20}"
+warmup="${WARMUP:-5}"
 profile="${PROFILE:-release}"
 senders="${SENDERS:-16000}"
 out="${OUT:-$(dirname "$CARGO_TARGET_DIR")/load/$(date -u +%Y-%m-%dT%H%M%S)}"
@@ -64,7 +65,7 @@ run() {
 		sleep 0.2
 	done
 	say "Run $name: load-gen $*"
-	"$gen" --url "ws://127.0.0.1:$port" --node-pid "$pid" --blocks "$blocks" --json "$@" \
+	"$gen" --url "ws://127.0.0.1:$port" --node-pid "$pid" --blocks "$blocks" --warmup "$warmup" --json "$@" \
 		>"$out/$name.json" || die "load-gen failed ($name); its report: $out/$name.json"
 	stop_node
 }
@@ -96,7 +97,7 @@ for (const name of fs.readdirSync(dir).filter((f) => f.startsWith('tasks-') && f
   return wa - wb || ta - tb;
 })) {
   const r = read(name);
-  console.log(`| ${r.workers.toLocaleString('en-US')} | ${r.trust} | ${fmt(r.per_second)} | ${fmt(r.per_block, 0)} | `
+  console.log(`| ${r.accounts.toLocaleString('en-US')} | ${r.trust} | ${fmt(r.per_second)} | ${fmt(r.per_block, 0)} | `
     + `${fmt(r.per_second / base.per_second, 2)} | ${fmt(r.replicas_per_task, 2)} | ${fmt(r.extrinsics_per_block)} | `
     + `${pct(r.weight_fullness)} | ${fmt(r.weight_micros_each)} | ${fmt(r.block_bytes_each, 0)} | `
     + `${pct(r.node_cores ?? 0)} | ${fmt(r.node_rss_mib ?? 0, 0)} (${fmt(r.node_peak_rss_mib ?? 0, 0)}) MiB | ${r.lanes_failed} |`);

@@ -64,10 +64,14 @@ fn tasks_at_trust_3_and_transfers_complete_with_rlc_conserved() {
 	assert!(certified >= 4, "certified {certified} tasks in the window: {tasks:#}");
 	assert_eq!(certified % 4, 0, "tasks certify a whole request at a time: {tasks:#}");
 	let replicas = tasks["replicas_per_task"].as_f64().unwrap();
-	assert!(replicas >= 1.5, "trust 3 with new workers replicates: {replicas} per task");
+	assert_eq!(replicas, 2.0, "trust 3 with new workers takes two agreeing replicas: {tasks:#}");
 	assert_eq!(tasks["lanes_failed"], 0, "{tasks:#}");
 	assert_eq!(tasks["failed_calls"], 0, "{tasks:#}");
-	assert!(tasks["per_second"].as_f64().unwrap() > 0.0);
+	// Two 6-second blocks measured, from the block before the window.
+	let seconds = tasks["seconds"].as_f64().unwrap();
+	assert!((6.0..=30.0).contains(&seconds), "window of {seconds} s: {tasks:#}");
+	let rate = tasks["per_second"].as_f64().unwrap();
+	assert!((rate - certified as f64 / seconds).abs() < 1e-6, "{tasks:#}");
 	assert!(tasks["weight_micros_each"].as_f64().unwrap() > 0.0);
 	assert_eq!(tasks["conserved"], true, "{tasks:#}");
 	// Fees were paid, and the supply fell by exactly them.

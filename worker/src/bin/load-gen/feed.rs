@@ -70,6 +70,8 @@ pub struct BlockFigures {
 	/// inherents are in other classes).
 	pub normal_weight: Weight,
 	pub certified: u32,
+	/// Workers paid for the certified tasks (their replicas that revealed).
+	pub winners: u32,
 	pub transfers: u32,
 	pub failed_calls: u32,
 	/// Fees burnt and dust lost: the only ways RLC leaves the supply.
@@ -161,17 +163,17 @@ impl Feed {
 			let nonce = self.node_nonce(&who).await.map_err(|e| CallError::Node(e.to_string()))?;
 			self.nonces.lock().expect("nonces").entry(who.clone()).or_insert(nonce);
 		}
-		let (nonce, extrinsic) = {
+		let nonce = {
 			let mut nonces = self.nonces.lock().expect("nonces");
-			let nonce = nonces.get_mut(&who).expect("learnt above");
-			let taken = *nonce;
-			*nonce += 1;
-			let signed =
-				iexec_runtime::signed_extrinsic(call, who.clone(), taken, self.context, |b| {
-					key.sign(b)
-				});
-			(taken, signed.encode())
+			let next = nonces.get_mut(&who).expect("learnt above");
+			*next += 1;
+			*next - 1
 		};
+		let extrinsic =
+			iexec_runtime::signed_extrinsic(call, who.clone(), nonce, self.context, |b| {
+				key.sign(b)
+			})
+			.encode();
 		let hash = H256(blake2_256(&extrinsic));
 		let (tell, told) = oneshot::channel();
 		// Waiting before handing over: the follower may see the block before the node answers.
@@ -180,27 +182,31 @@ impl Feed {
 			let _slot = self.rpc_slots.acquire().await.expect("never closed");
 			self.rpc.call::<Value>("author_submitExtrinsic", vec![json!(hex_of(&extrinsic))]).await
 		};
-		if let Err(error) = handed {
-			self.waiting.lock().expect("waiting").remove(&hash);
-			// The nonce was not spent: give it back unless a later one was taken meanwhile
-			// (callers keep one call of an account in flight, so that does not happen).
-			let mut nonces = self.nonces.lock().expect("nonces");
-			if nonces.get(&who) == Some(&(nonce + 1)) {
-				nonces.insert(who, nonce);
+		match handed {
+			Ok(_) => {}
+			// The node may have taken it before the connection failed: wait for a block.
+			Err(ChainError::Unreachable(_)) => {}
+			Err(refused) => {
+				self.waiting.lock().expect("waiting").remove(&hash);
+				self.forget_nonce(&who);
+				return Err(CallError::Refused(refused.to_string()));
 			}
-			return Err(match error {
-				ChainError::Unreachable(reason) => CallError::Node(reason),
-				other => CallError::Refused(other.to_string()),
-			});
 		}
 		match tokio::time::timeout(INCLUSION_TIMEOUT, told).await {
 			Ok(Ok(resolution)) => resolution,
 			Ok(Err(_)) => Err(CallError::Node("the block follower stopped".into())),
 			Err(_) => {
 				self.waiting.lock().expect("waiting").remove(&hash);
+				self.forget_nonce(&who);
 				Err(CallError::Lost)
 			}
 		}
+	}
+
+	/// After a call that may or may not have spent its nonce, the account's next call asks
+	/// the node (which counts what its pool holds).
+	fn forget_nonce(&self, who: &AccountId) {
+		self.nonces.lock().expect("nonces").remove(who);
 	}
 
 	/// Calls handed over and not yet included.
@@ -308,16 +314,19 @@ async fn read_block(
 fn count(figures: &mut BlockFigures, event: &RuntimeEvent) {
 	use RuntimeEvent as E;
 	match event {
-		E::Poco(pallet_poco::Event::TaskCompleted { .. }) => figures.certified += 1,
+		E::Poco(pallet_poco::Event::TaskCompleted { winners, .. }) => {
+			figures.certified += 1;
+			figures.winners += winners;
+		}
 		E::Balances(pallet_balances::Event::Transfer { .. }) => figures.transfers += 1,
 		E::Balances(pallet_balances::Event::DustLost { amount, .. }) => {
 			figures.burnt = figures.burnt.saturating_add(*amount)
 		}
+		// The fee paid, tip included, all burnt (fees go nowhere on this chain).
 		E::TransactionPayment(pallet_transaction_payment::Event::TransactionFeePaid {
 			actual_fee,
-			tip,
 			..
-		}) => figures.burnt = figures.burnt.saturating_add(actual_fee + tip),
+		}) => figures.burnt = figures.burnt.saturating_add(*actual_fee),
 		E::System(frame_system::Event::ExtrinsicFailed { .. }) => figures.failed_calls += 1,
 		_ => {}
 	}

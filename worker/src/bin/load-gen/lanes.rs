@@ -34,7 +34,23 @@ type Batch<T> = frame_support::BoundedVec<T, <Runtime as pallet_poco::Config>::M
 /// The result every simulated worker returns, revealed on chain (it is small).
 const RESULT: &[u8] = b"iexec load generator: precomputed result\n";
 /// Replicas a task may have (the runtime's `MaxContributors`).
-const MAX_CREW: usize = 20;
+fn max_crew() -> usize {
+	<<Runtime as pallet_poco::Config>::MaxContributors as frame_support::traits::Get<u32>>::get()
+		as usize
+}
+
+/// How many new workers (score 0) a task at `trust` needs, or `None` when more than a task
+/// may have.
+pub fn crew_of_new_workers(trust: u32) -> Option<usize> {
+	let new = rules::worker_weight(0);
+	(1..=max_crew()).find(|&k| rules::enough_in_flight(0, 1, vec![new; k], trust))
+}
+
+/// Why a lane stopped, and whether its crew took part (then their state on chain is unknown).
+struct Failure {
+	reason: String,
+	crew_used: bool,
+}
 
 /// What the lanes did, for the report.
 #[derive(Default)]
@@ -42,17 +58,28 @@ pub struct LaneCounts {
 	pub started: AtomicU64,
 	pub certified_lanes: AtomicU64,
 	pub failed_lanes: AtomicU64,
-	/// Replicas handed out, over lanes certified.
-	pub replicas: AtomicU64,
 	/// Why lanes failed (first error of each), by reason.
 	pub failures: Mutex<BTreeMap<String, u64>>,
 }
 
 impl LaneCounts {
+	/// `3 × reason; 1 × other reason`, or `none`.
+	pub fn failure_summary(&self) -> String {
+		let failures = self.failures.lock().expect("failures");
+		if failures.is_empty() {
+			return "none".into();
+		}
+		failures.iter().map(|(reason, n)| format!("{n} × {reason}")).collect::<Vec<_>>().join("; ")
+	}
+
 	fn failed(&self, reason: String) {
 		self.failed_lanes.fetch_add(1, Relaxed);
 		*self.failures.lock().expect("failures").entry(reason).or_default() += 1;
 	}
+}
+
+fn tasks_of(deal: u64, volume: u32) -> Vec<TaskId> {
+	(0..volume).map(|index| TaskId { deal, index }).collect()
 }
 
 /// The simulated pool and its requesters.
@@ -107,12 +134,15 @@ impl Lanes {
 		while !stop.load(Relaxed) {
 			let Ok(slot) = slots.clone().acquire_owned().await else { return };
 			let crew = loop {
+				// Listening before looking, so that a lane ending in between is not missed.
+				let returned = self.returned.notified();
+				tokio::pin!(returned);
+				returned.as_mut().enable();
 				if let Some(crew) = self.pick_crew() {
 					break crew;
 				}
 				// Every worker is busy: wait for a lane to finish (or look again soon).
-				let _ = tokio::time::timeout(Duration::from_millis(500), self.returned.notified())
-					.await;
+				let _ = tokio::time::timeout(Duration::from_millis(500), returned).await;
 				if stop.load(Relaxed) {
 					return;
 				}
@@ -124,11 +154,16 @@ impl Lanes {
 				match lanes.live(&requester, &crew).await {
 					Ok(()) => {
 						lanes.counts.certified_lanes.fetch_add(1, Relaxed);
-						lanes.counts.replicas.fetch_add(crew.len() as u64, Relaxed);
 						lanes.idle.lock().expect("idle").extend(crew);
 					}
-					// The crew's state on chain is not known: they stay out of later lanes.
-					Err(reason) => lanes.counts.failed(reason),
+					Err(Failure { reason, crew_used }) => {
+						lanes.counts.failed(reason);
+						// A crew that sent something may hold replicas or stakes on chain: it
+						// stays out of later lanes.
+						if !crew_used {
+							lanes.idle.lock().expect("idle").extend(crew);
+						}
+					}
 				}
 				lanes.returned.notify_waiters();
 				drop(slot);
@@ -141,11 +176,12 @@ impl Lanes {
 	fn pick_crew(&self) -> Option<Vec<usize>> {
 		let mut idle = self.idle.lock().expect("idle");
 		let scores = self.scores.lock().expect("scores");
+		let weight = |worker: usize| rules::worker_weight(scores[worker]);
+		let enough = |crew: &[usize]| {
+			rules::enough_in_flight(0, 1, crew.iter().map(|&w| weight(w)), self.trust)
+		};
 		let mut crew = Vec::new();
-		let mut weights = Vec::new();
-		while !rules::enough_in_flight(0, 1, weights.iter().copied(), self.trust)
-			&& crew.len() < MAX_CREW
-		{
+		while !enough(&crew) && crew.len() < max_crew() {
 			let Some(worker) = idle.pop_front() else {
 				// Not enough: put them back where they were.
 				for worker in crew.into_iter().rev() {
@@ -153,14 +189,21 @@ impl Lanes {
 				}
 				return None;
 			};
-			weights.push(rules::worker_weight(scores[worker]));
 			crew.push(worker);
+		}
+		// Heaviest first, and only as many as that order needs: then no part of the crew
+		// reaches the trust without the rest, whatever order their claims and contributions
+		// land in (a part that did would close the task to the others).
+		crew.sort_by_key(|&w| core::cmp::Reverse(weight(w)));
+		let needed = (1..=crew.len()).find(|&k| enough(&crew[..k])).unwrap_or(crew.len());
+		for worker in crew.drain(needed..).rev() {
+			idle.push_front(worker);
 		}
 		Some(crew)
 	}
 
 	/// One lane's life: the request to the certification of its tasks (or the first failure).
-	async fn live(&self, requester: &WorkerKey, crew: &[usize]) -> Result<(), String> {
+	async fn live(&self, requester: &WorkerKey, crew: &[usize]) -> Result<(), Failure> {
 		let spec = pallet_market::types::RequestSpec {
 			app: self.market.app,
 			dataset: None,
@@ -190,7 +233,8 @@ impl Lanes {
 			.await;
 		// The requester's next request may go as soon as this one is in a block.
 		let _ = self.requesters.0.send(requester.clone());
-		let requested = requested.map_err(|e| format!("request {e}"))?;
+		let untouched = |reason: String| Failure { reason, crew_used: false };
+		let requested = requested.map_err(|e| untouched(format!("request {e}")))?;
 		let (deal, volume) = requested
 			.events
 			.iter()
@@ -200,17 +244,25 @@ impl Lanes {
 				}
 				_ => None,
 			})
-			.ok_or("request not matched (no DealMade): are the orders exhausted?")?;
-		let tasks: Vec<TaskId> = (0..volume).map(|index| TaskId { deal, index }).collect();
+			.ok_or_else(|| {
+				untouched("request not matched (no DealMade): are the orders exhausted?".into())
+			})?;
+		self.carry(crew, &tasks_of(deal, volume))
+			.await
+			.map_err(|reason| Failure { reason, crew_used: true })
+	}
+
+	/// The crew's part: claims to certification.
+	async fn carry(&self, crew: &[usize], tasks: &[TaskId]) -> Result<(), String> {
 		let claim = || {
 			RuntimeCall::Poco(pallet_poco::Call::claim {
-				tasks: tasks.clone().try_into().expect("batch ≤ MaxBatch"),
+				tasks: tasks.to_vec().try_into().expect("batch ≤ MaxBatch"),
 			})
 		};
 		let worker = |i: usize| &self.workers[i];
 		self.step(worker(crew[0]), claim(), "claim").await?;
 		if crew.len() == 1 {
-			let items = self.disclosures(worker(crew[0]), &tasks);
+			let items = self.disclosures(worker(crew[0]), tasks);
 			return self
 				.step(
 					worker(crew[0]),
@@ -222,7 +274,7 @@ impl Lanes {
 		self.all(crew[1..].iter().map(|&w| (worker(w), claim())), "claim").await?;
 		self.all(
 			crew.iter().map(|&w| {
-				let items = self.commitments(worker(w), &tasks);
+				let items = self.commitments(worker(w), tasks);
 				(worker(w), RuntimeCall::Poco(pallet_poco::Call::contribute { items }))
 			}),
 			"contribute",
@@ -230,7 +282,7 @@ impl Lanes {
 		.await?;
 		self.all(
 			crew.iter().map(|&w| {
-				let items = self.disclosures(worker(w), &tasks);
+				let items = self.disclosures(worker(w), tasks);
 				(worker(w), RuntimeCall::Poco(pallet_poco::Call::reveal { items }))
 			}),
 			"reveal",
@@ -239,7 +291,7 @@ impl Lanes {
 		// Each winner of a replicated task gains a point per task, as the chain counts it.
 		let mut scores = self.scores.lock().expect("scores");
 		for &w in crew {
-			for _ in &tasks {
+			for _ in tasks {
 				scores[w] = rules::winner_score(scores[w], true);
 			}
 		}

@@ -78,7 +78,7 @@ struct Cli {
 	#[arg(long)]
 	node_pid: Option<u32>,
 	/// RLC given to each worker and sender (fees, stakes and deposits).
-	#[arg(long, default_value_t = 10)]
+	#[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
 	account_funds: u32,
 	/// Names the generator's accounts (`//NAMESPACE//worker//7` of the dev phrase): another
 	/// name gives new accounts, for another run on the same chain.
@@ -97,6 +97,9 @@ struct Phase {
 	setup_done: AtomicU32,
 	stop: Arc<AtomicBool>,
 }
+
+/// Blocks of load without a certified task (or a transfer) after which the run gives up.
+const STALL_BLOCKS: u32 = 60;
 
 fn say(line: &str) {
 	eprintln!("load-gen: {line}");
@@ -152,6 +155,20 @@ async fn run(cli: &Cli) -> anyhow::Result<Report> {
 		setup_done: AtomicU32::new(0),
 		stop: Arc::new(AtomicBool::new(false)),
 	});
+	if cli.mode == Mode::Tasks {
+		match lanes::crew_of_new_workers(cli.trust) {
+			Some(crew) if crew <= cli.workers as usize => {}
+			Some(crew) => anyhow::bail!(
+				"trust {} needs {crew} new workers per task and --workers is {}",
+				cli.trust,
+				cli.workers
+			),
+			None => anyhow::bail!(
+				"trust {} needs more new workers per task than a task may have",
+				cli.trust
+			),
+		}
+	}
 	let keys = setup::DevKeys::new(&cli.namespace);
 	let mut driver = tokio::spawn(drive(
 		cli.mode,
@@ -175,6 +192,8 @@ async fn run(cli: &Cli) -> anyhow::Result<Report> {
 		Mode::Transfers => b.transfers,
 	};
 	let progress = Progress::new();
+	let mut idle_blocks = 0;
+	let mut previous: Option<BlockFigures> = None;
 	loop {
 		let block = tokio::select! {
 			block = figures.recv() => match block {
@@ -194,13 +213,25 @@ async fn run(cli: &Cli) -> anyhow::Result<Report> {
 		burnt = burnt.saturating_add(block.burnt);
 		if !phase.loading.load(Relaxed) {
 			progress.setup(&block, phase.setup_done.load(Relaxed), feed.pending());
+			previous = Some(block);
 			continue;
 		}
 		match warm {
 			None if counted(&block) > 0 => warm = Some(cli.warmup),
-			None => {}
+			None => {
+				idle_blocks += 1;
+				if idle_blocks > STALL_BLOCKS {
+					let failures = lanes.as_ref().map(|l| l.counts.failure_summary());
+					anyhow::bail!(
+						"nothing done in {STALL_BLOCKS} blocks of load; failed lanes: {}",
+						failures.unwrap_or_else(|| "none".into())
+					);
+				}
+			}
 			Some(0) => {
-				if window.blocks.is_empty() {
+				if window.blocks.is_empty() && window.before.is_none() {
+					// No warm-up: the window starts at the block before this one.
+					window.before = previous.clone();
 					samples = Some((sample(&node), sample(&me)));
 				}
 				window.blocks.push(block.clone());
@@ -209,9 +240,11 @@ async fn run(cli: &Cli) -> anyhow::Result<Report> {
 				warm = Some(n - 1);
 				if n == 1 {
 					window.before = Some(block.clone());
+					samples = Some((sample(&node), sample(&me)));
 				}
 			}
 		}
+		previous = Some(block.clone());
 		progress.load(&block, counted(&block), &window, cli.blocks, warm);
 		if window.blocks.len() >= cli.blocks as usize {
 			break;
@@ -238,7 +271,10 @@ async fn run(cli: &Cli) -> anyhow::Result<Report> {
 		.unwrap_or_default();
 	Ok(Report {
 		mode: format!("{:?}", cli.mode).to_lowercase(),
-		workers: cli.workers as usize,
+		accounts: match cli.mode {
+			Mode::Tasks => cli.workers as usize,
+			Mode::Transfers => cli.senders as usize,
+		},
 		trust: cli.trust,
 		batch: cli.batch,
 		first_block: sums.first,
@@ -257,9 +293,7 @@ async fn run(cli: &Cli) -> anyhow::Result<Report> {
 		proof_bytes_each: sums.proof_bytes / done,
 		block_bytes_each: sums.bytes / done,
 		extrinsics_each: sums.extrinsics / done,
-		replicas_per_task: counts.map(|c| {
-			c.replicas.load(Relaxed) as f64 / c.certified_lanes.load(Relaxed).max(1) as f64
-		}),
+		replicas_per_task: (cli.mode == Mode::Tasks).then(|| sums.winners as f64 / done),
 		lanes_certified: counts.map_or(0, |c| c.certified_lanes.load(Relaxed)),
 		lanes_failed: counts.map_or(0, |c| c.failed_lanes.load(Relaxed)),
 		failures,
@@ -329,11 +363,24 @@ async fn drive(
 	feed.assume_new(&ids(&accounts));
 	feed.assume_new(&ids(&requesters));
 
+	let requester_funds = 1_000 * RLC;
+	let needed =
+		p.account_funds * accounts.len() as Balance + requester_funds * requesters.len() as Balance;
+	let alice = chain
+		.account(&keys.alice.account(), chain.block_hash(chain.best_number().await?).await?)
+		.await?;
+	// Alice keeps a margin for her own fees and deposits.
+	if alice.data.free < needed.saturating_add(1_000 * RLC) {
+		anyhow::bail!(
+			"funding needs {} RLC and Alice has {}: fewer accounts or a smaller --account-funds",
+			report::rlc(needed),
+			report::rlc(alice.data.free)
+		);
+	}
 	say(&format!(
 		"funding {} accounts from Alice",
 		grouped((accounts.len() + requesters.len()) as f64)
 	));
-	let requester_funds = 1_000 * RLC;
 	let (workers_ids, requester_ids) = (ids(&accounts), ids(&requesters));
 	tokio::try_join!(
 		setup::fund(&feed, &keys, &workers_ids, p.account_funds),

@@ -62,7 +62,8 @@ impl ProcessSample {
 #[derive(Serialize, Debug)]
 pub struct Report {
 	pub mode: String,
-	pub workers: usize,
+	/// Worker accounts (tasks mode) or sender accounts (transfers mode).
+	pub accounts: usize,
 	pub trust: u32,
 	pub batch: u32,
 	pub first_block: u32,
@@ -84,7 +85,7 @@ pub struct Report {
 	pub proof_bytes_each: f64,
 	pub block_bytes_each: f64,
 	pub extrinsics_each: f64,
-	/// Replicas per task over the lanes certified in the whole run (each lane's crew size).
+	/// Replicas per task certified in the window (its winners; every replica agrees here).
 	pub replicas_per_task: Option<f64>,
 	pub lanes_certified: u64,
 	pub lanes_failed: u64,
@@ -124,6 +125,7 @@ impl Window {
 			done: self.blocks.iter().map(|b| u64::from(done(b))).sum(),
 			extrinsics: sum(&|b| f64::from(b.extrinsics)),
 			failed: self.blocks.iter().map(|b| u64::from(b.failed_calls)).sum(),
+			winners: self.blocks.iter().map(|b| u64::from(b.winners)).sum(),
 			weight_fullness: sum(&|b| b.normal_weight.ref_time() as f64) / n / max_ref as f64,
 			proof_fullness: sum(&|b| b.normal_weight.proof_size() as f64) / n / max_proof as f64,
 			length_fullness: sum(&|b| b.bytes as f64) / n / max_len as f64,
@@ -143,6 +145,7 @@ pub struct WindowSums {
 	pub done: u64,
 	pub extrinsics: f64,
 	pub failed: u64,
+	pub winners: u64,
 	pub weight_fullness: f64,
 	pub proof_fullness: f64,
 	pub length_fullness: f64,
@@ -181,12 +184,15 @@ impl Report {
 		if self.mode == "tasks" {
 			line(format!(
 				"load: {} workers in one pool, trust {}, requests of {} tasks",
-				grouped(self.workers as f64),
+				grouped(self.accounts as f64),
 				self.trust,
 				self.batch
 			));
 		} else {
-			line("load: signed balance transfers (the chain's own ceiling)".into());
+			line(format!(
+				"load: signed balance transfers between {} accounts (the chain's own ceiling)",
+				grouped(self.accounts as f64)
+			));
 		}
 		line(format!(
 			"window: blocks #{}–#{} ({} blocks, {:.1} s)",

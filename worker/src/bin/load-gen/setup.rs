@@ -21,7 +21,8 @@ pub const WORKER_AD: &str = "[ Cpus = 1; Memory = 512 ]";
 const POOL_ADMISSION: &str = "TARGET.Cpus >= 1";
 /// Transfers per `utility.batch_all` when funding accounts.
 const FUNDING_BATCH: usize = 500;
-/// Calls in flight at once while setting up (below the node's default pool limit).
+/// Calls in flight at once while setting up: below the node's default pool limit (8,192
+/// calls); funding batches are few (one per 500 accounts), joins small.
 const SETUP_IN_FLIGHT: usize = 2_000;
 
 /// The contracts and prices the load runs on.
