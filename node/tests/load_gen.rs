@@ -66,6 +66,10 @@ fn tasks_at_trust_3_and_transfers_complete_with_rlc_conserved() {
 	let replicas = tasks["replicas_per_task"].as_f64().unwrap();
 	assert_eq!(replicas, 2.0, "trust 3 with new workers takes two agreeing replicas: {tasks:#}");
 	assert_eq!(tasks["lanes_failed"], 0, "{tasks:#}");
+	// Request, first claim, second claim, contributions, reveals: a block each at best.
+	let fastest = tasks["latency_blocks"]["min"].as_u64().unwrap();
+	assert!(fastest >= 4, "a trust-3 lane certified {fastest} blocks after its request: {tasks:#}");
+	assert!(tasks["latency_blocks"]["median"].as_u64().unwrap() <= 20, "{tasks:#}");
 	assert_eq!(tasks["failed_calls"], 0, "{tasks:#}");
 	// Two 6-second blocks measured, from the block before the window.
 	let seconds = tasks["seconds"].as_f64().unwrap();

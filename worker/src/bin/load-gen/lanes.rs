@@ -10,11 +10,8 @@
 //! Results are precomputed: the chain, not the workers, is what the load measures. A worker
 //! is in one lane at a time, so its nonces and its score (which decides the crew) are known.
 
-use crate::{
-	feed::{CallError, Feed},
-	setup::Market,
-};
-use iexec_runtime::{AccountId, Runtime, RuntimeCall, RuntimeEvent};
+use crate::{feed::Feed, setup::Market};
+use iexec_runtime::{AccountId, BlockNumber, Runtime, RuntimeCall, RuntimeEvent};
 use iexec_worker::digest::blake2_256;
 use iexec_worker::keys::WorkerKey;
 use pallet_poco::{commitments, rules, Attestation, Commitment, ResourcesUsed, TaskId};
@@ -60,6 +57,8 @@ pub struct LaneCounts {
 	pub failed_lanes: AtomicU64,
 	/// Why lanes failed (first error of each), by reason.
 	pub failures: Mutex<BTreeMap<String, u64>>,
+	/// Blocks from each certified lane's request block to the block certifying its tasks.
+	pub latencies: Mutex<Vec<u32>>,
 }
 
 impl LaneCounts {
@@ -152,8 +151,9 @@ impl Lanes {
 			let lanes = self.clone();
 			tokio::spawn(async move {
 				match lanes.live(&requester, &crew).await {
-					Ok(()) => {
+					Ok(blocks) => {
 						lanes.counts.certified_lanes.fetch_add(1, Relaxed);
+						lanes.counts.latencies.lock().expect("latencies").push(blocks);
 						lanes.idle.lock().expect("idle").extend(crew);
 					}
 					Err(Failure { reason, crew_used }) => {
@@ -202,8 +202,9 @@ impl Lanes {
 		Some(crew)
 	}
 
-	/// One lane's life: the request to the certification of its tasks (or the first failure).
-	async fn live(&self, requester: &WorkerKey, crew: &[usize]) -> Result<(), Failure> {
+	/// One lane's life: the request to the certification of its tasks (or the first failure);
+	/// how many blocks after the request's block the tasks were certified.
+	async fn live(&self, requester: &WorkerKey, crew: &[usize]) -> Result<u32, Failure> {
 		let spec = pallet_market::types::RequestSpec {
 			app: self.market.app,
 			dataset: None,
@@ -247,13 +248,15 @@ impl Lanes {
 			.ok_or_else(|| {
 				untouched("request not matched (no DealMade): are the orders exhausted?".into())
 			})?;
-		self.carry(crew, &tasks_of(deal, volume))
+		let certified = self
+			.carry(crew, &tasks_of(deal, volume))
 			.await
-			.map_err(|reason| Failure { reason, crew_used: true })
+			.map_err(|reason| Failure { reason, crew_used: true })?;
+		Ok(certified.saturating_sub(requested.block))
 	}
 
-	/// The crew's part: claims to certification.
-	async fn carry(&self, crew: &[usize], tasks: &[TaskId]) -> Result<(), String> {
+	/// The crew's part: claims to certification; the certifying block.
+	async fn carry(&self, crew: &[usize], tasks: &[TaskId]) -> Result<BlockNumber, String> {
 		let claim = || {
 			RuntimeCall::Poco(pallet_poco::Call::claim {
 				tasks: tasks.to_vec().try_into().expect("batch ≤ MaxBatch"),
@@ -280,14 +283,15 @@ impl Lanes {
 			"contribute",
 		)
 		.await?;
-		self.all(
-			crew.iter().map(|&w| {
-				let items = self.disclosures(worker(w), tasks);
-				(worker(w), RuntimeCall::Poco(pallet_poco::Call::reveal { items }))
-			}),
-			"reveal",
-		)
-		.await?;
+		let revealed = self
+			.all(
+				crew.iter().map(|&w| {
+					let items = self.disclosures(worker(w), tasks);
+					(worker(w), RuntimeCall::Poco(pallet_poco::Call::reveal { items }))
+				}),
+				"reveal",
+			)
+			.await?;
 		// Each winner of a replicated task gains a point per task, as the chain counts it.
 		let mut scores = self.scores.lock().expect("scores");
 		for &w in crew {
@@ -295,20 +299,30 @@ impl Lanes {
 				scores[w] = rules::winner_score(scores[w], true);
 			}
 		}
-		Ok(())
+		Ok(revealed)
 	}
 
-	async fn step(&self, key: &WorkerKey, call: RuntimeCall, what: &str) -> Result<(), String> {
-		self.feed.send(key, call).await.map(drop).map_err(|e: CallError| format!("{what} {e}"))
+	/// Sends one call; the block that included it.
+	async fn step(
+		&self,
+		key: &WorkerKey,
+		call: RuntimeCall,
+		what: &str,
+	) -> Result<BlockNumber, String> {
+		match self.feed.send(key, call).await {
+			Ok(included) => Ok(included.block),
+			Err(error) => Err(format!("{what} {error}")),
+		}
 	}
 
 	async fn all<'a>(
 		&self,
 		calls: impl Iterator<Item = (&'a WorkerKey, RuntimeCall)>,
 		what: &str,
-	) -> Result<(), String> {
+	) -> Result<BlockNumber, String> {
 		let sends = calls.map(|(key, call)| self.step(key, call, what));
-		futures::future::try_join_all(sends).await.map(drop)
+		let blocks = futures::future::try_join_all(sends).await?;
+		Ok(blocks.into_iter().max().unwrap_or_default())
 	}
 
 	fn attestation(&self, worker: AccountId, task: TaskId) -> Attestation<AccountId> {

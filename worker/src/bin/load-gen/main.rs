@@ -294,6 +294,8 @@ async fn run(cli: &Cli) -> anyhow::Result<Report> {
 		block_bytes_each: sums.bytes / done,
 		extrinsics_each: sums.extrinsics / done,
 		replicas_per_task: (cli.mode == Mode::Tasks).then(|| sums.winners as f64 / done),
+		latency_blocks: counts
+			.and_then(|c| report::Latency::of(c.latencies.lock().expect("latencies").clone())),
 		lanes_certified: counts.map_or(0, |c| c.certified_lanes.load(Relaxed)),
 		lanes_failed: counts.map_or(0, |c| c.failed_lanes.load(Relaxed)),
 		failures,

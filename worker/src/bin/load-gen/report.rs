@@ -87,6 +87,9 @@ pub struct Report {
 	pub extrinsics_each: f64,
 	/// Replicas per task certified in the window (its winners; every replica agrees here).
 	pub replicas_per_task: Option<f64>,
+	/// Blocks from a request's block to the block certifying its tasks, over the lanes
+	/// certified in the whole run (simulated workers act on each best block at once).
+	pub latency_blocks: Option<Latency>,
 	pub lanes_certified: u64,
 	pub lanes_failed: u64,
 	pub failures: Vec<(String, u64)>,
@@ -99,6 +102,26 @@ pub struct Report {
 	pub issuance_after: Balance,
 	pub burnt: Balance,
 	pub conserved: bool,
+}
+
+/// A distribution of lane latencies, in blocks.
+#[derive(Serialize, Debug, Clone, Copy)]
+pub struct Latency {
+	pub min: u32,
+	pub median: u32,
+	pub p90: u32,
+	pub max: u32,
+}
+
+impl Latency {
+	pub fn of(mut blocks: Vec<u32>) -> Option<Latency> {
+		if blocks.is_empty() {
+			return None;
+		}
+		blocks.sort_unstable();
+		let at = |q: usize| blocks[(blocks.len() - 1) * q / 100];
+		Some(Latency { min: blocks[0], median: at(50), p90: at(90), max: blocks[blocks.len() - 1] })
+	}
 }
 
 /// The normal class's limits: weight, proof size, length.
@@ -209,6 +232,12 @@ impl Report {
 				"replicas per task: {replicas:.2}; lanes certified {}, failed {}",
 				grouped(self.lanes_certified as f64),
 				self.lanes_failed
+			));
+		}
+		if let Some(l) = self.latency_blocks {
+			line(format!(
+				"request's block to certifying block: median {} blocks (min {}, 90 % {}, max {})",
+				l.median, l.min, l.p90, l.max
 			));
 		}
 		for (reason, n) in &self.failures {
