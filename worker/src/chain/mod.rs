@@ -361,11 +361,20 @@ impl Chain {
 	}
 
 	async fn sign(&self, key: &WorkerKey, call: RuntimeCall) -> Result<Vec<u8>, ChainError> {
-		let genesis = self.block_hash(0).await?;
+		let context = self.signing_context().await?;
 		let nonce: u64 = self
 			.rpc
 			.call("system_accountNextIndex", vec![json!(key.account().to_string())])
 			.await?;
+		let nonce = nonce as iexec_runtime::Nonce;
+		Ok(iexec_runtime::signed_extrinsic(call, key.account(), nonce, context, |b| key.sign(b))
+			.encode())
+	}
+
+	/// What a transaction signs besides its call: the genesis hash and the runtime's versions,
+	/// refused when the chain's transaction version is not this build's.
+	pub async fn signing_context(&self) -> Result<iexec_runtime::SigningContext, ChainError> {
+		let genesis = self.block_hash(0).await?;
 		let version: Value = self.rpc.call("state_getRuntimeVersion", vec![]).await?;
 		let transaction_version = version["transactionVersion"].as_u64().unwrap_or_default();
 		if transaction_version != u64::from(iexec_runtime::VERSION.transaction_version) {
@@ -375,14 +384,11 @@ impl Chain {
 				iexec_runtime::VERSION.transaction_version
 			)));
 		}
-		let context = iexec_runtime::SigningContext {
+		Ok(iexec_runtime::SigningContext {
 			genesis,
 			spec_version: version["specVersion"].as_u64().unwrap_or_default() as u32,
-			transaction_version: version["transactionVersion"].as_u64().unwrap_or_default() as u32,
-		};
-		let nonce = nonce as iexec_runtime::Nonce;
-		Ok(iexec_runtime::signed_extrinsic(call, key.account(), nonce, context, |b| key.sign(b))
-			.encode())
+			transaction_version: transaction_version as u32,
+		})
 	}
 }
 

@@ -97,47 +97,24 @@ fn bytes_of(value: &Value) -> Result<Vec<u8>, ChainError> {
 }
 
 impl Feed {
-	/// A feed to the node at `url`, with the chain's signing context checked against this
-	/// build's runtime.
-	pub async fn connect(url: &str) -> Result<Arc<Feed>, ChainError> {
-		let rpc = Rpc::new(vec![url.to_string()]);
-		let genesis: String = rpc.call("chain_getBlockHash", vec![json!(0)]).await?;
-		let genesis = H256::from_slice(&bytes_of(&json!(genesis))?);
-		let version: Value = rpc.call("state_getRuntimeVersion", vec![]).await?;
-		let spec_version = version["specVersion"].as_u64().unwrap_or_default() as u32;
-		let transaction_version = version["transactionVersion"].as_u64().unwrap_or_default() as u32;
-		if spec_version != iexec_runtime::VERSION.spec_version
-			|| transaction_version != iexec_runtime::VERSION.transaction_version
-		{
+	/// A feed to the node at `url` (which `chain` reads), with the chain's signing context;
+	/// refused unless the node runs this build's runtime (calls are encoded with its types).
+	pub async fn connect(url: &str, chain: &Chain) -> Result<Arc<Feed>, ChainError> {
+		let context = chain.signing_context().await?;
+		if context.spec_version != iexec_runtime::VERSION.spec_version {
 			return Err(ChainError::Invalid(format!(
-				"the node runs spec {spec_version} (transactions v{transaction_version}), this \
-				 build spec {} (v{}): build both from the same commit",
-				iexec_runtime::VERSION.spec_version,
-				iexec_runtime::VERSION.transaction_version
+				"the node runs spec {}, this build spec {}: build both from the same commit",
+				context.spec_version,
+				iexec_runtime::VERSION.spec_version
 			)));
 		}
 		Ok(Arc::new(Feed {
-			rpc,
-			context: iexec_runtime::SigningContext { genesis, spec_version, transaction_version },
+			rpc: Rpc::new(vec![url.to_string()]),
+			context,
 			nonces: Mutex::new(HashMap::new()),
 			waiting: Mutex::new(HashMap::new()),
 			rpc_slots: Semaphore::new(RPC_IN_FLIGHT),
 		}))
-	}
-
-	/// Learns the next nonce of each account from the node, many at a time (a call for an
-	/// account not learnt asks the node first).
-	pub async fn learn_nonces(&self, accounts: &[AccountId]) -> Result<(), ChainError> {
-		use futures::{stream, StreamExt, TryStreamExt};
-		let learnt: Vec<(AccountId, Nonce)> = stream::iter(accounts.iter().cloned())
-			.map(
-				|who| async move { Ok::<_, ChainError>((who.clone(), self.node_nonce(&who).await?)) },
-			)
-			.buffer_unordered(64)
-			.try_collect()
-			.await?;
-		self.nonces.lock().expect("nonces").extend(learnt);
-		Ok(())
 	}
 
 	/// Takes these accounts as new: their next nonce is 0.

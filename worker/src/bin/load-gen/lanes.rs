@@ -88,7 +88,8 @@ pub struct Lanes {
 	trust: u32,
 	batch: u32,
 	workers: Vec<WorkerKey>,
-	/// Each worker's score, as the chain keeps it (moved here as the lanes complete).
+	/// Each worker's score, as the chain keeps it: 0 for the new accounts the run starts with,
+	/// moved here as the lanes complete.
 	scores: Mutex<Vec<u32>>,
 	/// Workers in no lane, in the order they will be picked (round robin).
 	idle: Mutex<VecDeque<usize>>,
@@ -106,7 +107,6 @@ impl Lanes {
 		trust: u32,
 		batch: u32,
 		workers: Vec<WorkerKey>,
-		scores: Vec<u32>,
 		requesters: Vec<WorkerKey>,
 	) -> Arc<Lanes> {
 		let (give, take) = mpsc::unbounded_channel();
@@ -119,8 +119,8 @@ impl Lanes {
 			trust,
 			batch,
 			idle: Mutex::new((0..workers.len()).collect()),
+			scores: Mutex::new(vec![0; workers.len()]),
 			workers,
-			scores: Mutex::new(scores),
 			returned: tokio::sync::Notify::new(),
 			requesters: (give, tokio::sync::Mutex::new(take)),
 			counts: LaneCounts::default(),

@@ -40,7 +40,7 @@ enum Mode {
 
 /// Drives a dev node with simulated workers and reports certified tasks per second, extrinsics
 /// per block, block fullness, cost per task and the node's CPU and memory.
-#[derive(Parser, Debug)]
+#[derive(Parser, Debug, Clone)]
 #[command(name = "load-gen", version)]
 struct Cli {
 	/// The dev node's WebSocket RPC endpoint (a fresh `--dev` chain: the generator's accounts
@@ -134,10 +134,10 @@ fn issuance_key() -> Vec<u8> {
 }
 
 async fn run(cli: &Cli) -> anyhow::Result<Report> {
-	let feed = Feed::connect(&cli.url)
+	let chain = Chain::new(vec![cli.url.clone()]);
+	let feed = Feed::connect(&cli.url, &chain)
 		.await
 		.with_context(|| format!("connecting to the node at {}", cli.url))?;
-	let chain = Chain::new(vec![cli.url.clone()]);
 	let start = chain.best_number().await?;
 	let start_hash = chain.block_hash(start).await?;
 	let issuance_before: Balance = chain.storage(issuance_key(), start_hash).await?.unwrap_or(0);
@@ -170,14 +170,8 @@ async fn run(cli: &Cli) -> anyhow::Result<Report> {
 		}
 	}
 	let keys = setup::DevKeys::new(&cli.namespace);
-	let mut driver = tokio::spawn(drive(
-		cli.mode,
-		params(cli),
-		keys,
-		feed.clone(),
-		chain.clone(),
-		phase.clone(),
-	));
+	let mut driver =
+		tokio::spawn(drive(cli.clone(), keys, feed.clone(), chain.clone(), phase.clone()));
 
 	let node = cli.node_pid.map(|pid| pid.to_string());
 	let sample = |pid: &Option<String>| pid.as_deref().and_then(ProcessSample::take);
@@ -310,43 +304,17 @@ async fn run(cli: &Cli) -> anyhow::Result<Report> {
 	})
 }
 
-/// What `drive` needs of the command line.
-#[derive(Clone, Copy)]
-struct Params {
-	workers: usize,
-	trust: u32,
-	batch: u32,
-	requesters: usize,
-	lanes: usize,
-	senders: usize,
-	account_funds: Balance,
-}
-
-fn params(cli: &Cli) -> Params {
-	Params {
-		workers: cli.workers as usize,
-		trust: cli.trust,
-		batch: cli.batch,
-		requesters: cli.requesters as usize,
-		lanes: cli.lanes as usize,
-		senders: cli.senders as usize,
-		account_funds: Balance::from(cli.account_funds) * RLC,
-	}
-}
-
 /// The setup, then the load until the block loop says stop. Returns the lanes (tasks mode)
 /// once the load is started.
 async fn drive(
-	mode: Mode,
-	p: Params,
+	cli: Cli,
 	keys: setup::DevKeys,
 	feed: Arc<Feed>,
 	chain: Chain,
 	phase: Arc<Phase>,
 ) -> anyhow::Result<Option<Arc<lanes::Lanes>>> {
-	feed.learn_nonces(&[keys.alice.account(), keys.bob.account()]).await?;
-	let role = if mode == Mode::Tasks { "worker" } else { "sender" };
-	let count = if mode == Mode::Tasks { p.workers } else { p.senders };
+	let role = if cli.mode == Mode::Tasks { "worker" } else { "sender" };
+	let count = if cli.mode == Mode::Tasks { cli.workers as usize } else { cli.senders as usize };
 	say(&format!("deriving {} {role} keys", grouped(count as f64)));
 	let accounts = keys.derived(role, count);
 	let first = accounts[0].account();
@@ -356,8 +324,11 @@ async fn drive(
 			 chain (`iexec-node --dev --tmp`) or give another --namespace"
 		);
 	}
-	let requesters =
-		if mode == Mode::Tasks { keys.derived("requester", p.requesters) } else { Vec::new() };
+	let requesters = if cli.mode == Mode::Tasks {
+		keys.derived("requester", cli.requesters as usize)
+	} else {
+		Vec::new()
+	};
 	let ids = |keys: &[iexec_worker::keys::WorkerKey]| {
 		keys.iter().map(|k| k.account()).collect::<Vec<_>>()
 	};
@@ -365,9 +336,10 @@ async fn drive(
 	feed.assume_new(&ids(&accounts));
 	feed.assume_new(&ids(&requesters));
 
+	let account_funds = Balance::from(cli.account_funds) * RLC;
 	let requester_funds = 1_000 * RLC;
 	let needed =
-		p.account_funds * accounts.len() as Balance + requester_funds * requesters.len() as Balance;
+		account_funds * accounts.len() as Balance + requester_funds * requesters.len() as Balance;
 	let alice = chain
 		.account(&keys.alice.account(), chain.block_hash(chain.best_number().await?).await?)
 		.await?;
@@ -385,11 +357,11 @@ async fn drive(
 	));
 	let (workers_ids, requester_ids) = (ids(&accounts), ids(&requesters));
 	tokio::try_join!(
-		setup::fund(&feed, &keys, &workers_ids, p.account_funds),
+		setup::fund(&feed, &keys, &workers_ids, account_funds),
 		setup::fund(&feed, &keys, &requester_ids, requester_funds),
 	)?;
 
-	if mode == Mode::Transfers {
+	if cli.mode == Mode::Transfers {
 		phase.loading.store(true, Relaxed);
 		say(&format!("load: {} senders, one transfer in flight each", grouped(count as f64)));
 		let ring: Vec<_> = ids(&accounts);
@@ -415,20 +387,19 @@ async fn drive(
 
 	say("registering the app and the pool; a referendum approves them (about a minute on a dev chain)");
 	// Enough tasks in the standing orders for any run.
-	let market = setup::market(&feed, &chain, &keys, p.trust, u32::MAX / 2).await?;
+	let market = setup::market(&feed, &chain, &keys, cli.trust, u32::MAX / 2).await?;
 	say(&format!(
 		"app {} and pool {} approved; {} workers joining the pool",
 		market.app,
 		market.pool,
-		grouped(p.workers as f64)
+		grouped(f64::from(cli.workers))
 	));
 	setup::join_pool(&feed, &accounts, market.pool, |n| phase.setup_done.store(n as u32, Relaxed))
 		.await?;
-	let scores = vec![0; accounts.len()];
-	let lanes = lanes::Lanes::new(feed, market, p.trust, p.batch, accounts, scores, requesters);
-	say(&format!("load: up to {} lanes of {} tasks in flight", p.lanes, p.batch));
+	let lanes = lanes::Lanes::new(feed, market, cli.trust, cli.batch, accounts, requesters);
+	say(&format!("load: up to {} lanes of {} tasks in flight", cli.lanes, cli.batch));
 	phase.loading.store(true, Relaxed);
-	tokio::spawn(lanes.clone().run(p.lanes, phase.stop.clone()));
+	tokio::spawn(lanes.clone().run(cli.lanes as usize, phase.stop.clone()));
 	Ok(Some(lanes))
 }
 
