@@ -5,6 +5,7 @@
 use super::*;
 use crate::{
 	commitments::{attestation_hash, result_hash, result_seal, signed_bytes},
+	completion_batches::SHARED_CREW,
 	dispatchable_impls::EscrowOf,
 };
 use alloc::{format, string::String, vec, vec::Vec};
@@ -72,11 +73,22 @@ fn crowd_deadlines<T: Config>(at: BlockNumberFor<T>) {
 	}
 }
 
-/// Puts funds into the kitty, so that a completion pays its bonus.
-fn fill_kitty<T: Config>(from: &T::AccountId) {
-	let amount: BalanceOf<T> = PRICE.into();
+/// Puts funds into the kitty, enough that each of `tasks` completions pays its bonus.
+fn fill_kitty<T: Config>(from: &T::AccountId, tasks: u32) {
+	let amount: BalanceOf<T> = BalanceOf::<T>::from(PRICE).saturating_mul(tasks.into());
 	EscrowOf::<T>::lock(Ledger::Order(u64::MAX), from, Escrowed::PoolStake, amount).unwrap();
 	EscrowOf::<T>::seize(Ledger::Order(u64::MAX), from, Escrowed::PoolStake, amount).unwrap();
+}
+
+/// Gives `who`, a worker of `pool`, a score high enough that every completion moves it (a
+/// new worker's score of 0 does not move when it loses).
+fn seasoned<T: Config>(who: &T::AccountId, pool: ContractId) {
+	let score = 1_000u32;
+	let old = Scores::<T>::get(who);
+	Scores::<T>::insert(who, score);
+	PoolRecords::<T>::mutate(pool, |r| {
+		r.score_sum = r.score_sum.saturating_sub(old.into()).saturating_add(score.into());
+	});
 }
 
 struct Setup<T: Config> {
@@ -421,6 +433,53 @@ mod benchmarks {
 		assert!(Results::<T>::contains_key(s.deal, 0));
 	}
 
+	/// `n` reveals that each complete their task, all tasks of one deal held by the same crew
+	/// of [`SHARED_CREW`] workers with scores that move: the revealer (with the largest inline
+	/// result) and three winners that revealed before, so that every completion pays five
+	/// payees and releases four stakes (heavier than losers, whose stakes only move). Task
+	/// after task, the completions write the deal's parties and the crew's records again, as
+	/// in any such batch ([`CompletionBatches`]).
+	#[benchmark]
+	fn reveal_complete(n: Linear<1, { T::MaxBatch::get() }>) {
+		let s = setup::<T>(n, 2);
+		let inline: Vec<u8> = vec![7; T::MaxInlineResult::get() as usize];
+		let result = sp_io::hashing::blake2_256(&inline);
+		let crew = &s.workers[..SHARED_CREW];
+		crew.iter().for_each(|w| seasoned::<T>(w, s.pool));
+		let who = crew[0].clone();
+		fill_kitty::<T>(&who, n);
+		let mut items = Vec::new();
+		for index in 0..n {
+			let task = TaskId { deal: s.deal, index };
+			let winning = result_hash(task, &result);
+			let replicas = crew
+				.iter()
+				.enumerate()
+				.map(|(i, w)| {
+					let state = match i {
+						0 => contributed::<T>(w, task, result),
+						_ => ReplicaState::Revealed { result_hash: winning, staked: true },
+					};
+					(w.clone(), state)
+				})
+				.collect();
+			started::<T>(&s, index, replicas, revealing::<T>(task, result));
+			Results::<T>::insert(
+				s.deal,
+				index,
+				TaskResult { digest: result, location: None, completed_at: None },
+			);
+			let location = ResultLocation::Inline(BoundedVec::truncate_from(inline.clone()));
+			items.push(disclosure::<T>(&who, task, result, Some(location)));
+		}
+		#[extrinsic_call]
+		reveal(RawOrigin::Signed(who), BoundedVec::truncate_from(items));
+		for index in 0..n {
+			let task = Tasks::<T>::get(s.deal, index).unwrap();
+			assert!(matches!(task.status, TaskStatus::Completed));
+		}
+	}
+
 	/// `n` tasks through the fast path, each completing with the largest inline result. Other
 	/// workers' claimed replicas that a completion hands back are charged by the call, a worker
 	/// record each.
@@ -430,7 +489,7 @@ mod benchmarks {
 		let inline: Vec<u8> = vec![7; T::MaxInlineResult::get() as usize];
 		let result = sp_io::hashing::blake2_256(&inline);
 		let who = s.workers[0].clone();
-		fill_kitty::<T>(&who);
+		fill_kitty::<T>(&who, n);
 		let mut items = Vec::new();
 		for index in 0..n {
 			let task = TaskId { deal: s.deal, index };
@@ -443,11 +502,12 @@ mod benchmarks {
 		assert!(matches!(Tasks::<T>::get(s.deal, 0).unwrap().status, TaskStatus::Completed));
 	}
 
-	/// A completion with `c` replicas: half winners that revealed, half losers whose stakes
-	/// are shared.
+	/// A completion with `c` replicas of workers whose scores move: half winners that
+	/// revealed, half losers whose stakes are shared.
 	#[benchmark]
 	fn finalize(c: Linear<1, { T::MaxContributors::get() }>) {
 		let s = setup::<T>(1, 2);
+		s.workers.iter().for_each(|w| seasoned::<T>(w, s.pool));
 		let task = TaskId { deal: s.deal, index: 0 };
 		let winning = result_hash(task, &digest(0));
 		let replicas = s.workers[..c as usize]
@@ -463,7 +523,7 @@ mod benchmarks {
 			})
 			.collect();
 		started::<T>(&s, 0, replicas, revealing::<T>(task, digest(0)));
-		fill_kitty::<T>(&s.workers[0]);
+		fill_kitty::<T>(&s.workers[0], 1);
 		Results::<T>::insert(
 			s.deal,
 			0,

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::commitments::{attestation_hash, result_hash, result_seal, signed_bytes};
+use alloc::vec::Vec;
 use frame_support::{
 	ensure,
 	pallet_prelude::*,
@@ -55,11 +56,25 @@ impl<T: Config> Pallet<T> {
 			.saturating_add(T::DbWeight::get().reads_writes(1, 1).saturating_mul(workers.into()))
 	}
 
-	/// A batch of reveals, each of which may complete its task with the most replicas.
+	/// A batch of reveals, each of which may complete its task with the most replicas, alone
+	/// or in a batch of its deal ([`CompletionBatches`]).
 	pub(crate) fn reveal_weight(n: u32) -> Weight {
-		<T as Config>::WeightInfo::reveal(n).saturating_add(
-			<T as Config>::WeightInfo::finalize(T::MaxContributors::get()).saturating_mul(n.into()),
-		)
+		let each = <T as Config>::WeightInfo::finalize(T::MaxContributors::get())
+			.max(<T as Config>::WeightInfo::reveal_complete(1));
+		<T as Config>::WeightInfo::reveal(n).saturating_add(each.saturating_mul(n.into()))
+	}
+
+	/// What a batch of `n` reveals with these completions took; never above what was charged
+	/// before dispatch.
+	pub(crate) fn revealed_weight(n: u32, completions: &CompletionBatches<T::AccountId>) -> Weight {
+		completions
+			.weight(
+				n,
+				<T as Config>::WeightInfo::reveal,
+				<T as Config>::WeightInfo::reveal_complete,
+				<T as Config>::WeightInfo::finalize,
+			)
+			.min(Self::reveal_weight(n))
 	}
 
 	pub(crate) fn deal(id: pallet_market::DealId) -> Result<DealOf<T>, Error<T>> {
@@ -409,11 +424,11 @@ impl<T: Config> Pallet<T> {
 		});
 	}
 
-	/// Reveals one item; returns the number of replicas settled when the task completed.
+	/// Reveals one item; when the task completed, returns the workers whose replicas it settled.
 	pub(crate) fn do_reveal(
 		who: &T::AccountId,
 		disclosure: &DisclosureOf<T>,
-	) -> Result<Option<u32>, DispatchError> {
+	) -> Result<Option<Vec<T::AccountId>>, DispatchError> {
 		let id = disclosure.attestation.task;
 		let mut task = Self::started(id)?;
 		let deal = Self::deal(id.deal)?;
@@ -445,9 +460,9 @@ impl<T: Config> Pallet<T> {
 			Tasks::<T>::insert(id.deal, id.index, task);
 			return Ok(None);
 		}
-		let replicas = task.replicas.len() as u32;
+		let crew = task.replicas.iter().map(|r| r.worker.clone()).collect();
 		Self::complete(id, &deal, task)?;
-		Ok(Some(replicas))
+		Ok(Some(crew))
 	}
 
 	/// Returns how many other workers' claimed replicas the completion handed back.

@@ -43,6 +43,7 @@
 
 extern crate alloc;
 
+pub use completion_batches::CompletionBatches;
 pub use pallet::*;
 pub use types::*;
 pub use weights::WeightInfo;
@@ -50,6 +51,7 @@ pub use weights::WeightInfo;
 #[cfg(feature = "runtime-benchmarks")]
 pub mod benchmarking;
 pub mod commitments;
+pub mod completion_batches;
 mod dispatchable_impls;
 #[cfg(test)]
 mod mock;
@@ -508,14 +510,13 @@ pub mod pallet {
 			items: BoundedVec<DisclosureOf<T>, T::MaxBatch>,
 		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
-			let mut settled = Weight::zero();
+			let mut completions = CompletionBatches::default();
 			for item in items.iter() {
-				if let Some(replicas) = Self::do_reveal(&who, item)? {
-					settled.saturating_accrue(<T as Config>::WeightInfo::finalize(replicas));
+				if let Some(crew) = Self::do_reveal(&who, item)? {
+					completions.add(item.attestation.task.deal, &crew);
 				}
 			}
-			let base = <T as Config>::WeightInfo::reveal(items.len() as u32);
-			Ok(Some(base.saturating_add(settled)).into())
+			Ok(Some(Self::revealed_weight(items.len() as u32, &completions)).into())
 		}
 
 		/// The fast path, for each item (all or none): contribute, reveal and complete in one

@@ -690,3 +690,33 @@ fn the_kittys_bonus_never_exceeds_the_stake_the_task_risked() {
 		assert_eq!(free(POOL_OWNER), owner + 50 + 10 + 10);
 	});
 }
+
+#[test]
+fn completions_of_one_deal_in_one_call_are_charged_as_a_batch() {
+	checked(|| {
+		let [a, b] = [WORKERS[0], WORKERS[1]];
+		let s = deal(3, 3, &[a, b]);
+		let ids: Vec<TaskId> = (0..3).map(|i| task(s.deal, i)).collect();
+		for w in [a, b] {
+			assert_ok!(Poco::claim(RuntimeOrigin::signed(w), ids.clone().try_into().unwrap()));
+			let commitments: Vec<_> = ids.iter().map(|id| commitment(w, *id, HONEST)).collect();
+			assert_ok!(Poco::contribute(RuntimeOrigin::signed(w), commitments.try_into().unwrap()));
+		}
+		let reveals = |w: u64| -> Weight {
+			let items: Vec<_> = ids.iter().map(|id| disclosure(w, *id, HONEST)).collect();
+			let info = Poco::reveal(RuntimeOrigin::signed(w), items.try_into().unwrap()).unwrap();
+			info.actual_weight.expect("reveal reports what it took")
+		};
+		// The first winner's reveals complete nothing; the second's complete all three tasks,
+		// whose deal and crew are the same: one batch.
+		assert_eq!(reveals(a), <() as WeightInfo>::reveal(3));
+		let batch = reveals(b);
+		for id in &ids {
+			assert_eq!(status(*id), TaskStatus::Completed);
+		}
+		let batched = <() as WeightInfo>::reveal(0) + <() as WeightInfo>::reveal_complete(3);
+		assert_eq!(batch, batched);
+		let alone = <() as WeightInfo>::reveal(3) + <() as WeightInfo>::finalize(2) * 3;
+		assert!(batch.ref_time() < alone.ref_time(), "{batch} is not below {alone}");
+	});
+}

@@ -21,6 +21,7 @@ pub trait WeightInfo {
 	fn release_replica() -> Weight;
 	fn contribute(n: u32) -> Weight;
 	fn reveal(n: u32) -> Weight;
+	fn reveal_complete(n: u32) -> Weight;
 	fn submit(n: u32) -> Weight;
 	fn finalize(c: u32) -> Weight;
 	fn reopen(c: u32) -> Weight;
@@ -32,127 +33,328 @@ pub trait WeightInfo {
 /// Weights for a runtime, with its database weights.
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
+	/// Storage: `Poco::Workers` (r:1 w:1)
+	/// Proof: `Poco::Workers` (`max_values`: None, `max_size`: Some(16464), added: 18939, mode: `MaxEncodedLen`)
+	/// Storage: `Registry::Contracts` (r:1 w:0)
+	/// Proof: `Registry::Contracts` (`max_values`: None, `max_size`: Some(8594), added: 11069, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
+	/// Storage: `Poco::Scores` (r:1 w:0)
+	/// Proof: `Poco::Scores` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Poco::PoolRecords` (r:1 w:1)
+	/// Proof: `Poco::PoolRecords` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn join_pool() -> Weight {
 		// Proof size: 19929 bytes estimated, 1529 measured.
-		Weight::from_parts(257_550_000, 19929)
+		Weight::from_parts(267_538_000, 19929)
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
+	/// Storage: `Poco::Workers` (r:1 w:1)
+	/// Proof: `Poco::Workers` (`max_values`: None, `max_size`: Some(16464), added: 18939, mode: `MaxEncodedLen`)
+	/// Storage: `Registry::Contracts` (r:1 w:0)
+	/// Proof: `Registry::Contracts` (`max_values`: None, `max_size`: Some(8594), added: 11069, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn update_ad() -> Weight {
 		// Proof size: 19929 bytes estimated, 5109 measured.
-		Weight::from_parts(233_495_000, 19929)
+		Weight::from_parts(242_086_000, 19929)
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(3))
 	}
+	/// Storage: `Poco::Workers` (r:1 w:1)
+	/// Proof: `Poco::Workers` (`max_values`: None, `max_size`: Some(16464), added: 18939, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
+	/// Storage: `Poco::Scores` (r:1 w:0)
+	/// Proof: `Poco::Scores` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Poco::PoolRecords` (r:1 w:1)
+	/// Proof: `Poco::PoolRecords` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn leave_pool() -> Weight {
 		// Proof size: 19929 bytes estimated, 4885 measured.
-		Weight::from_parts(76_041_000, 19929)
+		Weight::from_parts(85_475_000, 19929)
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
+	/// Storage: `Poco::Workers` (r:1 w:1)
+	/// Proof: `Poco::Workers` (`max_values`: None, `max_size`: Some(16464), added: 18939, mode: `MaxEncodedLen`)
+	/// Storage: `Market::Deals` (r:1 w:0)
+	/// Proof: `Market::Deals` (`max_values`: None, `max_size`: Some(18122), added: 20597, mode: `MaxEncodedLen`)
+	/// Storage: `Poco::Tasks` (r:32 w:32)
+	/// Proof: `Poco::Tasks` (`max_values`: None, `max_size`: Some(3643), added: 6118, mode: `MaxEncodedLen`)
+	/// Storage: `Poco::Progress` (r:1 w:1)
+	/// Proof: `Poco::Progress` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
+	/// Storage: `Poco::Scores` (r:1 w:0)
+	/// Proof: `Poco::Scores` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Poco::DueAt` (r:3 w:3)
+	/// Proof: `Poco::DueAt` (`max_values`: None, `max_size`: Some(3342), added: 5817, mode: `MaxEncodedLen`)
 	/// `n` ranges over `[1, 32]`.
 	fn claim_start(n: u32) -> Weight {
 		// Proof size: 21587 bytes estimated, 8396 measured.
-		Weight::from_parts(40_374_236, 21587)
-			.saturating_add(Weight::from_parts(111_298_552, 0).saturating_mul(n.into()))
+		Weight::from_parts(175_692_000, 21587)
+			.saturating_add(Weight::from_parts(117_045_305, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 6118).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(5))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
 	}
+	/// Storage: `Poco::Workers` (r:1 w:1)
+	/// Proof: `Poco::Workers` (`max_values`: None, `max_size`: Some(16464), added: 18939, mode: `MaxEncodedLen`)
+	/// Storage: `Market::Deals` (r:1 w:0)
+	/// Proof: `Market::Deals` (`max_values`: None, `max_size`: Some(18122), added: 20597, mode: `MaxEncodedLen`)
+	/// Storage: `Poco::Tasks` (r:32 w:32)
+	/// Proof: `Poco::Tasks` (`max_values`: None, `max_size`: Some(3643), added: 6118, mode: `MaxEncodedLen`)
+	/// Storage: `Poco::Scores` (r:1 w:0)
+	/// Proof: `Poco::Scores` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// `n` ranges over `[1, 32]`.
 	fn claim(n: u32) -> Weight {
 		// Proof size: 21587 bytes estimated, 5842 measured.
-		Weight::from_parts(34_032_736, 21587)
-			.saturating_add(Weight::from_parts(105_138_142, 0).saturating_mul(n.into()))
+		Weight::from_parts(77_724_430, 21587)
+			.saturating_add(Weight::from_parts(108_175_074, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 6118).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
 	}
+	/// Storage: `Poco::Tasks` (r:1 w:1)
+	/// Proof: `Poco::Tasks` (`max_values`: None, `max_size`: Some(3643), added: 6118, mode: `MaxEncodedLen`)
+	/// Storage: `Poco::Workers` (r:1 w:1)
+	/// Proof: `Poco::Workers` (`max_values`: None, `max_size`: Some(16464), added: 18939, mode: `MaxEncodedLen`)
 	fn release_replica() -> Weight {
 		// Proof size: 19929 bytes estimated, 5140 measured.
-		Weight::from_parts(47_491_000, 19929)
+		Weight::from_parts(49_984_000, 19929)
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
+	/// Storage: `Poco::Tasks` (r:32 w:32)
+	/// Proof: `Poco::Tasks` (`max_values`: None, `max_size`: Some(3643), added: 6118, mode: `MaxEncodedLen`)
+	/// Storage: `Market::Deals` (r:1 w:0)
+	/// Proof: `Market::Deals` (`max_values`: None, `max_size`: Some(18122), added: 20597, mode: `MaxEncodedLen`)
+	/// Storage: `Escrow::Books` (r:1 w:1)
+	/// Proof: `Escrow::Books` (`max_values`: None, `max_size`: Some(90), added: 2565, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
+	/// Storage: `Poco::DueAt` (r:3 w:3)
+	/// Proof: `Poco::DueAt` (`max_values`: None, `max_size`: Some(3342), added: 5817, mode: `MaxEncodedLen`)
 	/// `n` ranges over `[1, 32]`.
 	fn contribute(n: u32) -> Weight {
 		// Proof size: 21587 bytes estimated, 5538 measured.
-		Weight::from_parts(63_695_061, 21587)
-			.saturating_add(Weight::from_parts(76_995_260, 0).saturating_mul(n.into()))
+		Weight::from_parts(75_863_880, 21587)
+			.saturating_add(Weight::from_parts(82_757_602, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 6118).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(6))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
 	}
+	/// Storage: `Poco::Tasks` (r:32 w:32)
+	/// Proof: `Poco::Tasks` (`max_values`: None, `max_size`: Some(3643), added: 6118, mode: `MaxEncodedLen`)
+	/// Storage: `Market::Deals` (r:1 w:0)
+	/// Proof: `Market::Deals` (`max_values`: None, `max_size`: Some(18122), added: 20597, mode: `MaxEncodedLen`)
+	/// Storage: `Poco::Results` (r:32 w:32)
+	/// Proof: `Poco::Results` (`max_values`: None, `max_size`: Some(4165), added: 6640, mode: `MaxEncodedLen`)
 	/// `n` ranges over `[1, 32]`.
 	fn reveal(n: u32) -> Weight {
 		// Proof size: 21587 bytes estimated, 940 measured.
-		Weight::from_parts(72_388_659, 21587)
-			.saturating_add(Weight::from_parts(80_586_621, 0).saturating_mul(n.into()))
+		Weight::from_parts(148_437_978, 21587)
+			.saturating_add(Weight::from_parts(77_098_914, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 6640).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(0))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
 	}
+	/// Storage: `Poco::Tasks` (r:32 w:32)
+	/// Proof: `Poco::Tasks` (`max_values`: None, `max_size`: Some(3643), added: 6118, mode: `MaxEncodedLen`)
+	/// Storage: `Market::Deals` (r:1 w:0)
+	/// Proof: `Market::Deals` (`max_values`: None, `max_size`: Some(18122), added: 20597, mode: `MaxEncodedLen`)
+	/// Storage: `Poco::Results` (r:32 w:32)
+	/// Proof: `Poco::Results` (`max_values`: None, `max_size`: Some(4165), added: 6640, mode: `MaxEncodedLen`)
+	/// Storage: `Escrow::Books` (r:6 w:6)
+	/// Proof: `Escrow::Books` (`max_values`: None, `max_size`: Some(90), added: 2565, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:6 w:6)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:9 w:9)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Escrow::KittyIn` (r:1 w:0)
+	/// Proof: `Escrow::KittyIn` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Escrow::KittyOut` (r:1 w:1)
+	/// Proof: `Escrow::KittyOut` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Poco::Scores` (r:4 w:4)
+	/// Proof: `Poco::Scores` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Poco::Workers` (r:4 w:4)
+	/// Proof: `Poco::Workers` (`max_values`: None, `max_size`: Some(16464), added: 18939, mode: `MaxEncodedLen`)
+	/// Storage: `Poco::PoolRecords` (r:1 w:1)
+	/// Proof: `Poco::PoolRecords` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// `n` ranges over `[1, 32]`.
+	fn reveal_complete(n: u32) -> Weight {
+		// Proof size: 76746 bytes estimated, 8204 measured.
+		Weight::from_parts(361_441_036, 76746)
+			.saturating_add(Weight::from_parts(655_386_389, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 6640).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(33))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(31))
+			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
+	}
+	/// Storage: `Poco::Tasks` (r:32 w:32)
+	/// Proof: `Poco::Tasks` (`max_values`: None, `max_size`: Some(3643), added: 6118, mode: `MaxEncodedLen`)
+	/// Storage: `Market::Deals` (r:1 w:0)
+	/// Proof: `Market::Deals` (`max_values`: None, `max_size`: Some(18122), added: 20597, mode: `MaxEncodedLen`)
+	/// Storage: `Escrow::Books` (r:3 w:2)
+	/// Proof: `Escrow::Books` (`max_values`: None, `max_size`: Some(90), added: 2565, mode: `MaxEncodedLen`)
+	/// Storage: `Poco::Results` (r:32 w:32)
+	/// Proof: `Poco::Results` (`max_values`: None, `max_size`: Some(4165), added: 6640, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:2 w:2)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:6 w:6)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Escrow::KittyIn` (r:1 w:0)
+	/// Proof: `Escrow::KittyIn` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Escrow::KittyOut` (r:1 w:1)
+	/// Proof: `Escrow::KittyOut` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Poco::Scores` (r:1 w:0)
+	/// Proof: `Poco::Scores` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Poco::PoolRecords` (r:1 w:1)
+	/// Proof: `Poco::PoolRecords` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Poco::Workers` (r:1 w:1)
+	/// Proof: `Poco::Workers` (`max_values`: None, `max_size`: Some(16464), added: 18939, mode: `MaxEncodedLen`)
 	/// `n` ranges over `[1, 32]`.
 	fn submit(n: u32) -> Weight {
 		// Proof size: 21587 bytes estimated, 6751 measured.
-		Weight::from_parts(204_846_449, 21587)
-			.saturating_add(Weight::from_parts(295_891_081, 0).saturating_mul(n.into()))
+		Weight::from_parts(113_052_673, 21587)
+			.saturating_add(Weight::from_parts(341_000_428, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 6640).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(17))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(14))
+			.saturating_add(T::DbWeight::get().writes(13))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
 	}
+	/// Storage: `Poco::Tasks` (r:1 w:1)
+	/// Proof: `Poco::Tasks` (`max_values`: None, `max_size`: Some(3643), added: 6118, mode: `MaxEncodedLen`)
+	/// Storage: `Market::Deals` (r:1 w:0)
+	/// Proof: `Market::Deals` (`max_values`: None, `max_size`: Some(18122), added: 20597, mode: `MaxEncodedLen`)
+	/// Storage: `Escrow::Books` (r:22 w:22)
+	/// Proof: `Escrow::Books` (`max_values`: None, `max_size`: Some(90), added: 2565, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:22 w:22)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:25 w:25)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Escrow::KittyIn` (r:1 w:0)
+	/// Proof: `Escrow::KittyIn` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Escrow::KittyOut` (r:1 w:1)
+	/// Proof: `Escrow::KittyOut` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Poco::Scores` (r:20 w:20)
+	/// Proof: `Poco::Scores` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Poco::Workers` (r:20 w:20)
+	/// Proof: `Poco::Workers` (`max_values`: None, `max_size`: Some(16464), added: 18939, mode: `MaxEncodedLen`)
+	/// Storage: `Poco::PoolRecords` (r:1 w:1)
+	/// Proof: `Poco::PoolRecords` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Poco::Results` (r:1 w:1)
+	/// Proof: `Poco::Results` (`max_values`: None, `max_size`: Some(4165), added: 6640, mode: `MaxEncodedLen`)
 	/// `c` ranges over `[1, 20]`.
 	fn finalize(c: u32) -> Weight {
-		// Proof size: 21587 bytes estimated, 6942 measured.
-		Weight::from_parts(290_983_082, 21587)
-			.saturating_add(Weight::from_parts(88_763_497, 0).saturating_mul(c.into()))
+		// Proof size: 21587 bytes estimated, 7438 measured.
+		Weight::from_parts(358_005_884, 21587)
+			.saturating_add(Weight::from_parts(98_941_225, 0).saturating_mul(c.into()))
 			.saturating_add(Weight::from_parts(0, 18939).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(15))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(13))
 			.saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(c.into())))
 	}
+	/// Storage: `Poco::Tasks` (r:1 w:1)
+	/// Proof: `Poco::Tasks` (`max_values`: None, `max_size`: Some(3643), added: 6118, mode: `MaxEncodedLen`)
+	/// Storage: `Market::Deals` (r:1 w:0)
+	/// Proof: `Market::Deals` (`max_values`: None, `max_size`: Some(18122), added: 20597, mode: `MaxEncodedLen`)
+	/// Storage: `Escrow::Books` (r:22 w:22)
+	/// Proof: `Escrow::Books` (`max_values`: None, `max_size`: Some(90), added: 2565, mode: `MaxEncodedLen`)
+	/// Storage: `Escrow::KittyIn` (r:1 w:1)
+	/// Proof: `Escrow::KittyIn` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:22 w:22)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:23 w:23)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Poco::Workers` (r:20 w:20)
+	/// Proof: `Poco::Workers` (`max_values`: None, `max_size`: Some(16464), added: 18939, mode: `MaxEncodedLen`)
+	/// Storage: `Poco::Scores` (r:20 w:0)
+	/// Proof: `Poco::Scores` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Poco::PoolRecords` (r:1 w:1)
+	/// Proof: `Poco::PoolRecords` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Poco::Results` (r:0 w:1)
+	/// Proof: `Poco::Results` (`max_values`: None, `max_size`: Some(4165), added: 6640, mode: `MaxEncodedLen`)
 	/// `c` ranges over `[1, 20]`.
 	fn reopen(c: u32) -> Weight {
 		// Proof size: 21587 bytes estimated, 6630 measured.
-		Weight::from_parts(194_150_362, 21587)
-			.saturating_add(Weight::from_parts(59_001_448, 0).saturating_mul(c.into()))
+		Weight::from_parts(230_354_338, 21587)
+			.saturating_add(Weight::from_parts(58_565_591, 0).saturating_mul(c.into()))
 			.saturating_add(Weight::from_parts(0, 18939).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(11))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(11))
-			.saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(c.into())))
+			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(c.into())))
 	}
+	/// Storage: `Poco::Tasks` (r:1 w:1)
+	/// Proof: `Poco::Tasks` (`max_values`: None, `max_size`: Some(3643), added: 6118, mode: `MaxEncodedLen`)
+	/// Storage: `Market::Deals` (r:1 w:0)
+	/// Proof: `Market::Deals` (`max_values`: None, `max_size`: Some(18122), added: 20597, mode: `MaxEncodedLen`)
+	/// Storage: `Escrow::Books` (r:22 w:22)
+	/// Proof: `Escrow::Books` (`max_values`: None, `max_size`: Some(90), added: 2565, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:23 w:23)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:22 w:22)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
+	/// Storage: `Escrow::KittyIn` (r:1 w:1)
+	/// Proof: `Escrow::KittyIn` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Poco::PoolRecords` (r:1 w:1)
+	/// Proof: `Poco::PoolRecords` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Poco::Workers` (r:20 w:20)
+	/// Proof: `Poco::Workers` (`max_values`: None, `max_size`: Some(16464), added: 18939, mode: `MaxEncodedLen`)
+	/// Storage: `Poco::Results` (r:0 w:1)
+	/// Proof: `Poco::Results` (`max_values`: None, `max_size`: Some(4165), added: 6640, mode: `MaxEncodedLen`)
 	/// `c` ranges over `[1, 20]`.
 	fn claim_failed(c: u32) -> Weight {
 		// Proof size: 21587 bytes estimated, 6554 measured.
-		Weight::from_parts(203_859_653, 21587)
-			.saturating_add(Weight::from_parts(50_270_863, 0).saturating_mul(c.into()))
+		Weight::from_parts(201_468_733, 21587)
+			.saturating_add(Weight::from_parts(52_614_448, 0).saturating_mul(c.into()))
 			.saturating_add(Weight::from_parts(0, 18939).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(11))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(11))
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(c.into())))
 	}
+	/// Storage: `Market::Deals` (r:1 w:0)
+	/// Proof: `Market::Deals` (`max_values`: None, `max_size`: Some(18122), added: 20597, mode: `MaxEncodedLen`)
+	/// Storage: `Poco::Progress` (r:1 w:1)
+	/// Proof: `Poco::Progress` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
+	/// Storage: `Escrow::Books` (r:2 w:2)
+	/// Proof: `Escrow::Books` (`max_values`: None, `max_size`: Some(90), added: 2565, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:3 w:3)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:2 w:2)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
+	/// Storage: `Escrow::KittyIn` (r:1 w:1)
+	/// Proof: `Escrow::KittyIn` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	fn claim_unstarted() -> Weight {
 		// Proof size: 21587 bytes estimated, 2082 measured.
-		Weight::from_parts(146_344_000, 21587)
+		Weight::from_parts(162_387_000, 21587)
 			.saturating_add(T::DbWeight::get().reads(10))
 			.saturating_add(T::DbWeight::get().writes(9))
 	}
+	/// Storage: `Poco::EconomicParameters` (r:0 w:1)
+	/// Proof: `Poco::EconomicParameters` (`max_values`: Some(1), `max_size`: Some(57), added: 552, mode: `MaxEncodedLen`)
 	fn set_economics() -> Weight {
 		// Proof size: 0 bytes estimated, 0 measured.
-		Weight::from_parts(4_622_000, 0)
+		Weight::from_parts(5_445_000, 0)
 			.saturating_add(T::DbWeight::get().reads(0))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -161,23 +363,23 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with ParityDB's database weights, for mocks and tests.
 impl WeightInfo for () {
 	fn join_pool() -> Weight {
-		Weight::from_parts(257_550_000, 19929)
+		Weight::from_parts(267_538_000, 19929)
 			.saturating_add(ParityDbWeight::get().reads(6))
 			.saturating_add(ParityDbWeight::get().writes(4))
 	}
 	fn update_ad() -> Weight {
-		Weight::from_parts(233_495_000, 19929)
+		Weight::from_parts(242_086_000, 19929)
 			.saturating_add(ParityDbWeight::get().reads(4))
 			.saturating_add(ParityDbWeight::get().writes(3))
 	}
 	fn leave_pool() -> Weight {
-		Weight::from_parts(76_041_000, 19929)
+		Weight::from_parts(85_475_000, 19929)
 			.saturating_add(ParityDbWeight::get().reads(5))
 			.saturating_add(ParityDbWeight::get().writes(4))
 	}
 	fn claim_start(n: u32) -> Weight {
-		Weight::from_parts(40_374_236, 21587)
-			.saturating_add(Weight::from_parts(111_298_552, 0).saturating_mul(n.into()))
+		Weight::from_parts(175_692_000, 21587)
+			.saturating_add(Weight::from_parts(117_045_305, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 6118).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(7))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
@@ -185,8 +387,8 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(n.into())))
 	}
 	fn claim(n: u32) -> Weight {
-		Weight::from_parts(34_032_736, 21587)
-			.saturating_add(Weight::from_parts(105_138_142, 0).saturating_mul(n.into()))
+		Weight::from_parts(77_724_430, 21587)
+			.saturating_add(Weight::from_parts(108_175_074, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 6118).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(3))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
@@ -194,13 +396,13 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(n.into())))
 	}
 	fn release_replica() -> Weight {
-		Weight::from_parts(47_491_000, 19929)
+		Weight::from_parts(49_984_000, 19929)
 			.saturating_add(ParityDbWeight::get().reads(2))
 			.saturating_add(ParityDbWeight::get().writes(2))
 	}
 	fn contribute(n: u32) -> Weight {
-		Weight::from_parts(63_695_061, 21587)
-			.saturating_add(Weight::from_parts(76_995_260, 0).saturating_mul(n.into()))
+		Weight::from_parts(75_863_880, 21587)
+			.saturating_add(Weight::from_parts(82_757_602, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 6118).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(7))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
@@ -208,26 +410,35 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(n.into())))
 	}
 	fn reveal(n: u32) -> Weight {
-		Weight::from_parts(72_388_659, 21587)
-			.saturating_add(Weight::from_parts(80_586_621, 0).saturating_mul(n.into()))
+		Weight::from_parts(148_437_978, 21587)
+			.saturating_add(Weight::from_parts(77_098_914, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 6640).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(1))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(0))
 			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(n.into())))
 	}
+	fn reveal_complete(n: u32) -> Weight {
+		Weight::from_parts(361_441_036, 76746)
+			.saturating_add(Weight::from_parts(655_386_389, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 6640).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(33))
+			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes(31))
+			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(n.into())))
+	}
 	fn submit(n: u32) -> Weight {
-		Weight::from_parts(204_846_449, 21587)
-			.saturating_add(Weight::from_parts(295_891_081, 0).saturating_mul(n.into()))
+		Weight::from_parts(113_052_673, 21587)
+			.saturating_add(Weight::from_parts(341_000_428, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 6640).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(17))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(ParityDbWeight::get().writes(14))
+			.saturating_add(ParityDbWeight::get().writes(13))
 			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(n.into())))
 	}
 	fn finalize(c: u32) -> Weight {
-		Weight::from_parts(290_983_082, 21587)
-			.saturating_add(Weight::from_parts(88_763_497, 0).saturating_mul(c.into()))
+		Weight::from_parts(358_005_884, 21587)
+			.saturating_add(Weight::from_parts(98_941_225, 0).saturating_mul(c.into()))
 			.saturating_add(Weight::from_parts(0, 18939).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(15))
 			.saturating_add(ParityDbWeight::get().reads((5_u64).saturating_mul(c.into())))
@@ -235,17 +446,17 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes((5_u64).saturating_mul(c.into())))
 	}
 	fn reopen(c: u32) -> Weight {
-		Weight::from_parts(194_150_362, 21587)
-			.saturating_add(Weight::from_parts(59_001_448, 0).saturating_mul(c.into()))
+		Weight::from_parts(230_354_338, 21587)
+			.saturating_add(Weight::from_parts(58_565_591, 0).saturating_mul(c.into()))
 			.saturating_add(Weight::from_parts(0, 18939).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(11))
 			.saturating_add(ParityDbWeight::get().reads((5_u64).saturating_mul(c.into())))
 			.saturating_add(ParityDbWeight::get().writes(11))
-			.saturating_add(ParityDbWeight::get().writes((5_u64).saturating_mul(c.into())))
+			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(c.into())))
 	}
 	fn claim_failed(c: u32) -> Weight {
-		Weight::from_parts(203_859_653, 21587)
-			.saturating_add(Weight::from_parts(50_270_863, 0).saturating_mul(c.into()))
+		Weight::from_parts(201_468_733, 21587)
+			.saturating_add(Weight::from_parts(52_614_448, 0).saturating_mul(c.into()))
 			.saturating_add(Weight::from_parts(0, 18939).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(11))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(c.into())))
@@ -253,12 +464,12 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(c.into())))
 	}
 	fn claim_unstarted() -> Weight {
-		Weight::from_parts(146_344_000, 21587)
+		Weight::from_parts(162_387_000, 21587)
 			.saturating_add(ParityDbWeight::get().reads(10))
 			.saturating_add(ParityDbWeight::get().writes(9))
 	}
 	fn set_economics() -> Weight {
-		Weight::from_parts(4_622_000, 0)
+		Weight::from_parts(5_445_000, 0)
 			.saturating_add(ParityDbWeight::get().reads(0))
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}

@@ -157,19 +157,25 @@ fn task_life() {
 	show("trust 1, single (claim + submit)", W::claim_start(1).saturating_add(W::submit(1)), 1);
 	show("trust 1, batched by 32", W::claim_start(32).saturating_add(W::submit(32)), 32);
 	// Trust 3 with new workers: two replicas, each claims (the first starts the task),
-	// contributes and reveals; the last reveal completes the task (two replicas to settle).
-	let single = W::claim_start(1)
-		.saturating_add(W::claim(1))
-		.saturating_add(W::contribute(1).saturating_mul(2))
-		.saturating_add(W::reveal(1).saturating_mul(2))
-		.saturating_add(W::finalize(2));
-	show("trust 3, single (2 replicas)", single, 1);
-	let batched = W::claim_start(32)
+	// contributes and reveals; the last reveal completes the task, charged as the chain
+	// charges it: completions of one deal by one crew together (`CompletionBatches`).
+	let life = |n: u32| {
+		W::claim_start(n)
+			.saturating_add(W::claim(n))
+			.saturating_add(W::contribute(n).saturating_mul(2))
+			.saturating_add(W::reveal(n))
+			.saturating_add(W::reveal(0))
+			.saturating_add(W::reveal_complete(n))
+	};
+	show("trust 3, single (2 replicas)", life(1), 1);
+	show("trust 3, batched by 32 (2 replicas)", life(32), 32);
+	// The same completions charged one by one, as a batch of many deals or crews is.
+	let alone = W::claim_start(32)
 		.saturating_add(W::claim(32))
 		.saturating_add(W::contribute(32).saturating_mul(2))
 		.saturating_add(W::reveal(32).saturating_mul(2))
 		.saturating_add(W::finalize(2).saturating_mul(32));
-	show("trust 3, batched by 32 (2 replicas)", batched, 32);
+	show("trust 3, batched by 32, completions alone", alone, 32);
 }
 
 fn main() {
