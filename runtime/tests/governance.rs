@@ -78,23 +78,35 @@ fn referendum(
 	voters: &[Sr25519Keyring],
 	aye: bool,
 ) -> u32 {
+	let index = submitted(Alice, origin, call);
+	for voter in voters {
+		vote(*voter, index, aye);
+	}
+	index
+}
+
+/// `who` submits `call` for a referendum dispatching as `origin` and places its decision
+/// deposit. Returns the referendum's index.
+fn submitted(who: Sr25519Keyring, origin: OriginCaller, call: RuntimeCall) -> u32 {
 	let index = pallet_referenda::ReferendumCount::<Runtime>::get();
 	assert_ok!(Referenda::submit(
-		signed(Alice),
+		signed(who),
 		Box::new(origin),
 		Preimage::bound(call).unwrap(),
 		DispatchTime::After(1),
 	));
-	assert_ok!(Referenda::place_decision_deposit(signed(Alice), index));
-	for voter in voters {
-		let vote = Vote { aye, conviction: Conviction::Locked1x };
-		assert_ok!(pallet_conviction_voting::Pallet::<Runtime>::vote(
-			signed(*voter),
-			index,
-			AccountVote::Standard { vote, balance: VOTE },
-		));
-	}
+	assert_ok!(Referenda::place_decision_deposit(signed(who), index));
 	index
+}
+
+/// `voter` votes `VOTE` aye or nay on referendum `index`, with conviction 1x.
+fn vote(voter: Sr25519Keyring, index: u32, aye: bool) {
+	let vote = Vote { aye, conviction: Conviction::Locked1x };
+	assert_ok!(pallet_conviction_voting::Pallet::<Runtime>::vote(
+		signed(voter),
+		index,
+		AccountVote::Standard { vote, balance: VOTE },
+	));
 }
 
 fn track_of(index: u32) -> u16 {
@@ -181,6 +193,26 @@ fn only_the_contracts_track_decides_contracts() {
 		advance(8);
 		assert_eq!(dispatched(), vec![Err(DispatchError::BadOrigin)]);
 		assert_eq!(status(id), Status::Proposed);
+
+		// Root reaches every origin through `utility.dispatchAs`, this one included
+		// (docs/governance.md says so): a root referendum can approve a contract that way.
+		let as_contract_decision = iexec_runtime::Utility::dispatch_as(
+			RuntimeOrigin::root(),
+			Box::new(contract_decision()),
+			Box::new(approve(id)),
+		);
+		assert_ok!(as_contract_decision);
+		assert_eq!(status(id), Status::Approved);
+		// An account cannot.
+		let id = propose_app(Bob);
+		assert_noop!(
+			iexec_runtime::Utility::dispatch_as(
+				signed(Alice),
+				Box::new(contract_decision()),
+				Box::new(approve(id)),
+			),
+			DispatchError::BadOrigin
+		);
 	});
 }
 
@@ -254,5 +286,135 @@ fn a_root_referendum_admits_a_validator_and_the_contracts_track_cannot() {
 		advance(8);
 		assert!(approved(index));
 		assert!(pallet_validator_set::Validators::<Runtime>::get().contains(&dave));
+	});
+}
+
+/// Free and held, locks included.
+fn total_balance(who: &AccountId) -> Balance {
+	<pallet_balances::Pallet<Runtime> as frame_support::traits::fungible::Inspect<AccountId>>::total_balance(who)
+}
+
+fn root() -> OriginCaller {
+	OriginCaller::system(frame_system::RawOrigin::Root)
+}
+
+fn remark(text: &[u8]) -> RuntimeCall {
+	RuntimeCall::System(frame_system::Call::remark { remark: text.to_vec() })
+}
+
+/// A root-only call whose effect a test can see.
+fn set_marker(key: &[u8]) -> RuntimeCall {
+	RuntimeCall::System(frame_system::Call::set_storage { items: vec![(key.to_vec(), vec![1])] })
+}
+
+fn deciding(index: u32) -> bool {
+	matches!(
+		pallet_referenda::ReferendumInfoFor::<Runtime>::get(index),
+		Some(ReferendumInfo::Ongoing(status)) if status.deciding.is_some()
+	)
+}
+
+fn killed(index: u32) -> bool {
+	matches!(
+		pallet_referenda::ReferendumInfoFor::<Runtime>::get(index),
+		Some(ReferendumInfo::Killed(..))
+	)
+}
+
+/// At the standard pace, a junk root referendum holds the root track's only decision slot for
+/// up to 14 days. Holders kill it on the killer's track within about an hour, although its
+/// submitter votes against; its deposits are slashed, and the root referendum queued behind it
+/// goes on to be decided and enacted.
+#[test]
+fn a_junk_root_referendum_is_killed_within_hours_and_the_next_root_referendum_proceeds() {
+	use iexec_runtime::{
+		governance::{origins::GovernancePace, Pace, SubmissionDeposit},
+		HOURS,
+	};
+	dev_state(|| {
+		GovernancePace::<Runtime>::put(Pace::Standard);
+		let eve = Eve.to_account_id();
+		let eve_before = total_balance(&eve);
+		let junk = submitted(Eve, root(), remark(b"junk"));
+		let root_periods = tracks::periods(tracks::ROOT, Pace::Standard);
+		advance(root_periods.prepare + 2);
+		assert!(deciding(junk), "the junk holds the root track");
+		let fix = submitted(Alice, root(), set_marker(b":fix"));
+		advance(2);
+		assert!(!deciding(fix), "the next root referendum waits in the queue");
+		for voter in [Alice, Bob, Charlie, Dave, Ferdie] {
+			vote(voter, fix, true);
+		}
+
+		// Nobody but root or the killer's track may kill it.
+		assert_noop!(Referenda::kill(signed(Alice), junk), DispatchError::BadOrigin);
+		let by_contracts = RuntimeOrigin::from(contract_decision());
+		assert_noop!(Referenda::kill(by_contracts, junk), DispatchError::BadOrigin);
+		let by_canceller =
+			RuntimeOrigin::from(OriginCaller::Governance(Origin::ReferendumCanceller));
+		assert_noop!(Referenda::kill(by_canceller, junk), DispatchError::BadOrigin);
+		let by_killer = RuntimeOrigin::from(OriginCaller::Governance(Origin::ReferendumKiller));
+		assert_noop!(Referenda::cancel(by_killer, junk), DispatchError::BadOrigin);
+
+		let kill = RuntimeCall::Referenda(pallet_referenda::Call::kill { index: junk });
+		let killer = OriginCaller::Governance(Origin::ReferendumKiller);
+		let vote_to_kill = submitted(Bob, killer, kill);
+		assert_eq!(track_of(vote_to_kill), tracks::KILLER);
+		for voter in [Alice, Bob, Charlie, Dave, Ferdie] {
+			vote(voter, vote_to_kill, true);
+		}
+		vote(Eve, vote_to_kill, false);
+		let kill_periods = tracks::periods(tracks::KILLER, Pace::Standard);
+		let expected = kill_periods.prepare + kill_periods.confirm + kill_periods.min_enactment;
+		let mut waited = 0;
+		while !killed(junk) && waited < 2 * expected {
+			advance(1);
+			waited += 1;
+		}
+		assert!(killed(junk), "not killed after {waited} blocks");
+		assert!(waited <= expected + 10 && waited <= 5 * HOURS, "killed after {waited} blocks");
+		println!(
+			"measured: junk root referendum killed {waited} blocks after the kill was submitted"
+		);
+		// Both of Eve's deposits are gone: slashed, not returned.
+		let root_deposit = tracks::track_table(Pace::Standard)[0].info.decision_deposit;
+		assert_eq!(total_balance(&eve), eve_before - SubmissionDeposit::get() - root_deposit);
+		assert_noop!(
+			Referenda::refund_decision_deposit(signed(Eve), junk),
+			pallet_referenda::Error::<Runtime>::NoDeposit
+		);
+
+		// The next root referendum takes the slot once its own preparation is over, and is
+		// confirmed and enacted.
+		advance(root_periods.prepare + 2);
+		assert!(deciding(fix), "the root track is free again");
+		let before = dispatched().len();
+		advance(root_periods.confirm + root_periods.min_enactment + 4);
+		assert!(approved(fix));
+		assert_eq!(dispatched()[before..], [Ok(())]);
+		assert_eq!(sp_io::storage::get(b":fix").as_deref(), Some(&[1u8][..]));
+	});
+}
+
+/// The canceller's track ends a referendum and returns its deposits.
+#[test]
+fn the_cancellers_track_cancels_a_referendum_and_returns_its_deposits() {
+	dev_state(|| {
+		let charlie = Charlie.to_account_id();
+		let before = total_balance(&charlie);
+		let target = submitted(Charlie, contract_decision(), remark(b"withdrawn"));
+		let cancel = RuntimeCall::Referenda(pallet_referenda::Call::cancel { index: target });
+		let canceller = OriginCaller::Governance(Origin::ReferendumCanceller);
+		let index = referendum(canceller, cancel, &voters(), true);
+		assert_eq!(track_of(index), tracks::CANCELLER);
+		assert_noop!(Referenda::cancel(signed(Alice), target), DispatchError::BadOrigin);
+		advance(8);
+		assert!(matches!(
+			pallet_referenda::ReferendumInfoFor::<Runtime>::get(target),
+			Some(ReferendumInfo::Cancelled(..))
+		));
+		assert_ok!(Referenda::refund_decision_deposit(signed(Charlie), target));
+		assert_ok!(Referenda::refund_submission_deposit(signed(Charlie), target));
+		assert_eq!(total_balance(&charlie), before);
 	});
 }

@@ -2,8 +2,9 @@
 //! `pallet-conviction-voting`); approved proposals are dispatched by `pallet-scheduler`, their
 //! calls stored by `pallet-preimage`.
 //!
-//! - [`origins`]: this runtime's own origin, `ContractDecision`, and the genesis pace.
-//! - [`tracks`]: the `root` and `contracts` tracks.
+//! - [`origins`]: this runtime's own origins (`ContractDecision`, `ReferendumCanceller`,
+//!   `ReferendumKiller`) and the genesis pace.
+//! - [`tracks`]: the `root`, `contracts`, `referendum_canceller` and `referendum_killer` tracks.
 //!
 //! docs/governance.md explains the flow for users.
 
@@ -19,14 +20,16 @@ use frame_support::{
 	parameter_types,
 	traits::{
 		fungible::HoldConsideration, tokens::currency::ActiveIssuanceOf, AsEnsureOriginWithArg,
-		ConstU32, EqualPrivilegeOnly, LinearStoragePrice,
+		ConstU32, EitherOf, EqualPrivilegeOnly, LinearStoragePrice,
 	},
 	weights::Weight,
 };
 use frame_system::{EnsureRoot, EnsureSigned};
 use sp_runtime::Perbill;
 
-pub use origins::{EnsureContractDecision, Pace};
+pub use origins::{
+	EnsureContractDecision, EnsureReferendumCanceller, EnsureReferendumKiller, Pace,
+};
 
 parameter_types! {
 	/// Preimages (the calls referenda vote on) pay for their storage as the registry does.
@@ -95,8 +98,11 @@ impl pallet_referenda::Config for Runtime {
 	type Currency = Balances;
 	// Any account may submit; the track follows from the proposal's origin.
 	type SubmitOrigin = AsEnsureOriginWithArg<EnsureSigned<AccountId>>;
-	type CancelOrigin = EnsureRoot<AccountId>;
-	type KillOrigin = EnsureRoot<AccountId>;
+	// Root, or a referendum on the canceller's or the killer's track: many of those are
+	// decided at once, within hours, so a junk referendum cannot hold a track for its
+	// decision period.
+	type CancelOrigin = EitherOf<EnsureRoot<AccountId>, EnsureReferendumCanceller>;
+	type KillOrigin = EitherOf<EnsureRoot<AccountId>, EnsureReferendumKiller>;
 	// Deposits of killed referenda are burnt: there is no treasury yet.
 	type Slash = ();
 	type Votes = Balance;

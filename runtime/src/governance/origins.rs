@@ -1,9 +1,11 @@
 //! The governance pallet of this runtime: the origins that referenda dispatch with, besides
 //! root, and the pace at which referenda run.
 //!
-//! It has no calls. Its origin [`Origin::ContractDecision`] is what the contracts track of
-//! `pallet-referenda` dispatches with, and the only origin the registry accepts to approve or
-//! revoke a contract. Its [`GovernancePace`] is chosen at genesis: [`Pace::Fast`] for dev chains
+//! It has no calls. Its origins are what the tracks of `pallet-referenda` other than root
+//! dispatch with: [`Origin::ContractDecision`] is the only origin the registry accepts to approve
+//! or revoke a contract; [`Origin::ReferendumCanceller`] and [`Origin::ReferendumKiller`] may,
+//! besides root, cancel and kill referenda, so that a junk referendum holding a track is ended
+//! in hours, not after its decision period. Its [`GovernancePace`] is chosen at genesis: [`Pace::Fast`] for dev chains
 //! (a referendum completes in about a minute), [`Pace::Standard`] otherwise.
 
 pub use pallet::*;
@@ -26,6 +28,10 @@ pub mod pallet {
 	pub enum Origin {
 		/// Approves and revokes registry contracts (apps, data sets, worker pools).
 		ContractDecision,
+		/// Cancels a referendum: its deposits are returned.
+		ReferendumCanceller,
+		/// Kills a referendum: its deposits are slashed.
+		ReferendumKiller,
 	}
 
 	/// How long the periods of referenda and vote locks last.
@@ -74,21 +80,43 @@ pub mod pallet {
 	}
 }
 
-/// Succeeds only for [`Origin::ContractDecision`].
-pub struct EnsureContractDecision;
+/// Declares an `EnsureOrigin` that succeeds only for one variant of [`Origin`].
+macro_rules! ensure_governance_origin {
+	($(#[$doc:meta])* $name:ident => $variant:ident) => {
+		$(#[$doc])*
+		pub struct $name;
 
-impl<O> frame_support::traits::EnsureOrigin<O> for EnsureContractDecision
-where
-	O: Into<Result<Origin, O>> + From<Origin>,
-{
-	type Success = ();
+		impl<O> frame_support::traits::EnsureOrigin<O> for $name
+		where
+			O: Into<Result<Origin, O>> + From<Origin>,
+		{
+			type Success = ();
 
-	fn try_origin(o: O) -> Result<Self::Success, O> {
-		o.into().map(|Origin::ContractDecision| ())
-	}
+			fn try_origin(o: O) -> Result<Self::Success, O> {
+				match o.into() {
+					Ok(Origin::$variant) => Ok(()),
+					Ok(other) => Err(O::from(other)),
+					Err(o) => Err(o),
+				}
+			}
 
-	#[cfg(feature = "runtime-benchmarks")]
-	fn try_successful_origin() -> Result<O, ()> {
-		Ok(O::from(Origin::ContractDecision))
-	}
+			#[cfg(feature = "runtime-benchmarks")]
+			fn try_successful_origin() -> Result<O, ()> {
+				Ok(O::from(Origin::$variant))
+			}
+		}
+	};
 }
+
+ensure_governance_origin!(
+	/// Succeeds only for [`Origin::ContractDecision`].
+	EnsureContractDecision => ContractDecision
+);
+ensure_governance_origin!(
+	/// Succeeds only for [`Origin::ReferendumCanceller`].
+	EnsureReferendumCanceller => ReferendumCanceller
+);
+ensure_governance_origin!(
+	/// Succeeds only for [`Origin::ReferendumKiller`].
+	EnsureReferendumKiller => ReferendumKiller
+);

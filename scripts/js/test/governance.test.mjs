@@ -38,9 +38,9 @@ async function waitFor (what, probe, seconds = 120) {
   throw new Error(`timed out waiting for ${what}`);
 }
 
-test('the referenda tracks read from metadata: root and contracts, at the dev pace', () => {
+test('the referenda tracks read from metadata: root, contracts, canceller and killer, at the dev pace', () => {
   const tracks = api.consts.referenda.tracks.map(([id, info]) => [id.toNumber(), info.name.toString().replace(/\0+$/, '')]);
-  assert.deepEqual(tracks, [[0, 'root'], [1, 'contracts']]);
+  assert.deepEqual(tracks, [[0, 'root'], [1, 'contracts'], [2, 'referendum_canceller'], [3, 'referendum_killer']]);
   for (const [, info] of api.consts.referenda.tracks) {
     assert.ok(info.decisionPeriod.toNumber() <= 100, 'a dev chain decides in minutes');
   }
