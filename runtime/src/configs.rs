@@ -135,10 +135,19 @@ parameter_types! {
 	pub const MinValidators: u32 = 1;
 }
 
+/// The validators the session pallet queued for the next session.
+pub struct SessionQueue;
+impl frame_support::traits::Get<alloc::vec::Vec<AccountId>> for SessionQueue {
+	fn get() -> alloc::vec::Vec<AccountId> {
+		pallet_session::QueuedKeys::<Runtime>::get().into_iter().map(|(who, _)| who).collect()
+	}
+}
+
 impl pallet_validator_set::Config for Runtime {
 	// Root: a referendum on the root track (or sudo on dev chains).
 	type ManageOrigin = frame_system::EnsureRoot<AccountId>;
 	type KeysRegistration = Session;
+	type QueuedValidators = SessionQueue;
 	type MaxValidators = MaxAuthorities;
 	type MinValidators = MinValidators;
 	type WeightInfo = pallet_validator_set::weights::SubstrateWeight<Runtime>;

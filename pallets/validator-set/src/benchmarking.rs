@@ -8,9 +8,11 @@ use frame_support::{
 	BoundedVec,
 };
 
-/// Fills the set with `n` benchmark accounts, kept sorted like the pallet keeps them.
+/// Fills the set with `n` benchmark accounts with session keys, kept sorted like the pallet
+/// keeps them.
 fn fill_set<T: Config>(n: u32) {
 	let mut set: Vec<T::AccountId> = (0..n).map(|i| account("validator", i, 0)).collect();
+	set.iter().for_each(T::BenchmarkHelper::register_session_keys);
 	set.sort();
 	Validators::<T>::put(BoundedVec::try_from(set).expect("n is within MaxValidators"));
 }
@@ -50,6 +52,18 @@ mod benchmarks {
 
 		assert!(!Validators::<T>::get().contains(&who));
 		Ok(())
+	}
+
+	/// `v`: validators in the set before one of them leaves.
+	#[benchmark]
+	fn leave(v: Linear<{ T::MinValidators::get() + 1 }, { T::MaxValidators::get() }>) {
+		fill_set::<T>(v);
+		let who = Validators::<T>::get()[0].clone();
+
+		#[extrinsic_call]
+		_(frame_system::RawOrigin::Signed(who.clone()));
+
+		assert!(!Validators::<T>::get().contains(&who));
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);

@@ -24,25 +24,42 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	pub(crate) fn do_remove_validator(who: T::AccountId) -> DispatchResult {
+	/// Takes `who` out of the set, if enough validators that can author stay.
+	pub(crate) fn do_remove_validator(who: &T::AccountId) -> DispatchResult {
 		Validators::<T>::try_mutate(|set| -> DispatchResult {
-			let at = set.binary_search(&who).map_err(|_| Error::<T>::NotValidator)?;
-			ensure!(set.len() as u32 > T::MinValidators::get(), Error::<T>::TooFewValidators);
+			let at = set.binary_search(who).map_err(|_| Error::<T>::NotValidator)?;
+			// Validators without keys are in the set but not in the session: they do not
+			// count towards the minimum.
+			let minimum = T::MinValidators::get();
+			let staying = set
+				.iter()
+				.filter(|v| *v != who && T::KeysRegistration::is_registered(v))
+				.take(minimum as usize)
+				.count() as u32;
+			ensure!(staying >= minimum, Error::<T>::TooFewValidators);
 			set.remove(at);
 			Ok(())
 		})?;
 		SetChanged::<T>::put(true);
-		Self::deposit_event(Event::ValidatorRemoved { who });
 		Ok(())
 	}
 
 	/// The invariants the pallet keeps: a sorted set without duplicates, within bounds.
-	#[cfg(any(feature = "try-runtime", test))]
-	pub(crate) fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+	#[cfg(any(feature = "try-runtime", feature = "std", test))]
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		let set = Validators::<T>::get();
 		ensure!(set.windows(2).all(|w| w[0] < w[1]), "validators not sorted or duplicated");
 		ensure!(set.len() as u32 >= T::MinValidators::get(), "fewer validators than the minimum");
 		ensure!(SessionLength::<T>::get() > 0, "session length is zero");
+		// What the session queued came from this set at the last rotation; unless the set
+		// changed since, it holds no one else.
+		if !SetChanged::<T>::get() {
+			let queued = T::QueuedValidators::get();
+			ensure!(
+				queued.iter().all(|v| set.binary_search(v).is_ok()),
+				"the session queued a validator that is not in the set"
+			);
+		}
 		Ok(())
 	}
 }

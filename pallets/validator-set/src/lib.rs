@@ -12,8 +12,13 @@
 //! - Changes are applied by `pallet-session`: a change made during session `n` is queued at the
 //!   end of session `n` and takes effect at the start of session `n + 2`, like every Substrate
 //!   validator-set change.
-//! - The set never drops below [`Config::MinValidators`] and never exceeds
-//!   [`Config::MaxValidators`].
+//! - A validator may leave by itself ([`Pallet::leave`]), on the same terms as a removal.
+//! - The set never exceeds [`Config::MaxValidators`], and no removal leaves fewer than
+//!   [`Config::MinValidators`] validators *with session keys* (only those author).
+//! - A rotation hands the whole set to `pallet-session`, which keeps those with keys, whenever
+//!   the set changed or which of its members have keys differs from what the session queued:
+//!   a validator that purged its keys and set them again is back at the next rotation. An
+//!   unchanged set is not handed over again, which spares GRANDPA a new authority set.
 //! - The session length (in slots) is fixed at genesis and exposed as [`SessionLength`], so
 //!   that BABE's epoch length can differ between a dev chain and a production chain without a
 //!   different runtime.
@@ -50,6 +55,9 @@ pub mod pallet {
 		type ManageOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 		/// Tells whether an account has registered session keys (`pallet-session`).
 		type KeysRegistration: ValidatorRegistration<Self::AccountId>;
+		/// The validators `pallet-session` queued for the next session: those of the set it
+		/// was last handed that had keys then.
+		type QueuedValidators: Get<Vec<Self::AccountId>>;
 		/// The largest validator set. Keep it at or below BABE's and GRANDPA's
 		/// `MaxAuthorities`.
 		#[pallet::constant]
@@ -118,6 +126,8 @@ pub mod pallet {
 		ValidatorAdded { who: T::AccountId },
 		/// `who` was removed; it stops validating two sessions from now.
 		ValidatorRemoved { who: T::AccountId },
+		/// `who` left the set; it stops validating two sessions from now.
+		ValidatorLeft { who: T::AccountId },
 		/// A new validator set was handed to the session pallet for session `session`.
 		ValidatorSetQueued { session: u32, count: u32 },
 	}
@@ -130,7 +140,8 @@ pub mod pallet {
 		NotValidator,
 		/// The set already holds `MaxValidators` validators.
 		TooManyValidators,
-		/// Removing the account would leave fewer than `MinValidators` validators.
+		/// Removing the account would leave fewer than `MinValidators` validators with
+		/// session keys.
 		TooFewValidators,
 		/// The account has not registered session keys (`session.setKeys`) yet.
 		NoSessionKeys,
@@ -138,6 +149,14 @@ pub mod pallet {
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn integrity_test() {
+			assert!(T::MinValidators::get() >= 1, "MinValidators must be at least 1");
+			assert!(
+				T::MinValidators::get() <= T::MaxValidators::get(),
+				"MinValidators must not exceed MaxValidators"
+			);
+		}
+
 		#[cfg(feature = "try-runtime")]
 		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
 			Self::do_try_state()
@@ -164,7 +183,8 @@ pub mod pallet {
 		/// Remove `who` from the validators.
 		///
 		/// - Origin: [`Config::ManageOrigin`].
-		/// - Takes effect two sessions later; the set keeps at least `MinValidators`.
+		/// - Takes effect two sessions later; at least `MinValidators` validators with session
+		///   keys remain.
 		///
 		/// Errors: [`Error::NotValidator`], [`Error::TooFewValidators`].
 		/// Event: [`Event::ValidatorRemoved`].
@@ -172,7 +192,26 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::remove_validator(T::MaxValidators::get()))]
 		pub fn remove_validator(origin: OriginFor<T>, who: T::AccountId) -> DispatchResult {
 			T::ManageOrigin::ensure_origin(origin)?;
-			Self::do_remove_validator(who)
+			Self::do_remove_validator(&who)?;
+			Self::deposit_event(Event::ValidatorRemoved { who });
+			Ok(())
+		}
+
+		/// Leave the validator set.
+		///
+		/// - Origin: signed, by a validator.
+		/// - Takes effect two sessions later, as a removal does: keep the node running, with
+		///   its keys, until then. At least `MinValidators` validators with session keys remain.
+		///
+		/// Errors: [`Error::NotValidator`], [`Error::TooFewValidators`].
+		/// Event: [`Event::ValidatorLeft`].
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::leave(T::MaxValidators::get()))]
+		pub fn leave(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_remove_validator(&who)?;
+			Self::deposit_event(Event::ValidatorLeft { who });
+			Ok(())
 		}
 	}
 }

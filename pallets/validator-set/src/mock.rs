@@ -28,6 +28,20 @@ parameter_types! {
 
 thread_local! {
 	static REGISTERED: RefCell<BTreeSet<u64>> = RefCell::new(BTreeSet::new());
+	static QUEUED: RefCell<Vec<u64>> = RefCell::new(Vec::new());
+}
+
+/// Stands for `pallet-session`'s queued validators.
+pub struct MockQueue;
+impl MockQueue {
+	pub fn set(validators: Vec<u64>) {
+		QUEUED.with(|q| *q.borrow_mut() = validators);
+	}
+}
+impl frame_support::traits::Get<Vec<u64>> for MockQueue {
+	fn get() -> Vec<u64> {
+		QUEUED.with(|q| q.borrow().clone())
+	}
 }
 
 /// Stands for `pallet-session`'s record of who has set session keys.
@@ -35,6 +49,9 @@ pub struct MockKeys;
 impl MockKeys {
 	pub fn register(who: u64) {
 		REGISTERED.with(|r| r.borrow_mut().insert(who));
+	}
+	pub fn unregister(who: u64) {
+		REGISTERED.with(|r| r.borrow_mut().remove(&who));
 	}
 }
 impl ValidatorRegistration<u64> for MockKeys {
@@ -52,6 +69,7 @@ impl crate::BenchmarkHelper<u64> for MockKeys {
 impl pallet_validator_set::Config for Test {
 	type ManageOrigin = frame_system::EnsureRoot<u64>;
 	type KeysRegistration = MockKeys;
+	type QueuedValidators = MockQueue;
 	type MaxValidators = MaxValidators;
 	type MinValidators = MinValidators;
 	type WeightInfo = ();
@@ -71,6 +89,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 		for who in 1..=3 {
 			MockKeys::register(who);
 		}
+		MockQueue::set(vec![1, 2, 3]);
 	});
 	ext
 }

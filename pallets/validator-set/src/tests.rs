@@ -84,16 +84,82 @@ fn remove_validator_checks_membership_and_minimum() {
 }
 
 #[test]
-fn new_session_hands_over_the_set_only_after_a_change() {
+fn new_session_hands_over_the_set_when_it_or_its_keys_changed() {
 	new_test_ext().execute_with(|| {
+		// Unchanged, and the session queued exactly those with keys: nothing to hand over.
 		assert_eq!(ValidatorSet::new_session(1), None);
+		assert!(System::events().is_empty());
 		MockKeys::register(4);
 		assert_ok!(ValidatorSet::add_validator(RuntimeOrigin::root(), 4));
 		assert!(SetChanged::<Test>::get());
 		assert_eq!(ValidatorSet::new_session(2), Some(vec![1, 2, 3, 4]));
 		System::assert_last_event(Event::ValidatorSetQueued { session: 2, count: 4 }.into());
 		assert!(!SetChanged::<Test>::get());
+		MockQueue::set(vec![1, 2, 3, 4]);
 		assert_eq!(ValidatorSet::new_session(3), None);
+		// 4 purges its keys: the session drops it by itself at the next rotation.
+		MockKeys::unregister(4);
+		assert_eq!(ValidatorSet::new_session(4), Some(vec![1, 2, 3, 4]));
+		MockQueue::set(vec![1, 2, 3]);
+		assert_eq!(ValidatorSet::new_session(5), None);
+		// 4 sets keys again: it must be handed over, or the session's own list keeps it out.
+		MockKeys::register(4);
+		assert_eq!(ValidatorSet::new_session(6), Some(vec![1, 2, 3, 4]));
+		ValidatorSet::do_try_state().unwrap();
+	});
+}
+
+#[test]
+fn try_state_finds_a_queued_validator_outside_the_set() {
+	new_test_ext().execute_with(|| {
+		MockQueue::set(vec![1, 2, 3, 9]);
+		assert!(ValidatorSet::do_try_state().is_err());
+	});
+}
+
+#[test]
+fn the_minimum_counts_only_validators_with_keys() {
+	new_test_ext().execute_with(|| {
+		// 4 is admitted, then drops its keys: three in the set, two that can author.
+		MockKeys::register(4);
+		assert_ok!(ValidatorSet::add_validator(RuntimeOrigin::root(), 4));
+		assert_ok!(ValidatorSet::remove_validator(RuntimeOrigin::root(), 3));
+		MockKeys::unregister(4);
+		assert_ok!(ValidatorSet::remove_validator(RuntimeOrigin::root(), 2));
+		// Left: 1 (keys) and 4 (none). Removing 1 would leave nobody who can author.
+		assert_eq!(set(), vec![1, 4]);
+		assert_noop!(
+			ValidatorSet::remove_validator(RuntimeOrigin::root(), 1),
+			Error::<Test>::TooFewValidators
+		);
+		assert_noop!(
+			ValidatorSet::leave(RuntimeOrigin::signed(1)),
+			Error::<Test>::TooFewValidators
+		);
+		// Removing the one without keys leaves the minimum that authors.
+		assert_ok!(ValidatorSet::remove_validator(RuntimeOrigin::root(), 4));
+		assert_eq!(set(), vec![1]);
+	});
+}
+
+#[test]
+fn a_validator_leaves_by_itself() {
+	new_test_ext().execute_with(|| {
+		assert_noop!(ValidatorSet::leave(RuntimeOrigin::signed(9)), Error::<Test>::NotValidator);
+		assert_noop!(ValidatorSet::leave(RuntimeOrigin::root()), DispatchError::BadOrigin);
+		assert_ok!(ValidatorSet::leave(RuntimeOrigin::signed(2)));
+		System::assert_last_event(Event::ValidatorLeft { who: 2 }.into());
+		assert_eq!(set(), vec![1, 3]);
+		assert!(SetChanged::<Test>::get());
+		assert_ok!(ValidatorSet::leave(RuntimeOrigin::signed(3)));
+		assert_noop!(
+			ValidatorSet::leave(RuntimeOrigin::signed(1)),
+			Error::<Test>::TooFewValidators
+		);
+		assert_eq!(ValidatorSet::new_session(1), Some(vec![1]));
+		// What the session pallet then queues.
+		MockQueue::set(vec![1]);
+		ValidatorSet::do_try_state().unwrap();
 	});
 }
 
