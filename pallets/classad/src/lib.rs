@@ -25,6 +25,7 @@ extern crate alloc;
 mod ast;
 #[cfg(feature = "std")]
 pub mod conformance;
+pub mod dense;
 mod eval;
 mod functions;
 mod lexer;

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::matching::{check_match, Candidate, Mismatch, PoolView, RequestView, ResourceView};
-use codec::{Encode, MaxEncodedLen};
+use codec::Encode;
 use frame_support::{
 	ensure,
 	pallet_prelude::*,
@@ -249,8 +249,9 @@ impl<T: Config> Pallet<T> {
 		let id = NextOrderId::<T>::get();
 		let next = id.checked_add(1).ok_or(Error::<T>::IdsExhausted)?;
 		let mut order = Order { owner, volume, remaining: volume, deposit: Zero::zero(), terms };
-		// What the order takes in storage: its encoding and its map key.
-		let stored = order.encoded_size() + OrderId::max_encoded_len() + 8;
+		// What the order takes in storage: its encoding and its whole key (the pallet's and
+		// the map's prefixes, the hash and the id).
+		let stored = order.encoded_size() + Orders::<T>::hashed_key_for(id).len();
 		let deposit = Self::deposit_for(stored);
 		T::Currency::hold(&HoldReason::OrderDeposit.into(), &order.owner, deposit)
 			.map_err(|_| Error::<T>::CannotHoldDeposit)?;

@@ -1,13 +1,17 @@
 //! Benchmarks of `pallet-registry`, with the largest terms the bounds allow.
 
 use super::*;
-use alloc::{vec, vec::Vec};
+use alloc::vec;
 use frame_benchmarking::v2::*;
 use frame_support::{
 	traits::{fungible::Mutate, EnsureOrigin, Get},
 	BoundedVec,
 };
 use frame_system::RawOrigin;
+use iexec_classad::{
+	dense::{dense_text, DenseShape},
+	Limits,
+};
 use sp_runtime::traits::Saturating;
 
 fn funded<T: Config>(name: &'static str) -> T::AccountId
@@ -20,41 +24,27 @@ where
 	who
 }
 
-/// `n` clauses joined by `&&` as a balanced tree, so that the text stays within the depth bound
-/// however many clauses it has (a left-deep chain would be as deep as it is long).
-fn balanced_clauses(n: usize) -> Vec<u8> {
-	if n <= 1 {
-		return b"TARGET.Cpus >= 1".to_vec();
-	}
-	let mut text = b"(".to_vec();
-	text.extend(balanced_clauses(n / 2));
-	text.extend_from_slice(b") && (");
-	text.extend(balanced_clauses(n - n / 2));
-	text.push(b')');
-	text
-}
-
-/// A worker pool whose admission ClassAd is exactly `len` bytes: as many `&&` clauses as fit
-/// (the costliest text to parse per byte), up to the parser's node bound, then blanks.
-fn pool_terms<T: Config>(len: u32) -> TermsOf<T> {
-	let mut clauses = 1;
-	let mut text = balanced_clauses(clauses);
-	loop {
-		let more = balanced_clauses(clauses + 1);
-		// Each clause is 3 nodes and each `&&` one more: stay under the node bound of 512.
-		if more.len() > len as usize || (clauses + 1) * 4 > 500 {
-			break;
-		}
-		clauses += 1;
-		text = more;
-	}
-	text.resize(len.max(text.len() as u32) as usize, b' ');
+/// A worker pool whose admission ClassAd is `shape`'s dense text of `len` bytes.
+fn pool_terms<T: Config>(shape: DenseShape, len: u32) -> TermsOf<T> {
+	let text = dense_text(shape, len as usize, &Limits::default());
 	Terms::WorkerPool {
 		description: BoundedVec::truncate_from(vec![b'd'; 16]),
 		worker_stake_ratio: 30,
 		scheduler_reward_ratio: 1,
-		admission: BoundedVec::truncate_from(text),
+		admission: BoundedVec::truncate_from(text.into_bytes()),
 	}
+}
+
+/// Proposes a pool whose admission text is `shape` at the longest length, as `propose` is
+/// charged: the dearest shape sets the weight.
+fn propose_longest<T: Config>(shape: DenseShape) -> (T::AccountId, TermsOf<T>)
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	let who = funded::<T>("proposer");
+	let terms = pool_terms::<T>(shape, T::MaxTextLen::get());
+	assert_eq!(terms.classad_len(), T::MaxTextLen::get());
+	(who, terms)
 }
 
 fn rfc<T: Config>() -> Rfc<T::MaxUriLen> {
@@ -69,7 +59,8 @@ where
 	T::Currency: Mutate<T::AccountId>,
 {
 	let id = NextContractId::<T>::get();
-	Pallet::<T>::do_propose(owner.clone(), rfc::<T>(), pool_terms::<T>(64)).expect("proposes");
+	Pallet::<T>::do_propose(owner.clone(), rfc::<T>(), pool_terms::<T>(DenseShape::Clauses, 64))
+		.expect("proposes");
 	id
 }
 
@@ -77,14 +68,37 @@ where
 mod benchmarks {
 	use super::*;
 
-	/// `t`: bytes of ClassAd text parsed.
+	// `propose` at the longest ClassAd text, in each of the dense shapes
+	// (`iexec_classad::dense`): its weight is the dearest of them.
 	#[benchmark]
-	fn propose(t: Linear<16, { T::MaxTextLen::get() }>) {
-		let who = funded::<T>("proposer");
-		let terms = pool_terms::<T>(t);
-		assert_eq!(terms.classad_len(), t);
+	fn propose_clauses() {
+		let (who, terms) = propose_longest::<T>(DenseShape::Clauses);
 		#[extrinsic_call]
-		_(RawOrigin::Signed(who), rfc::<T>(), terms);
+		propose(RawOrigin::Signed(who), rfc::<T>(), terms);
+		assert_eq!(NextContractId::<T>::get(), 1);
+	}
+
+	#[benchmark]
+	fn propose_list() {
+		let (who, terms) = propose_longest::<T>(DenseShape::List);
+		#[extrinsic_call]
+		propose(RawOrigin::Signed(who), rfc::<T>(), terms);
+		assert_eq!(NextContractId::<T>::get(), 1);
+	}
+
+	#[benchmark]
+	fn propose_calls() {
+		let (who, terms) = propose_longest::<T>(DenseShape::Calls);
+		#[extrinsic_call]
+		propose(RawOrigin::Signed(who), rfc::<T>(), terms);
+		assert_eq!(NextContractId::<T>::get(), 1);
+	}
+
+	#[benchmark]
+	fn propose_string() {
+		let (who, terms) = propose_longest::<T>(DenseShape::String);
+		#[extrinsic_call]
+		propose(RawOrigin::Signed(who), rfc::<T>(), terms);
 		assert_eq!(NextContractId::<T>::get(), 1);
 	}
 

@@ -2,7 +2,6 @@
 
 use super::*;
 use crate::validation::{check_terms, TermsError};
-use codec::MaxEncodedLen;
 use frame_support::{
 	ensure,
 	traits::{fungible::MutateHold, tokens::Precision, Get},
@@ -29,6 +28,15 @@ impl<T: Config> Pallet<T> {
 		T::DepositBase::get().saturating_add(T::DepositPerByte::get().saturating_mul(bytes))
 	}
 
+	/// `propose` at its dearest: the longest ClassAd text in the densest of the benchmarked
+	/// shapes.
+	pub(crate) fn propose_weight() -> frame_support::weights::Weight {
+		T::WeightInfo::propose_clauses()
+			.max(T::WeightInfo::propose_list())
+			.max(T::WeightInfo::propose_calls())
+			.max(T::WeightInfo::propose_string())
+	}
+
 	pub(crate) fn do_propose(
 		who: T::AccountId,
 		rfc: Rfc<T::MaxUriLen>,
@@ -46,8 +54,10 @@ impl<T: Config> Pallet<T> {
 			rfc,
 			terms,
 		};
-		// What the contract takes in storage: its encoding, plus the map key.
-		let stored = codec::Encode::encoded_size(&contract) + ContractId::max_encoded_len() + 16;
+		// What the contract takes in storage: its encoding, plus its whole key (the pallet's
+		// and the map's prefixes, the hash and the id).
+		let stored =
+			codec::Encode::encoded_size(&contract) + Contracts::<T>::hashed_key_for(id).len();
 		let deposit = Self::deposit_for(stored);
 		T::Currency::hold(&HoldReason::ContractDeposit.into(), &who, deposit)
 			.map_err(|_| Error::<T>::CannotHoldDeposit)?;

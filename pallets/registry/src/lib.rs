@@ -151,6 +151,16 @@ pub mod pallet {
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn integrity_test() {
+			let limits = iexec_classad::Limits::default();
+			assert!(
+				T::MaxTextLen::get() <= limits.max_source_len,
+				"MaxTextLen must not exceed the ClassAd parser's source bound"
+			);
+			assert!(T::MaxTextLen::get() >= 1, "MaxTextLen must be at least 1");
+			assert!(T::MaxUriLen::get() >= 1, "MaxUriLen must be at least 1");
+		}
+
 		#[cfg(feature = "try-runtime")]
 		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
 			Self::do_try_state()
@@ -165,22 +175,21 @@ pub mod pallet {
 		///   (`DepositBase + DepositPerByte × stored bytes`), held until it is withdrawn or
 		///   removed.
 		///
-		/// The fee is charged for the longest ClassAd text; the part for text the terms do not
-		/// carry is refunded.
+		/// The weight is that of the dearest ClassAd text of the longest length (the densest
+		/// shapes are benchmarked; the dearest sets it), whatever the terms carry: parsing
+		/// cost follows nodes and literals, not length alone, so nothing is refunded.
 		///
 		/// Errors: [`Error::InvalidClassAd`], [`Error::RatioAbove100`], [`Error::EmptyField`],
 		/// [`Error::CannotHoldDeposit`]. Event: [`Event::ContractProposed`].
 		#[pallet::call_index(0)]
-		#[pallet::weight(T::WeightInfo::propose(T::MaxTextLen::get()))]
+		#[pallet::weight(Pallet::<T>::propose_weight())]
 		pub fn propose(
 			origin: OriginFor<T>,
 			rfc: Rfc<T::MaxUriLen>,
 			terms: TermsOf<T>,
-		) -> DispatchResultWithPostInfo {
+		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let parsed = terms.classad_len();
-			Self::do_propose(who, rfc, terms)?;
-			Ok(Some(T::WeightInfo::propose(parsed)).into())
+			Self::do_propose(who, rfc, terms)
 		}
 
 		/// Withdraw a contract that is still `Proposed`.

@@ -77,18 +77,32 @@ fn propose_holds_a_deposit_proportional_to_size() {
 }
 
 #[test]
-fn propose_charges_for_the_classad_text_it_carries() {
+fn the_deposit_counts_the_whole_storage_key() {
 	new_test_ext().execute_with(|| {
-		let short = "TARGET.Memory >= 4096";
-		let info = Registry::propose(RuntimeOrigin::signed(1), rfc(), app(short)).unwrap();
-		let charged = <() as WeightInfo>::propose(short.len() as u32);
-		assert_eq!(info.actual_weight, Some(charged));
-		// Less than the worst case the call is admitted with.
-		let worst = <() as WeightInfo>::propose(
-			<<Test as Config>::MaxTextLen as frame_support::traits::Get<u32>>::get(),
-		);
-		assert!(charged.ref_time() < worst.ref_time());
+		let id = NextContractId::<Test>::get();
+		assert_ok!(Registry::propose(RuntimeOrigin::signed(1), rfc(), app("TARGET.Cpus >= 1")));
+		let contract = Contracts::<Test>::get(id).unwrap();
+		// Two 16-byte prefixes, the 16-byte hash of the id and the 8-byte id.
+		let key = Contracts::<Test>::hashed_key_for(id);
+		assert_eq!(key.len(), 16 + 16 + 16 + 8);
+		let stored = codec::Encode::encoded_size(&contract) + key.len();
+		assert_eq!(contract.deposit, Registry::deposit_for(stored));
 	});
+}
+
+#[test]
+fn propose_is_charged_for_the_dearest_dense_text() {
+	use frame_support::dispatch::GetDispatchInfo;
+	let call = crate::Call::<Test>::propose { rfc: rfc(), terms: app("TARGET.Memory >= 4096") };
+	let charged = call.get_dispatch_info().call_weight;
+	for shape in [
+		<() as WeightInfo>::propose_clauses(),
+		<() as WeightInfo>::propose_list(),
+		<() as WeightInfo>::propose_calls(),
+		<() as WeightInfo>::propose_string(),
+	] {
+		assert!(charged.all_gte(shape), "{charged} is below {shape}");
+	}
 }
 
 #[test]

@@ -13,7 +13,10 @@ use frame_support::{traits::Get, weights::{constants::ParityDbWeight, Weight}};
 
 /// The weight of each call of the pallet.
 pub trait WeightInfo {
-	fn propose(t: u32) -> Weight;
+	fn propose_clauses() -> Weight;
+	fn propose_list() -> Weight;
+	fn propose_calls() -> Weight;
+	fn propose_string() -> Weight;
 	fn withdraw() -> Weight;
 	fn approve() -> Weight;
 	fn revoke() -> Weight;
@@ -24,13 +27,22 @@ pub trait WeightInfo {
 /// Weights for a runtime, with its database weights.
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
-	/// `t` ranges over `[16, 4096]`.
-	fn propose(t: u32) -> Weight {
+	fn propose_clauses() -> Weight {
+		let t = 4096u32;
 		// Proof size: 3593 bytes estimated, 146 measured.
 		Weight::from_parts(84_534_620, 3593)
 			.saturating_add(Weight::from_parts(36_242, 0).saturating_mul(t.into()))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(4))
+	}
+	fn propose_list() -> Weight {
+		Self::propose_clauses()
+	}
+	fn propose_calls() -> Weight {
+		Self::propose_clauses()
+	}
+	fn propose_string() -> Weight {
+		Self::propose_clauses()
 	}
 	fn withdraw() -> Weight {
 		// Proof size: 12059 bytes estimated, 702 measured.
@@ -66,11 +78,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 
 /// The same weights with ParityDB's database weights, for mocks and tests.
 impl WeightInfo for () {
-	fn propose(t: u32) -> Weight {
+	fn propose_clauses() -> Weight {
+		let t = 4096u32;
 		Weight::from_parts(84_534_620, 3593)
 			.saturating_add(Weight::from_parts(36_242, 0).saturating_mul(t.into()))
 			.saturating_add(ParityDbWeight::get().reads(3))
 			.saturating_add(ParityDbWeight::get().writes(4))
+	}
+	fn propose_list() -> Weight {
+		Self::propose_clauses()
+	}
+	fn propose_calls() -> Weight {
+		Self::propose_clauses()
+	}
+	fn propose_string() -> Weight {
+		Self::propose_clauses()
 	}
 	fn withdraw() -> Weight {
 		Weight::from_parts(43_716_000, 12059)

@@ -1,9 +1,11 @@
 //! `classad-bench`: figures for docs/benchmarks.md — parse time, encoded size and evaluations
 //! per second of a realistic machine ad against a job ad, and the worst-case evaluation steps
-//! at the default bounds. Build with `--release` for meaningful times.
+//! at the default bounds, and the cost of parsing and checking each dense shape of text at the
+//! longest length (what the registry's `propose` weight covers). Build with `--release` for
+//! meaningful times.
 
 use codec::Encode;
-use iexec_classad::{evaluate, matching, parse_ad, parse_expr, Limits};
+use iexec_classad::{dense::dense_texts, evaluate, matching, parse_ad, parse_expr, Limits};
 use std::time::Instant;
 
 const MACHINE: &str = r#"[
@@ -74,4 +76,23 @@ fn main() {
 		"worst case at default bounds: {} steps (limit {}), limit hit: {}, {worst_us:.0} µs",
 		worst_eval.steps, limits.max_steps, worst_eval.limit_hit
 	);
+
+	// Parse and check, as the registry does for a proposal, each dense shape at full length.
+	let len = limits.max_source_len as usize;
+	println!("parse + check {len}-byte texts (median of 11 runs of 2,000):");
+	for (shape, text) in dense_texts(len, &limits) {
+		let mut runs: Vec<f64> = (0..11)
+			.map(|_| {
+				let started = Instant::now();
+				for _ in 0..2_000 {
+					let expr = parse_expr(std::hint::black_box(&text), &limits).unwrap();
+					assert!(std::hint::black_box(expr.problems()).is_empty());
+				}
+				started.elapsed().as_secs_f64() * 1e6 / 2_000.0
+			})
+			.collect();
+		runs.sort_by(f64::total_cmp);
+		let nodes = parse_expr(&text, &limits).unwrap().node_count();
+		println!("  {:<8} {nodes:>4} nodes  {:>7.1} µs", format!("{shape:?}"), runs[5]);
+	}
 }
