@@ -23,10 +23,10 @@ mkdir -p "$out"
 
 if [ "$profile" = release ]; then
 	say "Building the node and the load generator (release; the first time takes long)"
-	cargo build --locked --release -p iexec-node -p iexec-worker --bin load-gen
+	cargo build --locked --release -p iexec-node -p iexec-worker --bin iexec-node --bin load-gen
 else
 	say "Building the node and the load generator (debug)"
-	cargo build --locked -p iexec-node -p iexec-worker --bin load-gen
+	cargo build --locked -p iexec-node -p iexec-worker --bin iexec-node --bin load-gen
 fi
 node="$CARGO_TARGET_DIR/$profile/iexec-node"
 gen="$CARGO_TARGET_DIR/$profile/load-gen"

@@ -22,7 +22,8 @@ pub const SHARED_CREW: usize = 4;
 struct DealBatch<AccountId> {
 	deal: u64,
 	crew: Vec<AccountId>,
-	tasks: u32,
+	/// The replicas of each completion: charged alone instead, when that is less.
+	replicas: Vec<u32>,
 }
 
 /// The completions of one call, sorted into batches that share their writes.
@@ -61,27 +62,31 @@ impl<AccountId: Ord + Clone> CompletionBatches<AccountId> {
 			let crew = union(&batch.crew, workers);
 			(crew.len() <= SHARED_CREW).then_some((batch, crew))
 		});
+		let replicas = workers.len() as u32;
 		if let Some((batch, crew)) = fitted {
 			batch.crew = crew;
-			batch.tasks += 1;
+			batch.replicas.push(replicas);
 			return;
 		}
 		let crew = union(&[], workers);
 		if crew.len() <= SHARED_CREW {
-			self.batches.push(DealBatch { deal, crew, tasks: 1 });
+			self.batches.push(DealBatch { deal, crew, replicas: alloc::vec![replicas] });
 		} else {
-			self.alone.push(workers.len() as u32);
+			self.alone.push(replicas);
 		}
 	}
 
 	/// How many completions were recorded.
 	pub fn completions(&self) -> u32 {
-		self.batches.iter().map(|b| b.tasks).sum::<u32>() + self.alone.len() as u32
+		let batched: usize = self.batches.iter().map(|b| b.replicas.len()).sum();
+		(batched + self.alone.len()) as u32
 	}
 
-	/// The weight of a call of `items` reveals with these completions: each batch at
-	/// `reveal_complete(tasks)` (its reveals included), the other reveals at `reveal`, each
-	/// completion charged alone at `finalize(replicas)`.
+	/// The weight of a call of `items` reveals with these completions. Each batch of `k`
+	/// costs the lesser of two bounds: `reveal_complete(k)` (its reveals included), or its
+	/// reveals' share of `reveal` and a `finalize(replicas)` each, as completions alone (less
+	/// for a batch of one, whose crew's writes are not shared). The other reveals are charged
+	/// at `reveal`, the other completions alone.
 	pub fn weight(
 		&self,
 		items: u32,
@@ -89,10 +94,15 @@ impl<AccountId: Ord + Clone> CompletionBatches<AccountId> {
 		reveal_complete: impl Fn(u32) -> Weight,
 		finalize: impl Fn(u32) -> Weight,
 	) -> Weight {
-		let batched: u32 = self.batches.iter().map(|b| b.tasks).sum();
+		let batched = self.batches.iter().map(|b| b.replicas.len() as u32).sum::<u32>();
 		let mut total = reveal(items.saturating_sub(batched));
 		for batch in &self.batches {
-			total.saturating_accrue(reveal_complete(batch.tasks));
+			let k = batch.replicas.len() as u32;
+			let mut alone = reveal(k).saturating_sub(reveal(0));
+			for replicas in &batch.replicas {
+				alone.saturating_accrue(finalize(*replicas));
+			}
+			total.saturating_accrue(reveal_complete(k).min(alone));
 		}
 		for replicas in &self.alone {
 			total.saturating_accrue(finalize(*replicas));
@@ -170,6 +180,22 @@ mod tests {
 		batches.add(3, &crowd);
 		assert_eq!(batches.completions(), 2);
 		assert_eq!(weigh(&batches, 2), reveal(2).ref_time() + 2 * finalize(20).ref_time());
+	}
+
+	#[test]
+	fn a_batch_costs_no_more_than_its_completions_alone() {
+		// Here a lone completion is cheaper than the batch benchmark's fixed part.
+		let dear_batch = |n: u32| Weight::from_parts(50_000_000 + 1_000 * n as u64, 0);
+		let mut batches = CompletionBatches::default();
+		batches.add(7, &[1, 2]);
+		let weight = batches.weight(1, reveal, dear_batch, finalize).ref_time();
+		assert_eq!(weight, reveal(1).ref_time() + finalize(2).ref_time());
+		// Many completions share enough for the batch to be cheaper again.
+		for _ in 0..31 {
+			batches.add(7, &[2, 1]);
+		}
+		let weight = batches.weight(32, reveal, dear_batch, finalize).ref_time();
+		assert_eq!(weight, reveal(0).ref_time() + dear_batch(32).ref_time());
 	}
 
 	#[test]

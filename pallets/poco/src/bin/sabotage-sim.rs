@@ -11,7 +11,7 @@
 //!
 //!   cargo run --release -p pallet-poco --bin sabotage-sim [-- --tasks N --workers N --seed N]
 
-use pallet_poco::{rules, weights::WeightInfo};
+use pallet_poco::{rules, weights::WeightInfo, CompletionBatches};
 
 /// splitmix64: small, deterministic, good enough to draw workers.
 struct Rng(u64);
@@ -160,12 +160,15 @@ fn task_life() {
 	// contributes and reveals; the last reveal completes the task, charged as the chain
 	// charges it: completions of one deal by one crew together (`CompletionBatches`).
 	let life = |n: u32| {
+		let mut completions = CompletionBatches::<u32>::default();
+		for _ in 0..n {
+			completions.add(0, &[1, 2]);
+		}
 		W::claim_start(n)
 			.saturating_add(W::claim(n))
 			.saturating_add(W::contribute(n).saturating_mul(2))
 			.saturating_add(W::reveal(n))
-			.saturating_add(W::reveal(0))
-			.saturating_add(W::reveal_complete(n))
+			.saturating_add(completions.weight(n, W::reveal, W::reveal_complete, W::finalize))
 	};
 	show("trust 3, single (2 replicas)", life(1), 1);
 	show("trust 3, batched by 32 (2 replicas)", life(32), 32);
