@@ -167,7 +167,7 @@ fn babe_author(rpc: &Rpc, number: u64) -> Option<BabeId> {
 }
 
 #[test]
-fn a_root_referendum_admits_a_second_validator_that_then_authors() {
+fn a_root_referendum_admits_a_second_validator_that_authors_then_leaves() {
 	let logs = tempfile::tempdir().unwrap();
 	let mut alice = Node::start("alice", &["--dev", "--tmp"], logs.path());
 	let bootnode = alice.multiaddr();
@@ -238,4 +238,26 @@ fn a_root_referendum_admits_a_second_validator_that_then_authors() {
 	wait_for("finality past Bob's block", Duration::from_secs(120), || {
 		alice.finalized_number().filter(|n| *n >= authored)
 	});
+
+	// Bob leaves by himself. Two session changes later he is out of the session: from then
+	// on no block is his, and finality goes on without his vote.
+	tx::submit_and_wait(&rpc, Bob, RuntimeCall::ValidatorSet(pallet_validator_set::Call::leave {}));
+	let set: Vec<AccountId> =
+		tx::storage(&rpc, &pallet_validator_set::Validators::<Runtime>::hashed_key()).unwrap();
+	assert!(!set.contains(&bob_account), "Bob left the validator set");
+	let out = wait_for("Bob out of the session", Duration::from_secs(240), || {
+		alice.assert_running();
+		let session: Vec<AccountId> =
+			tx::storage(&rpc, &pallet_session::Validators::<Runtime>::hashed_key())?;
+		(!session.contains(&bob_account)).then(|| alice.best_number()).flatten()
+	});
+	// A whole session (ten blocks) and more, all Alice's, and finalised.
+	let until = out + 12;
+	wait_for("finality past a session without Bob", Duration::from_secs(180), || {
+		alice.assert_running();
+		alice.finalized_number().filter(|n| *n >= until)
+	});
+	for n in out + 1..=until {
+		assert_ne!(babe_author(&rpc, n).as_ref(), Some(&keys.babe), "block {n} is Bob's");
+	}
 }

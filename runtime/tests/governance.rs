@@ -30,7 +30,8 @@ fn dev_state(test: impl FnOnce()) {
 	));
 	ext.execute_with(|| {
 		System::set_block_number(1);
-		test()
+		test();
+		common::check_our_pallets();
 	});
 }
 

@@ -132,8 +132,8 @@ impl<T: Config> Pallet<T> {
 
 	/// Deposits are conserved: every account's held balance for this pallet equals the sum of
 	/// the deposits of the contracts it paid for.
-	#[cfg(any(feature = "try-runtime", test))]
-	pub(crate) fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+	#[cfg(any(feature = "try-runtime", feature = "std", test))]
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use alloc::collections::btree_map::BTreeMap;
 		use frame_support::traits::fungible::InspectHold;
 		let mut expected: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();

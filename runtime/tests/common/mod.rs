@@ -39,3 +39,13 @@ pub fn preset_ext(name: &str) -> sp_io::TestExternalities {
 pub fn with_preset(name: &str, check: impl FnOnce()) {
 	preset_ext(name).execute_with(check);
 }
+
+/// The `try_state` checks of this chain's own pallets, together, on the runtime's state.
+pub fn check_our_pallets() {
+	use iexec_runtime::Runtime;
+	pallet_validator_set::Pallet::<Runtime>::do_try_state().expect("validator set");
+	pallet_registry::Pallet::<Runtime>::do_try_state().expect("registry");
+	pallet_escrow::Pallet::<Runtime>::do_try_state().expect("escrow");
+	pallet_market::Pallet::<Runtime>::do_try_state().expect("market");
+	pallet_poco::Pallet::<Runtime>::do_try_state().expect("poco");
+}
