@@ -292,7 +292,8 @@ fn a_root_referendum_admits_a_validator_and_the_contracts_track_cannot() {
 
 /// Free and held, locks included.
 fn total_balance(who: &AccountId) -> Balance {
-	<pallet_balances::Pallet<Runtime> as frame_support::traits::fungible::Inspect<AccountId>>::total_balance(who)
+	use frame_support::traits::fungible::Inspect;
+	pallet_balances::Pallet::<Runtime>::total_balance(who)
 }
 
 fn root() -> OriginCaller {

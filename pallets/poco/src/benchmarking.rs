@@ -83,12 +83,7 @@ fn fill_kitty<T: Config>(from: &T::AccountId, tasks: u32) {
 /// Gives `who`, a worker of `pool`, a score high enough that every completion moves it (a
 /// new worker's score of 0 does not move when it loses).
 fn seasoned<T: Config>(who: &T::AccountId, pool: ContractId) {
-	let score = 1_000u32;
-	let old = Scores::<T>::get(who);
-	Scores::<T>::insert(who, score);
-	PoolRecords::<T>::mutate(pool, |r| {
-		r.score_sum = r.score_sum.saturating_sub(old.into()).saturating_add(score.into());
-	});
+	Pallet::<T>::move_score(who, pool, |_| 1_000);
 }
 
 struct Setup<T: Config> {

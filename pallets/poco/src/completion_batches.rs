@@ -76,12 +76,6 @@ impl<AccountId: Ord + Clone> CompletionBatches<AccountId> {
 		}
 	}
 
-	/// How many completions were recorded.
-	pub fn completions(&self) -> u32 {
-		let batched: usize = self.batches.iter().map(|b| b.replicas.len()).sum();
-		(batched + self.alone.len()) as u32
-	}
-
 	/// The weight of a call of `items` reveals with these completions. Each batch of `k`
 	/// costs the lesser of two bounds: `reveal_complete(k)` (its reveals included), or its
 	/// reveals' share of `reveal` and a `finalize(replicas)` each, as completions alone (less
@@ -132,7 +126,6 @@ mod tests {
 	#[test]
 	fn no_completion_weighs_the_reveals_alone() {
 		let batches = CompletionBatches::<u32>::default();
-		assert_eq!(batches.completions(), 0);
 		assert_eq!(weigh(&batches, 32), reveal(32).ref_time());
 	}
 
@@ -142,7 +135,6 @@ mod tests {
 		for _ in 0..32 {
 			batches.add(7, &[2, 1]);
 		}
-		assert_eq!(batches.completions(), 32);
 		assert_eq!(weigh(&batches, 32), reveal(0).ref_time() + reveal_complete(32).ref_time());
 	}
 
@@ -154,7 +146,6 @@ mod tests {
 		batches.add(7, &[4, 1]); // crew {1, 2, 3, 4}: the bound
 		batches.add(7, &[1, 5]); // would make five: a batch of its own
 		batches.add(7, &[5, 1]);
-		assert_eq!(batches.completions(), 5);
 		let expected =
 			reveal(0).ref_time() + reveal_complete(3).ref_time() + reveal_complete(2).ref_time();
 		assert_eq!(weigh(&batches, 5), expected);
@@ -178,7 +169,6 @@ mod tests {
 		let crowd: Vec<u32> = (0..20).collect();
 		batches.add(3, &crowd);
 		batches.add(3, &crowd);
-		assert_eq!(batches.completions(), 2);
 		assert_eq!(weigh(&batches, 2), reveal(2).ref_time() + 2 * finalize(20).ref_time());
 	}
 

@@ -47,7 +47,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Moves `worker`'s score by `rule`; reads it once, and writes only a change.
-	fn move_score(
+	pub(crate) fn move_score(
 		worker: &T::AccountId,
 		pool: pallet_registry::ContractId,
 		rule: impl FnOnce(u32) -> u32,

@@ -140,7 +140,9 @@ proptest! {
 	#![proptest_config(ProptestConfig::with_cases(200))]
 
 	#[test]
-	fn deposits_follow_the_contracts_through_any_sequence_of_calls(ops in prop::collection::vec(op(), 1..40)) {
+	fn deposits_follow_the_contracts_through_any_sequence_of_calls(
+		ops in prop::collection::vec(op(), 1..40)
+	) {
 		new_test_ext().execute_with(|| {
 			let totals: Vec<u64> = ACCOUNTS.iter().map(|a| total_of(*a)).collect();
 			let issuance = Balances::total_issuance();
@@ -160,7 +162,9 @@ proptest! {
 						"a valid proposal refused otherwise than for funds"
 					),
 					(_, false, Err(_)) => {}
-					(_, expected, result) => prop_assert!(false, "{:?}: expected {}, got {:?}", op, expected, result),
+					(_, expected, result) => {
+						prop_assert!(false, "{:?}: expected {}, got {:?}", op, expected, result)
+					}
 				}
 				if refused {
 					// Dispatched as a transaction, a refused call leaves the contracts as they were.
@@ -169,12 +173,21 @@ proptest! {
 				}
 				// The registry holds what the model says, contract by contract.
 				let stored: BTreeMap<ContractId, Expected> = Contracts::<Test>::iter()
-					.map(|(id, c)| (id, Expected { owner: c.owner, depositor: c.depositor, deposit: c.deposit, status: c.status }))
+					.map(|(id, c)| {
+						let Contract { owner, depositor, deposit, status, .. } = c;
+						(id, Expected { owner, depositor, deposit, status })
+					})
 					.collect();
 				prop_assert_eq!(&stored, &model, "after {:?}", op);
 				for who in ACCOUNTS {
 					let paid: u64 = model.values().filter(|c| c.depositor == who).map(|c| c.deposit).sum();
-					prop_assert_eq!(held(who), paid, "account {} holds other than its contracts' deposits after {:?}", who, op);
+					prop_assert_eq!(
+						held(who),
+						paid,
+						"account {} holds other than its contracts' deposits after {:?}",
+						who,
+						op
+					);
 				}
 				prop_assert!(Registry::do_try_state().is_ok(), "try_state after {:?}", op);
 				prop_assert_eq!(Balances::total_issuance(), issuance);

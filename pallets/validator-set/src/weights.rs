@@ -30,40 +30,42 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// `v` ranges over `[1, 99]`.
 	fn add_validator(v: u32) -> Weight {
 		// Proof size: 4687 bytes estimated, 645 measured.
-		Weight::from_parts(38_976_269, 4687)
-			.saturating_add(Weight::from_parts(209_261, 0).saturating_mul(v.into()))
+		Weight::from_parts(34_912_170, 4687)
+			.saturating_add(Weight::from_parts(275_677, 0).saturating_mul(v.into()))
 			.saturating_add(Weight::from_parts(0, 36).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
 	/// Storage: `ValidatorSet::Validators` (r:1 w:1)
 	/// Proof: `ValidatorSet::Validators` (`max_values`: Some(1), `max_size`: Some(3202), added: 3697, mode: `MaxEncodedLen`)
-	/// Storage: `Session::NextKeys` (r:1 w:0)
+	/// Storage: `Session::NextKeys` (r:99 w:0)
 	/// Proof: `Session::NextKeys` (`max_values`: None, `max_size`: None, mode: `Measured`)
 	/// Storage: `ValidatorSet::SetChanged` (r:0 w:1)
 	/// Proof: `ValidatorSet::SetChanged` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
 	/// `v` ranges over `[2, 100]`.
 	fn remove_validator(v: u32) -> Weight {
-		// Proof size: 4687 bytes estimated, 641 measured.
-		Weight::from_parts(34_771_950, 4687)
-			.saturating_add(Weight::from_parts(230_411, 0).saturating_mul(v.into()))
-			.saturating_add(Weight::from_parts(0, 36).saturating_mul(v.into()))
-			.saturating_add(T::DbWeight::get().reads(2))
+		// Proof size: 4687 bytes estimated, 411 measured.
+		Weight::from_parts(18_369_296, 4687)
+			.saturating_add(Weight::from_parts(1_668_058, 0).saturating_mul(v.into()))
+			.saturating_add(Weight::from_parts(0, 2433).saturating_mul(v.into()))
+			.saturating_add(T::DbWeight::get().reads(0))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
 	/// Storage: `ValidatorSet::Validators` (r:1 w:1)
 	/// Proof: `ValidatorSet::Validators` (`max_values`: Some(1), `max_size`: Some(3202), added: 3697, mode: `MaxEncodedLen`)
-	/// Storage: `Session::NextKeys` (r:1 w:0)
+	/// Storage: `Session::NextKeys` (r:99 w:0)
 	/// Proof: `Session::NextKeys` (`max_values`: None, `max_size`: None, mode: `Measured`)
 	/// Storage: `ValidatorSet::SetChanged` (r:0 w:1)
 	/// Proof: `ValidatorSet::SetChanged` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
 	/// `v` ranges over `[2, 100]`.
 	fn leave(v: u32) -> Weight {
-		// Proof size: 4687 bytes estimated, 641 measured.
-		Weight::from_parts(35_141_260, 4687)
-			.saturating_add(Weight::from_parts(214_804, 0).saturating_mul(v.into()))
-			.saturating_add(Weight::from_parts(0, 36).saturating_mul(v.into()))
-			.saturating_add(T::DbWeight::get().reads(2))
+		// Proof size: 4687 bytes estimated, 411 measured.
+		Weight::from_parts(18_007_158, 4687)
+			.saturating_add(Weight::from_parts(1_692_944, 0).saturating_mul(v.into()))
+			.saturating_add(Weight::from_parts(0, 2433).saturating_mul(v.into()))
+			.saturating_add(T::DbWeight::get().reads(0))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
 }
@@ -71,24 +73,26 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with ParityDB's database weights, for mocks and tests.
 impl WeightInfo for () {
 	fn add_validator(v: u32) -> Weight {
-		Weight::from_parts(38_976_269, 4687)
-			.saturating_add(Weight::from_parts(209_261, 0).saturating_mul(v.into()))
+		Weight::from_parts(34_912_170, 4687)
+			.saturating_add(Weight::from_parts(275_677, 0).saturating_mul(v.into()))
 			.saturating_add(Weight::from_parts(0, 36).saturating_mul(v.into()))
 			.saturating_add(ParityDbWeight::get().reads(2))
 			.saturating_add(ParityDbWeight::get().writes(2))
 	}
 	fn remove_validator(v: u32) -> Weight {
-		Weight::from_parts(34_771_950, 4687)
-			.saturating_add(Weight::from_parts(230_411, 0).saturating_mul(v.into()))
-			.saturating_add(Weight::from_parts(0, 36).saturating_mul(v.into()))
-			.saturating_add(ParityDbWeight::get().reads(2))
+		Weight::from_parts(18_369_296, 4687)
+			.saturating_add(Weight::from_parts(1_668_058, 0).saturating_mul(v.into()))
+			.saturating_add(Weight::from_parts(0, 2433).saturating_mul(v.into()))
+			.saturating_add(ParityDbWeight::get().reads(0))
+			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(ParityDbWeight::get().writes(2))
 	}
 	fn leave(v: u32) -> Weight {
-		Weight::from_parts(35_141_260, 4687)
-			.saturating_add(Weight::from_parts(214_804, 0).saturating_mul(v.into()))
-			.saturating_add(Weight::from_parts(0, 36).saturating_mul(v.into()))
-			.saturating_add(ParityDbWeight::get().reads(2))
+		Weight::from_parts(18_007_158, 4687)
+			.saturating_add(Weight::from_parts(1_692_944, 0).saturating_mul(v.into()))
+			.saturating_add(Weight::from_parts(0, 2433).saturating_mul(v.into()))
+			.saturating_add(ParityDbWeight::get().reads(0))
+			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(ParityDbWeight::get().writes(2))
 	}
 }

@@ -5,8 +5,9 @@
 //! dispatch with: [`Origin::ContractDecision`] is the only origin the registry accepts to approve
 //! or revoke a contract; [`Origin::ReferendumCanceller`] and [`Origin::ReferendumKiller`] may,
 //! besides root, cancel and kill referenda, so that a junk referendum holding a track is ended
-//! in hours, not after its decision period. Its [`GovernancePace`] is chosen at genesis: [`Pace::Fast`] for dev chains
-//! (a referendum completes in about a minute), [`Pace::Standard`] otherwise.
+//! in hours, not after its decision period. Its [`GovernancePace`] is chosen at genesis:
+//! [`Pace::Fast`] for dev chains (a referendum completes in about a minute), [`Pace::Standard`]
+//! otherwise.
 
 pub use pallet::*;
 
