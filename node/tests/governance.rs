@@ -4,7 +4,7 @@
 mod common;
 
 use codec::{Decode, Encode};
-use common::{rpc::hex_bytes, rpc::to_hex, tx, wait_for, Node, Rpc};
+use common::{chain::babe_author, rpc::hex_bytes, rpc::to_hex, tx, wait_for, Node, Rpc};
 use frame_support::traits::{schedule::DispatchTime, Bounded};
 use iexec_runtime::{
 	governance::origins::Origin, AccountId, Balance, OriginCaller, Runtime, RuntimeCall,
@@ -14,9 +14,8 @@ use pallet_conviction_voting::{AccountVote, Conviction, Vote};
 use pallet_referenda::ReferendumInfo;
 use pallet_registry::{AppRuntime, ContractId, ContractOf, Rfc, Status, Terms};
 use serde_json::json;
-use sp_consensus_babe::{digests::PreDigest, AuthorityId as BabeId, BABE_ENGINE_ID};
 use sp_keyring::Sr25519Keyring::{self, *};
-use sp_runtime::{traits::BlakeTwo256, DigestItem};
+use sp_runtime::traits::BlakeTwo256;
 use std::time::Duration;
 
 /// Each voter puts this much behind its vote; the six dev accounts together hold 62 % of the
@@ -145,25 +144,6 @@ fn referenda_approve_then_revoke_an_app() {
 	assert!(contract(&rpc, id).is_none());
 	let free_after = tx::free_balance(&rpc, &Bob.to_account_id());
 	assert!(free_after + RLC > free_before + proposed.deposit, "deposit back, less a fee");
-}
-
-/// The BABE key of the author of block `number`: the authority index in the header's
-/// pre-runtime digest, looked up in the BABE authorities of that block's epoch.
-fn babe_author(rpc: &Rpc, number: u64) -> Option<BabeId> {
-	let hash = rpc.call("chain_getBlockHash", json!([number])).ok()?;
-	let hash = hash.as_str()?.to_string();
-	let header = rpc.call("chain_getHeader", json!([hash])).ok()?;
-	let index = header["digest"]["logs"].as_array()?.iter().find_map(|log| {
-		let item = DigestItem::decode(&mut &hex_bytes(log.as_str()?)[..]).ok()?;
-		let (engine, mut data) = item.as_pre_runtime()?;
-		(engine == BABE_ENGINE_ID).then(|| PreDigest::decode(&mut data).ok())?
-	})?;
-	let authorities: Vec<(BabeId, u64)> = tx::storage_at(
-		rpc,
-		&pallet_babe::Authorities::<Runtime>::hashed_key(),
-		Some(hash.as_str()),
-	)?;
-	authorities.get(index.authority_index() as usize).map(|(id, _)| id.clone())
 }
 
 #[test]

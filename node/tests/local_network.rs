@@ -4,32 +4,14 @@
 
 mod common;
 
-use common::{wait_for, Node};
+use common::{chain::local_validator, wait_for, Node};
 use std::time::Duration;
 
 const MINUTES: fn(u64) -> Duration = |m| Duration::from_secs(60 * m);
 
-/// Starts validator `name` (alice, bob, ...) of the `local` chain with its own base path and a
-/// fixed network key (`--validator` outside `--dev` requires one).
+/// Validator `name` of the `local` chain, with its own key.
 fn validator(name: &str, index: u8, base: &std::path::Path, bootnode: Option<&str>) -> Node {
-	let base_path = base.join(name);
-	let node_key = format!("{:064x}", u64::from(index) + 1);
-	let mut args: Vec<String> = vec![
-		"--chain".into(),
-		"local".into(),
-		format!("--{name}"),
-		"--base-path".into(),
-		base_path.to_str().unwrap().into(),
-		"--node-key".into(),
-		node_key,
-		"--allow-private-ip".into(),
-	];
-	if let Some(bootnode) = bootnode {
-		args.push("--bootnodes".into());
-		args.push(bootnode.into());
-	}
-	let args: Vec<&str> = args.iter().map(String::as_str).collect();
-	Node::start(name, &args, base)
+	local_validator(name, name, index, base, bootnode)
 }
 
 fn finalized(node: &Node) -> u64 {

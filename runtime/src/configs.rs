@@ -73,9 +73,10 @@ impl pallet_babe::Config for Runtime {
 	type WeightInfo = ();
 	type MaxAuthorities = MaxAuthorities;
 	type MaxNominators = ConstU32<0>;
-	// Equivocation reports need historical session proofs and slashing; neither exists yet.
-	type KeyOwnerProof = sp_core::Void;
-	type EquivocationReportSystem = ();
+	// A report proves the offender's key was in the set of its session (historical roots).
+	type KeyOwnerProof = sp_session::MembershipProof;
+	type EquivocationReportSystem =
+		pallet_babe::EquivocationReportSystem<Self, Offences, Historical, ReportLongevity>;
 }
 
 impl pallet_grandpa::Config for Runtime {
@@ -83,9 +84,58 @@ impl pallet_grandpa::Config for Runtime {
 	type WeightInfo = ();
 	type MaxAuthorities = MaxAuthorities;
 	type MaxNominators = ConstU32<0>;
-	type MaxSetIdSessionEntries = ConstU64<0>;
-	type KeyOwnerProof = sp_core::Void;
-	type EquivocationReportSystem = ();
+	// A report names its authority set; the set's session must still be known.
+	type MaxSetIdSessionEntries = ConstU64<{ HISTORY_DEPTH as u64 }>;
+	type KeyOwnerProof = sp_session::MembershipProof;
+	type EquivocationReportSystem =
+		pallet_grandpa::EquivocationReportSystem<Self, Offences, Historical, ReportLongevity>;
+}
+
+/// Sessions whose validators stay provable: a day of ten-minute sessions.
+pub const HISTORY_DEPTH: u32 = 144;
+
+parameter_types! {
+	/// How long an unsigned equivocation report stays valid in the pool: one session of the
+	/// default length (a report is made within seconds of the offence).
+	pub const ReportLongevity: u64 = 100;
+	pub const HistoryDepth: u32 = HISTORY_DEPTH;
+}
+
+impl pallet_authorship::Config for Runtime {
+	/// Credits the block author as the reporter of offences included without one.
+	type FindAuthor = pallet_session::FindAccountFromAuthorIndex<Self, Babe>;
+	type EventHandler = ();
+}
+
+impl pallet_session::historical::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type FullIdentification = ();
+	type FullIdentificationOf = pallet_validator_set::NoFullIdentification;
+}
+
+impl pallet_offences::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type IdentificationTuple = pallet_session::historical::IdentificationTuple<Self>;
+	// Disables the offender and removes it from the set (see `pallet-validator-set`).
+	type OnOffenceHandler = ValidatorSet;
+}
+
+/// Unsigned transactions built by the runtime itself: equivocation reports.
+impl<C> frame_system::offchain::CreateTransactionBase<C> for Runtime
+where
+	RuntimeCall: From<C>,
+{
+	type Extrinsic = UncheckedExtrinsic;
+	type RuntimeCall = RuntimeCall;
+}
+
+impl<C> frame_system::offchain::CreateBare<C> for Runtime
+where
+	RuntimeCall: From<C>,
+{
+	fn create_bare(call: RuntimeCall) -> UncheckedExtrinsic {
+		UncheckedExtrinsic::new_bare(call)
+	}
 }
 
 impl pallet_balances::Config for Runtime {
@@ -150,6 +200,8 @@ impl pallet_validator_set::Config for Runtime {
 	type QueuedValidators = SessionQueue;
 	type MaxValidators = MaxAuthorities;
 	type MinValidators = MinValidators;
+	type Session = Session;
+	type HistoryDepth = HistoryDepth;
 	type WeightInfo = pallet_validator_set::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = benchmark_helpers::SessionKeysForBenchmarks;
@@ -161,10 +213,13 @@ impl pallet_session::Config for Runtime {
 	type ValidatorIdOf = sp_runtime::traits::ConvertInto;
 	type ShouldEndSession = Babe;
 	type NextSessionRotation = Babe;
-	type SessionManager = ValidatorSet;
+	// Records each session's validators, so that equivocation reports can prove membership.
+	type SessionManager = pallet_session::historical::NoteHistoricalRoot<Self, ValidatorSet>;
 	type SessionHandler = <SessionKeys as sp_runtime::traits::OpaqueKeys>::KeyTypeIdProviders;
 	type Keys = SessionKeys;
-	type DisablingStrategy = ();
+	// An offender is disabled at once, up to a third of the set (BFT's bound: a smaller
+	// chain cannot disable anyone, so a single-validator dev chain never stalls).
+	type DisablingStrategy = pallet_session::disabling::UpToLimitDisablingStrategy;
 	type WeightInfo = ();
 	type Currency = Balances;
 	// Registering keys costs the transaction fee only: admission is decided by governance.

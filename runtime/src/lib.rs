@@ -66,7 +66,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	impl_name: alloc::borrow::Cow::Borrowed("iexec"),
 	authoring_version: 1,
 	// Bump on every change of runtime logic, so that nodes run the new Wasm.
-	spec_version: 104,
+	spec_version: 105,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	// Bump when the encoding of extrinsics changes (calls reordered, extensions changed).
@@ -222,6 +222,14 @@ mod runtime {
 	pub type Utility = pallet_utility;
 	#[runtime::pallet_index(9)]
 	pub type Sudo = pallet_sudo;
+	// Misbehaviour: who authored (the reporter of record), the provable past sessions, and
+	// the offences reported against them.
+	#[runtime::pallet_index(15)]
+	pub type Authorship = pallet_authorship;
+	#[runtime::pallet_index(16)]
+	pub type Historical = pallet_session::historical;
+	#[runtime::pallet_index(17)]
+	pub type Offences = pallet_offences;
 
 	// Governance.
 	#[runtime::pallet_index(10)]

@@ -2,6 +2,7 @@
 //! client over HTTP.
 #![allow(dead_code)]
 
+pub mod chain;
 pub mod rpc;
 pub mod tx;
 

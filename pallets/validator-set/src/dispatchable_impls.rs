@@ -20,6 +20,8 @@ impl<T: Config> Pallet<T> {
 			Ok(())
 		})?;
 		SetChanged::<T>::put(true);
+		// Re-admission forgives: a former offender still in the active set is not disabled again.
+		Offenders::<T>::mutate(|offenders| offenders.retain(|o| *o != who));
 		Self::deposit_event(Event::ValidatorAdded { who });
 		Ok(())
 	}
@@ -51,6 +53,12 @@ impl<T: Config> Pallet<T> {
 		ensure!(set.windows(2).all(|w| w[0] < w[1]), "validators not sorted or duplicated");
 		ensure!(set.len() as u32 >= T::MinValidators::get(), "fewer validators than the minimum");
 		ensure!(SessionLength::<T>::get() > 0, "session length is zero");
+		let offenders = Offenders::<T>::get();
+		ensure!(offenders.windows(2).all(|w| w[0] < w[1]), "offenders not sorted or duplicated");
+		ensure!(
+			offenders.iter().all(|o| set.binary_search(o).is_err()),
+			"an offender kept for disabling is back in the set"
+		);
 		// What the session queued came from this set at the last rotation; unless the set
 		// changed since, it holds no one else.
 		if !SetChanged::<T>::get() {

@@ -19,6 +19,10 @@
 //!   the set changed or which of its members have keys differs from what the session queued:
 //!   a validator that purged its keys and set them again is back at the next rotation. An
 //!   unchanged set is not handed over again, which spares GRANDPA a new authority set.
+//! - A proven offence (a BABE or GRANDPA equivocation, reported through `pallet-offences`)
+//!   disables the offender at once and removes it from the set, unless that would leave fewer
+//!   than [`Config::MinValidators`]; it stays disabled until it is out of the active set.
+//!   Coming back takes a referendum (`add_validator`). See `docs/validator.md`, "Misbehaviour".
 //! - The session length (in slots) is fixed at genesis and exposed as [`SessionLength`], so
 //!   that BABE's epoch length can differ between a dev chain and a production chain without a
 //!   different runtime.
@@ -27,6 +31,7 @@
 extern crate alloc;
 
 pub use pallet::*;
+pub use session_manager::NoFullIdentification;
 pub use weights::WeightInfo;
 
 #[cfg(feature = "runtime-benchmarks")]
@@ -34,6 +39,7 @@ mod benchmarking;
 mod dispatchable_impls;
 #[cfg(test)]
 mod mock;
+mod offences;
 mod session_manager;
 #[cfg(test)]
 mod tests;
@@ -65,6 +71,14 @@ pub mod pallet {
 		/// The smallest validator set; removals that would go below it are refused.
 		#[pallet::constant]
 		type MinValidators: Get<u32>;
+		/// The session pallet as offence handling needs it: its active validators, disabling,
+		/// and pruning of the session roots that key-ownership proofs are checked against.
+		type Session: pallet_session::SessionInterface<ValidatorId = Self::AccountId>;
+		/// How many past sessions keep their validators' root, so that an equivocation in one
+		/// of them can still be proven. Keep GRANDPA's `MaxSetIdSessionEntries` at least as
+		/// large.
+		#[pallet::constant]
+		type HistoryDepth: Get<u32>;
 		/// Weights of this pallet's calls, from its benchmarks.
 		type WeightInfo: WeightInfo;
 		/// Registers session keys for benchmark accounts.
@@ -80,6 +94,12 @@ pub mod pallet {
 	/// Whether [`Validators`] changed since the last rotation.
 	#[pallet::storage]
 	pub type SetChanged<T: Config> = StorageValue<_, bool, ValueQuery>;
+
+	/// Offenders removed from [`Validators`] that may still be in the session's active set
+	/// (a removal takes two sessions): disabled again at each session start until they are out.
+	#[pallet::storage]
+	pub type Offenders<T: Config> =
+		StorageValue<_, BoundedVec<T::AccountId, T::MaxValidators>, ValueQuery>;
 
 	/// Length of a session (and of a BABE epoch) in slots, fixed at genesis.
 	#[pallet::storage]
@@ -130,6 +150,10 @@ pub mod pallet {
 		ValidatorLeft { who: T::AccountId },
 		/// A new validator set was handed to the session pallet for session `session`.
 		ValidatorSetQueued { session: u32, count: u32 },
+		/// `offender` was proven to misbehave in session `session` and was disabled.
+		/// `removed`: it was taken out of the set too (false when it had left the set already,
+		/// or when removing it would leave fewer than `MinValidators`: then governance decides).
+		OffenceReported { offender: T::AccountId, session: u32, removed: bool },
 	}
 
 	#[pallet::error]
@@ -155,6 +179,7 @@ pub mod pallet {
 				T::MinValidators::get() <= T::MaxValidators::get(),
 				"MinValidators must not exceed MaxValidators"
 			);
+			assert!(T::HistoryDepth::get() >= 1, "HistoryDepth must keep at least one session");
 		}
 
 		#[cfg(feature = "try-runtime")]

@@ -1,5 +1,5 @@
-//! A runtime with only `frame-system` and this pallet, and a session-key registry that tests
-//! fill by hand.
+//! A runtime with only `frame-system` and this pallet, and a session-key registry and a
+//! session (active set, disabled list, pruned roots) that tests fill and read by hand.
 
 use crate as pallet_validator_set;
 use core::cell::RefCell;
@@ -24,11 +24,61 @@ impl frame_system::Config for Test {
 parameter_types! {
 	pub const MaxValidators: u32 = 8;
 	pub const MinValidators: u32 = 1;
+	pub const HistoryDepth: u32 = 4;
 }
 
 thread_local! {
 	static REGISTERED: RefCell<BTreeSet<u64>> = RefCell::new(BTreeSet::new());
 	static QUEUED: RefCell<Vec<u64>> = RefCell::new(Vec::new());
+	static ACTIVE: RefCell<Vec<u64>> = RefCell::new(Vec::new());
+	static DISABLED: RefCell<BTreeSet<u64>> = RefCell::new(BTreeSet::new());
+	static PRUNED_UP_TO: RefCell<Option<u32>> = RefCell::new(None);
+}
+
+/// Stands for `pallet-session`'s active set, its disabled list and its historical roots.
+pub struct MockSession;
+impl MockSession {
+	/// A new active set, which (as in `pallet-session`) clears the disabled list.
+	pub fn activate(validators: Vec<u64>) {
+		ACTIVE.with(|a| *a.borrow_mut() = validators);
+		DISABLED.with(|d| d.borrow_mut().clear());
+	}
+	pub fn disabled() -> Vec<u64> {
+		DISABLED.with(|d| d.borrow().iter().copied().collect())
+	}
+	pub fn pruned_up_to() -> Option<u32> {
+		PRUNED_UP_TO.with(|p| *p.borrow())
+	}
+}
+impl pallet_session::SessionInterface for MockSession {
+	type ValidatorId = u64;
+	type AccountId = u64;
+	type Keys = sp_runtime::testing::UintAuthorityId;
+
+	fn validators() -> Vec<u64> {
+		ACTIVE.with(|a| a.borrow().clone())
+	}
+	fn prune_up_to(index: u32) {
+		PRUNED_UP_TO.with(|p| *p.borrow_mut() = Some(index));
+	}
+	/// Disables active validators only, like `pallet-session`'s disabling strategies.
+	fn report_offence(offender: u64, _severity: sp_staking::offence::OffenceSeverity) {
+		if Self::validators().contains(&offender) {
+			DISABLED.with(|d| d.borrow_mut().insert(offender));
+		}
+	}
+	fn set_keys(_: &u64, _: Self::Keys) -> sp_runtime::DispatchResult {
+		Ok(())
+	}
+	fn purge_keys(_: &u64) -> sp_runtime::DispatchResult {
+		Ok(())
+	}
+	fn set_keys_weight() -> frame_support::weights::Weight {
+		Default::default()
+	}
+	fn purge_keys_weight() -> frame_support::weights::Weight {
+		Default::default()
+	}
 }
 
 /// Stands for `pallet-session`'s queued validators.
@@ -72,6 +122,8 @@ impl pallet_validator_set::Config for Test {
 	type QueuedValidators = MockQueue;
 	type MaxValidators = MaxValidators;
 	type MinValidators = MinValidators;
+	type Session = MockSession;
+	type HistoryDepth = HistoryDepth;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MockKeys;
@@ -90,6 +142,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 			MockKeys::register(who);
 		}
 		MockQueue::set(vec![1, 2, 3]);
+		MockSession::activate(vec![1, 2, 3]);
 	});
 	ext
 }

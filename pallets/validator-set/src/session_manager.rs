@@ -1,4 +1,6 @@
-//! Hands the validator set to `pallet-session` at session boundaries.
+//! Hands the validator set to `pallet-session` at session boundaries, directly or through
+//! `pallet-session`'s historical module (which keeps each session's validators provable for
+//! equivocation reports; validators carry no further identification here).
 
 use super::*;
 use alloc::vec::Vec;
@@ -32,5 +34,37 @@ impl<T: Config> pallet_session::SessionManager<T::AccountId> for Pallet<T> {
 
 	fn end_session(_end_index: SessionIndex) {}
 
-	fn start_session(_start_index: SessionIndex) {}
+	fn start_session(start_index: SessionIndex) {
+		Self::enforce_offences(start_index)
+	}
+}
+
+impl<T: Config> pallet_session::historical::SessionManager<T::AccountId, ()> for Pallet<T> {
+	fn new_session(new_index: SessionIndex) -> Option<Vec<(T::AccountId, ())>> {
+		<Self as pallet_session::SessionManager<_>>::new_session(new_index)
+			.map(|set| set.into_iter().map(|v| (v, ())).collect())
+	}
+
+	fn new_session_genesis(new_index: SessionIndex) -> Option<Vec<(T::AccountId, ())>> {
+		<Self as pallet_session::SessionManager<_>>::new_session_genesis(new_index)
+			.map(|set| set.into_iter().map(|v| (v, ())).collect())
+	}
+
+	fn start_session(start_index: SessionIndex) {
+		<Self as pallet_session::SessionManager<_>>::start_session(start_index)
+	}
+
+	fn end_session(end_index: SessionIndex) {
+		<Self as pallet_session::SessionManager<_>>::end_session(end_index)
+	}
+}
+
+/// The identification `pallet-session`'s historical module records for each validator: none
+/// beyond the account, since validators hold no stake here.
+pub struct NoFullIdentification;
+
+impl<AccountId> sp_runtime::traits::Convert<AccountId, Option<()>> for NoFullIdentification {
+	fn convert(_: AccountId) -> Option<()> {
+		Some(())
+	}
 }

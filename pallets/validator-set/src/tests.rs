@@ -170,3 +170,127 @@ fn genesis_refuses_duplicates() {
 	let _ =
 		crate::GenesisConfig::<Test> { validators: vec![1, 1], session_length: 0 }.build_storage();
 }
+
+mod offences {
+	use super::*;
+	use crate::Offenders;
+	use sp_runtime::Perbill;
+	use sp_staking::offence::{OffenceDetails, OnOffenceHandler};
+
+	/// What `pallet-offences` hands over for an equivocation by `offenders` in `session`.
+	fn report(offenders: &[u64], session: u32) {
+		let details: Vec<OffenceDetails<u64, (u64, ())>> = offenders
+			.iter()
+			.map(|o| OffenceDetails { offender: (*o, ()), reporters: vec![] })
+			.collect();
+		let fractions = vec![Perbill::from_percent(50); offenders.len()];
+		<ValidatorSet as OnOffenceHandler<_, _, _>>::on_offence(&details, &fractions, session);
+	}
+
+	#[test]
+	fn an_offender_is_disabled_and_removed() {
+		new_test_ext().execute_with(|| {
+			report(&[2], 7);
+			assert_eq!(MockSession::disabled(), vec![2]);
+			assert_eq!(set(), vec![1, 3]);
+			assert!(SetChanged::<Test>::get());
+			assert_eq!(Offenders::<Test>::get().into_inner(), vec![2]);
+			System::assert_last_event(
+				Event::OffenceReported { offender: 2, session: 7, removed: true }.into(),
+			);
+			// The next rotation hands over the set without the offender.
+			assert_eq!(ValidatorSet::new_session(8), Some(vec![1, 3]));
+			MockQueue::set(vec![1, 3]);
+			ValidatorSet::do_try_state().unwrap();
+		});
+	}
+
+	#[test]
+	fn an_offender_stays_disabled_until_it_leaves_the_active_set() {
+		new_test_ext().execute_with(|| {
+			report(&[3], 1);
+			// A session starts with the offender still active and a cleared disabled list.
+			MockSession::activate(vec![1, 2, 3]);
+			ValidatorSet::start_session(2);
+			assert_eq!(MockSession::disabled(), vec![3]);
+			assert_eq!(Offenders::<Test>::get().into_inner(), vec![3]);
+			// The removal has taken effect: the offender is forgotten.
+			MockSession::activate(vec![1, 2]);
+			ValidatorSet::start_session(3);
+			assert!(MockSession::disabled().is_empty());
+			assert!(Offenders::<Test>::get().is_empty());
+			ValidatorSet::do_try_state().unwrap();
+		});
+	}
+
+	#[test]
+	fn a_repeated_report_changes_nothing_more() {
+		new_test_ext().execute_with(|| {
+			report(&[2], 4);
+			// `pallet-offences` lists earlier offenders of the same kind again.
+			report(&[2, 1], 4);
+			assert_eq!(set(), vec![3]);
+			assert_eq!(Offenders::<Test>::get().into_inner(), vec![1, 2]);
+			System::assert_has_event(
+				Event::OffenceReported { offender: 2, session: 4, removed: false }.into(),
+			);
+			ValidatorSet::do_try_state().unwrap();
+		});
+	}
+
+	#[test]
+	fn the_last_validators_are_disabled_but_not_removed() {
+		new_test_ext().execute_with(|| {
+			assert_ok!(ValidatorSet::remove_validator(RuntimeOrigin::root(), 1));
+			assert_ok!(ValidatorSet::remove_validator(RuntimeOrigin::root(), 2));
+			report(&[3], 5);
+			// Disabled for this session, but kept: removing it would go below the minimum.
+			assert_eq!(MockSession::disabled(), vec![3]);
+			assert_eq!(set(), vec![3]);
+			assert!(Offenders::<Test>::get().is_empty());
+			System::assert_last_event(
+				Event::OffenceReported { offender: 3, session: 5, removed: false }.into(),
+			);
+		});
+	}
+
+	#[test]
+	fn readmission_forgives() {
+		new_test_ext().execute_with(|| {
+			report(&[1], 2);
+			assert_ok!(ValidatorSet::add_validator(RuntimeOrigin::root(), 1));
+			assert!(Offenders::<Test>::get().is_empty());
+			MockSession::activate(vec![1, 2, 3]);
+			ValidatorSet::start_session(3);
+			assert!(MockSession::disabled().is_empty());
+			ValidatorSet::do_try_state().unwrap();
+		});
+	}
+
+	#[test]
+	fn session_roots_are_kept_for_history_depth_sessions() {
+		new_test_ext().execute_with(|| {
+			ValidatorSet::start_session(3);
+			assert_eq!(MockSession::pruned_up_to(), None);
+			ValidatorSet::start_session(10);
+			assert_eq!(MockSession::pruned_up_to(), Some(10 - HistoryDepth::get()));
+		});
+	}
+
+	#[test]
+	fn the_historical_manager_hands_over_the_same_set() {
+		new_test_ext().execute_with(|| {
+			use pallet_session::historical::SessionManager as Historical;
+			assert_eq!(
+				<ValidatorSet as Historical<u64, ()>>::new_session_genesis(0),
+				Some(vec![(1, ()), (2, ()), (3, ())])
+			);
+			assert_eq!(<ValidatorSet as Historical<u64, ()>>::new_session(1), None);
+			assert_ok!(ValidatorSet::leave(RuntimeOrigin::signed(1)));
+			assert_eq!(
+				<ValidatorSet as Historical<u64, ()>>::new_session(2),
+				Some(vec![(2, ()), (3, ())])
+			);
+		});
+	}
+}

@@ -1,0 +1,58 @@
+//! Reading the chain as tests need it, and starting the validators of the `local` chain.
+
+use super::{rpc::hex_bytes, tx, Node, Rpc};
+use codec::Decode;
+use iexec_runtime::Runtime;
+use serde_json::json;
+use sp_consensus_babe::{digests::PreDigest, AuthorityId as BabeId, BABE_ENGINE_ID};
+use sp_runtime::DigestItem;
+use std::path::Path;
+
+/// Starts a validator of the `local` chain holding the development key `key` (alice, bob,
+/// ...), as node `name` with its own base path and a network key made from `index` (outside
+/// `--dev` a validator requires one).
+pub fn local_validator(
+	name: &str,
+	key: &str,
+	index: u8,
+	base: &Path,
+	bootnode: Option<&str>,
+) -> Node {
+	let base_path = base.join(name);
+	let node_key = format!("{:064x}", u64::from(index) + 1);
+	let mut args: Vec<String> = vec![
+		"--chain".into(),
+		"local".into(),
+		format!("--{key}"),
+		"--base-path".into(),
+		base_path.to_str().unwrap().into(),
+		"--node-key".into(),
+		node_key,
+		"--allow-private-ip".into(),
+	];
+	if let Some(bootnode) = bootnode {
+		args.push("--bootnodes".into());
+		args.push(bootnode.into());
+	}
+	let args: Vec<&str> = args.iter().map(String::as_str).collect();
+	Node::start(name, &args, base)
+}
+
+/// The BABE key of the author of block `number`: the authority index in the header's
+/// pre-runtime digest, looked up in the BABE authorities of that block's epoch.
+pub fn babe_author(rpc: &Rpc, number: u64) -> Option<BabeId> {
+	let hash = rpc.call("chain_getBlockHash", json!([number])).ok()?;
+	let hash = hash.as_str()?.to_string();
+	let header = rpc.call("chain_getHeader", json!([hash])).ok()?;
+	let index = header["digest"]["logs"].as_array()?.iter().find_map(|log| {
+		let item = DigestItem::decode(&mut &hex_bytes(log.as_str()?)[..]).ok()?;
+		let (engine, mut data) = item.as_pre_runtime()?;
+		(engine == BABE_ENGINE_ID).then(|| PreDigest::decode(&mut data).ok())?
+	})?;
+	let authorities: Vec<(BabeId, u64)> = tx::storage_at(
+		rpc,
+		&pallet_babe::Authorities::<Runtime>::hashed_key(),
+		Some(hash.as_str()),
+	)?;
+	authorities.get(index.authority_index() as usize).map(|(id, _)| id.clone())
+}

@@ -1,0 +1,69 @@
+//! Misbehaviour on a real four-validator `local` network: Alice's key runs on a second node
+//! too, so both author in her slots. The other validators see two blocks for one slot, report
+//! the equivocation through the transaction pool, and the chain disables Alice and takes her
+//! out of the validator set; blocks and finality go on without her.
+
+mod common;
+
+use common::{chain::babe_author, chain::local_validator, tx, wait_for, Node};
+use iexec_runtime::{AccountId, Runtime};
+use sp_keyring::Sr25519Keyring::{self, *};
+use std::time::Duration;
+
+const MINUTES: fn(u64) -> Duration = |m| Duration::from_secs(60 * m);
+
+fn session_index(node: &Node, who: Sr25519Keyring) -> Option<u32> {
+	let session: Vec<AccountId> =
+		tx::storage(&node.rpc, &pallet_session::Validators::<Runtime>::hashed_key())?;
+	session.iter().position(|v| *v == who.to_account_id()).map(|i| i as u32)
+}
+
+fn disabled(node: &Node) -> Vec<u32> {
+	let list: Option<Vec<(u32, sp_staking::offence::OffenceSeverity)>> =
+		tx::storage(&node.rpc, &pallet_session::DisabledValidators::<Runtime>::hashed_key());
+	list.unwrap_or_default().into_iter().map(|(i, _)| i).collect()
+}
+
+#[test]
+fn a_validator_key_run_twice_is_reported_and_disabled_and_the_chain_goes_on() {
+	let dir = tempfile::tempdir().unwrap();
+	let mut alice = local_validator("alice", "alice", 0, dir.path(), None);
+	let boot = alice.multiaddr();
+	let mut bob = local_validator("bob", "bob", 1, dir.path(), Some(&boot));
+	let charlie = local_validator("charlie", "charlie", 2, dir.path(), Some(&boot));
+	let dave = local_validator("dave", "dave", 3, dir.path(), Some(&boot));
+	wait_for("finality with four validators", MINUTES(3), || {
+		alice.assert_running();
+		[&alice, &bob, &charlie, &dave]
+			.iter()
+			.all(|n| n.finalized_number().unwrap_or(0) >= 2)
+			.then_some(())
+	});
+	let alice_index = session_index(&bob, Alice).expect("Alice validates");
+	assert!(disabled(&bob).is_empty());
+
+	// An operator starts a second node with the same key, say a standby left running.
+	let mut twin = local_validator("alice-twin", "alice", 4, dir.path(), Some(&boot));
+
+	let disabled_at = wait_for("Alice reported and disabled", MINUTES(4), || {
+		bob.assert_running();
+		twin.assert_running();
+		disabled(&bob).contains(&alice_index).then(|| bob.best_number()).flatten()
+	});
+	let set: Vec<AccountId> =
+		tx::storage(&bob.rpc, &pallet_validator_set::Validators::<Runtime>::hashed_key()).unwrap();
+	assert!(!set.contains(&Alice.to_account_id()), "Alice is out of the validator set");
+	assert_eq!(set.len(), 3);
+
+	// The chain goes on: six more blocks, none of them Alice's, and finality past them.
+	let until = disabled_at + 6;
+	wait_for("finality past six blocks without Alice", MINUTES(3), || {
+		bob.assert_running();
+		bob.finalized_number().filter(|n| *n >= until)
+	});
+	let alice_key: sp_consensus_babe::AuthorityId = Alice.public().into();
+	for n in disabled_at + 1..=until {
+		assert_ne!(babe_author(&bob.rpc, n), Some(alice_key.clone()), "block {n} is Alice's");
+	}
+	drop((charlie, dave));
+}
