@@ -106,10 +106,18 @@ impl_runtime_apis! {
 		}
 
 		fn generate_key_ownership_proof(
-			_slot: sp_consensus_babe::Slot,
+			slot: sp_consensus_babe::Slot,
 			authority_id: sp_consensus_babe::AuthorityId,
 		) -> Option<sp_consensus_babe::OpaqueKeyOwnershipProof> {
 			use codec::Encode;
+			use frame_support::traits::Get;
+			// A proof is for the session of this state: none for a slot of another epoch, so
+			// that the node asks again at a block of the right one.
+			let since_genesis = u64::from(slot).saturating_sub(*pallet_babe::GenesisSlot::<Runtime>::get());
+			let epoch_length = <Runtime as pallet_babe::Config>::EpochDuration::get().max(1);
+			if since_genesis / epoch_length != pallet_babe::EpochIndex::<Runtime>::get() {
+				return None;
+			}
 			use frame_support::traits::KeyOwnerProofSystem;
 			Historical::prove((sp_consensus_babe::KEY_TYPE, authority_id))
 				.map(|proof| proof.encode())
@@ -146,10 +154,14 @@ impl_runtime_apis! {
 		}
 
 		fn generate_key_ownership_proof(
-			_set_id: sp_consensus_grandpa::SetId,
+			set_id: sp_consensus_grandpa::SetId,
 			authority_id: GrandpaId,
 		) -> Option<sp_consensus_grandpa::OpaqueKeyOwnershipProof> {
 			use codec::Encode;
+			// A proof is for the session of this state, which must belong to set `set_id`.
+			if pallet_grandpa::SetIdSession::<Runtime>::get(set_id) != Some(Session::current_index()) {
+				return None;
+			}
 			use frame_support::traits::KeyOwnerProofSystem;
 			Historical::prove((sp_consensus_grandpa::KEY_TYPE, authority_id))
 				.map(|proof| proof.encode())

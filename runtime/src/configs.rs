@@ -185,11 +185,22 @@ parameter_types! {
 	pub const MinValidators: u32 = 1;
 }
 
-/// The validators the session pallet queued for the next session.
+/// What the validator-set pallet reads from the session pallet.
 pub struct SessionQueue;
-impl frame_support::traits::Get<alloc::vec::Vec<AccountId>> for SessionQueue {
-	fn get() -> alloc::vec::Vec<AccountId> {
-		pallet_session::QueuedKeys::<Runtime>::get().into_iter().map(|(who, _)| who).collect()
+impl pallet_validator_set::SessionQueue<AccountId> for SessionQueue {
+	fn queued() -> alloc::vec::Vec<(AccountId, alloc::vec::Vec<u8>)> {
+		use codec::Encode;
+		pallet_session::QueuedKeys::<Runtime>::get()
+			.into_iter()
+			.map(|(who, keys)| (who, keys.encode()))
+			.collect()
+	}
+	fn next_keys(who: &AccountId) -> Option<alloc::vec::Vec<u8>> {
+		use codec::Encode;
+		pallet_session::NextKeys::<Runtime>::get(who).map(|keys| keys.encode())
+	}
+	fn current_index() -> u32 {
+		pallet_session::CurrentIndex::<Runtime>::get()
 	}
 }
 
@@ -197,7 +208,7 @@ impl pallet_validator_set::Config for Runtime {
 	// Root: a referendum on the root track (or sudo on dev chains).
 	type ManageOrigin = frame_system::EnsureRoot<AccountId>;
 	type KeysRegistration = Session;
-	type QueuedValidators = SessionQueue;
+	type Queue = SessionQueue;
 	type MaxValidators = MaxAuthorities;
 	type MinValidators = MinValidators;
 	type Session = Session;
@@ -241,6 +252,8 @@ impl pallet_registry::Config for Runtime {
 	type DepositPerByte = ContractDepositPerByte;
 	type MaxUriLen = ConstU32<256>;
 	type MaxTextLen = ConstU32<4096>;
+	// An approved contract retires only when no market order offers it.
+	type Users = Market;
 	type WeightInfo = pallet_registry::weights::SubstrateWeight<Runtime>;
 }
 

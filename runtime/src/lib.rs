@@ -171,7 +171,8 @@ pub fn signed_extrinsic(
 }
 
 /// Storage migrations run on runtime upgrade.
-type Migrations = ();
+/// Storage migrations run at the next upgrade (each versioned: it runs once).
+type Migrations = (pallet_validator_set::migrations::v1::MigrateV0ToV1<Runtime>,);
 
 /// Executive: dispatches calls to the pallets.
 pub type Executive = frame_executive::Executive<

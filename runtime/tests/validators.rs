@@ -12,7 +12,11 @@ use sp_keyring::Sr25519Keyring::{self, *};
 type SessionPallet = pallet_session::Pallet<Runtime>;
 
 fn local_state(test: impl FnOnce()) {
-	let mut ext = common::preset_ext("local_testnet");
+	preset_state("local_testnet", test)
+}
+
+fn preset_state(preset: &str, test: impl FnOnce()) {
+	let mut ext = common::preset_ext(preset);
 	ext.register_extension(sp_keystore::KeystoreExt::new(
 		sp_keystore::testing::MemoryKeystore::new(),
 	));
@@ -100,7 +104,7 @@ fn a_validator_leaves_and_is_out_after_two_rotations() {
 mod equivocation {
 	use super::*;
 	use frame_support::traits::{KeyOwnerProofSystem, UnfilteredDispatchable};
-	use iexec_runtime::{Babe, Grandpa, Header, Historical, RuntimeEvent, System};
+	use iexec_runtime::{Babe, Grandpa, Header, Historical, RuntimeCall, RuntimeEvent, System};
 	use sp_consensus_babe::digests::{CompatibleDigestItem, PreDigest, SecondaryPlainPreDigest};
 	use sp_core::{Pair, H256};
 	use sp_keyring::Ed25519Keyring;
@@ -109,6 +113,8 @@ mod equivocation {
 		transaction_validity::{InvalidTransaction, TransactionSource, TransactionValidityError},
 		Digest, DigestItem,
 	};
+
+	type GrandpaProof = sp_consensus_grandpa::EquivocationProof<H256, u32>;
 
 	/// A header of block 1 at `slot`, claimed by BABE authority `index` and sealed by `who`;
 	/// `fork` makes its state root differ, so that two of them are two blocks.
@@ -138,12 +144,57 @@ mod equivocation {
 		who.public().into()
 	}
 
-	fn session_index_of(who: Sr25519Keyring) -> u32 {
-		Session::validators().iter().position(|v| *v == who.to_account_id()).unwrap() as u32
+	/// Alice's two prevotes in round 3 of the current GRANDPA set, for blocks `first` and
+	/// `second` (the same block twice is no equivocation).
+	fn alice_prevotes(first: u8, second: u8) -> GrandpaProof {
+		type Prevote = finality_grandpa::Prevote<H256, u32>;
+		let (round, set_id) = (3, Grandpa::current_set_id());
+		let signed = |target: u8| {
+			let prevote = Prevote { target_hash: H256::repeat_byte(target), target_number: 1 };
+			let payload = sp_consensus_grandpa::localized_payload(
+				round,
+				set_id,
+				&finality_grandpa::Message::<H256, u32>::Prevote(prevote.clone()),
+			);
+			(prevote, Ed25519Keyring::Alice.pair().sign(&payload).into())
+		};
+		GrandpaProof::new(
+			set_id,
+			sp_consensus_grandpa::Equivocation::Prevote(finality_grandpa::Equivocation {
+				round_number: round,
+				identity: grandpa_id(Ed25519Keyring::Alice),
+				first: signed(first),
+				second: signed(second),
+			}),
+		)
+	}
+
+	/// Alice's GRANDPA key ownership proof, for the current session.
+	fn alice_grandpa_membership() -> sp_session::MembershipProof {
+		Historical::prove((sp_consensus_grandpa::KEY_TYPE, grandpa_id(Ed25519Keyring::Alice)))
+			.unwrap()
+	}
+
+	fn grandpa_report(
+		proof: GrandpaProof,
+		key_owner_proof: sp_session::MembershipProof,
+	) -> pallet_grandpa::Call<Runtime> {
+		pallet_grandpa::Call::report_equivocation_unsigned {
+			equivocation_proof: Box::new(proof),
+			key_owner_proof,
+		}
 	}
 
 	fn disabled(who: Sr25519Keyring) -> bool {
-		pallet_session::Pallet::<Runtime>::disabled_validators().contains(&session_index_of(who))
+		let Some(index) = Session::validators().iter().position(|v| *v == who.to_account_id())
+		else {
+			return false;
+		};
+		pallet_session::Pallet::<Runtime>::disabled_validators().contains(&(index as u32))
+	}
+
+	fn in_set(who: Sr25519Keyring) -> bool {
+		pallet_validator_set::Validators::<Runtime>::get().contains(&who.to_account_id())
 	}
 
 	#[derive(Debug, PartialEq)]
@@ -157,16 +208,14 @@ mod equivocation {
 	/// Checks `call` as the transaction pool does for a report the node made, then includes it.
 	fn submit_report<C>(call: C) -> Result<(), Refused>
 	where
-		C: UnfilteredDispatchable<RuntimeOrigin = RuntimeOrigin>,
-		C: Clone,
-		iexec_runtime::RuntimeCall: From<C>,
+		C: UnfilteredDispatchable<RuntimeOrigin = RuntimeOrigin> + Clone,
+		RuntimeCall: From<C>,
 	{
-		let runtime_call = iexec_runtime::RuntimeCall::from(call.clone());
-		let validity = match runtime_call {
-			iexec_runtime::RuntimeCall::Babe(ref inner) => {
+		let validity = match RuntimeCall::from(call.clone()) {
+			RuntimeCall::Babe(ref inner) => {
 				Babe::validate_unsigned(TransactionSource::Local, inner)
 			}
-			iexec_runtime::RuntimeCall::Grandpa(ref inner) => {
+			RuntimeCall::Grandpa(ref inner) => {
 				Grandpa::validate_unsigned(TransactionSource::Local, inner)
 			}
 			_ => panic!("not a report"),
@@ -185,22 +234,22 @@ mod equivocation {
 			.count()
 	}
 
-	/// The effects every proven equivocation by Alice must have.
-	fn assert_alice_punished() {
+	fn assert_reported(session: u32, removed: bool) {
 		assert_eq!(offence_events(), 1);
-		assert!(disabled(Alice), "the offender is disabled at once");
-		assert!(
-			!pallet_validator_set::Validators::<Runtime>::get().contains(&Alice.to_account_id())
-		);
 		System::assert_has_event(
 			pallet_validator_set::Event::OffenceReported {
 				offender: Alice.to_account_id(),
-				session: 0,
-				removed: true,
+				session,
+				removed,
 			}
 			.into(),
 		);
-		// Still in the active set for one more session, and disabled through it; then out.
+	}
+
+	/// Alice, disabled and out of the set, leaves the session at the second rotation.
+	fn assert_alice_leaves_disabled() {
+		assert!(disabled(Alice), "the offender is disabled at once");
+		assert!(!in_set(Alice));
 		rotate();
 		assert!(in_session(Alice) && disabled(Alice));
 		rotate();
@@ -213,12 +262,13 @@ mod equivocation {
 	fn a_babe_equivocation_disables_and_removes_the_author() {
 		local_state(|| {
 			let slot = u64::from(Babe::current_slot()) + 1;
-			let index = Babe::authorities().iter().position(|(a, _)| *a == babe_id(Alice)).unwrap();
+			let index =
+				Babe::authorities().iter().position(|(a, _)| *a == babe_id(Alice)).unwrap() as u32;
 			let proof = sp_consensus_babe::EquivocationProof {
 				offender: babe_id(Alice),
 				slot: slot.into(),
-				first_header: babe_header(Alice, index as u32, slot, 1),
-				second_header: babe_header(Alice, index as u32, slot, 2),
+				first_header: babe_header(Alice, index, slot, 1),
+				second_header: babe_header(Alice, index, slot, 2),
 			};
 			let key_owner_proof =
 				Historical::prove((sp_consensus_babe::KEY_TYPE, babe_id(Alice))).unwrap();
@@ -229,8 +279,8 @@ mod equivocation {
 				}
 			};
 
-			// Headers that are not two different blocks, or not signed by the offender, prove
-			// nothing.
+			// Headers that are not two different blocks, or not both signed by the offender,
+			// prove nothing.
 			let invalid = Err(Refused::ByCall(
 				pallet_babe::Error::<Runtime>::InvalidEquivocationProof.into(),
 			));
@@ -238,7 +288,7 @@ mod equivocation {
 			same.second_header = same.first_header.clone();
 			assert_eq!(submit_report(report(&same)), invalid);
 			let mut forged = proof.clone();
-			forged.second_header = babe_header(Bob, index as u32, slot, 2);
+			forged.second_header = babe_header(Bob, index, slot, 2);
 			assert_eq!(submit_report(report(&forged)), invalid);
 			assert_eq!(offence_events(), 0);
 			assert!(!disabled(Alice));
@@ -249,86 +299,104 @@ mod equivocation {
 				submit_report(report(&proof)),
 				Err(Refused::ByPool(InvalidTransaction::Stale.into()))
 			);
-			assert_alice_punished();
+			assert_reported(0, true);
+			assert_alice_leaves_disabled();
 		});
 	}
 
 	#[test]
 	fn a_grandpa_equivocation_disables_and_removes_the_voter() {
 		local_state(|| {
-			type Prevote = finality_grandpa::Prevote<H256, u32>;
-			let (round, set_id) = (3, Grandpa::current_set_id());
-			let signed = |target: u8| {
-				let prevote = Prevote { target_hash: H256::repeat_byte(target), target_number: 1 };
-				let payload = sp_consensus_grandpa::localized_payload(
-					round,
-					set_id,
-					&finality_grandpa::Message::<H256, u32>::Prevote(prevote.clone()),
-				);
-				(prevote, Ed25519Keyring::Alice.pair().sign(&payload).into())
-			};
-			let equivocation = |first, second| {
-				sp_consensus_grandpa::EquivocationProof::new(
-					set_id,
-					sp_consensus_grandpa::Equivocation::Prevote(finality_grandpa::Equivocation {
-						round_number: round,
-						identity: grandpa_id(Ed25519Keyring::Alice),
-						first,
-						second,
-					}),
-				)
-			};
-			let key_owner_proof = Historical::prove((
-				sp_consensus_grandpa::KEY_TYPE,
-				grandpa_id(Ed25519Keyring::Alice),
-			))
-			.unwrap();
-			let report = |proof: sp_consensus_grandpa::EquivocationProof<H256, u32>| {
-				pallet_grandpa::Call::<Runtime>::report_equivocation_unsigned {
-					equivocation_proof: Box::new(proof),
-					key_owner_proof: key_owner_proof.clone(),
-				}
-			};
-
-			// Two votes for the same block are no equivocation.
 			assert_eq!(
-				submit_report(report(equivocation(signed(1), signed(1)))),
+				submit_report(grandpa_report(alice_prevotes(1, 1), alice_grandpa_membership())),
 				Err(Refused::ByCall(
 					pallet_grandpa::Error::<Runtime>::InvalidEquivocationProof.into()
 				))
 			);
 			assert_eq!(offence_events(), 0);
 
-			assert_eq!(submit_report(report(equivocation(signed(1), signed(2)))), Ok(()));
+			let report = || grandpa_report(alice_prevotes(1, 2), alice_grandpa_membership());
+			assert_eq!(submit_report(report()), Ok(()));
 			assert_eq!(
-				submit_report(report(equivocation(signed(1), signed(2)))),
+				submit_report(report()),
 				Err(Refused::ByPool(InvalidTransaction::Stale.into()))
 			);
-			assert_alice_punished();
+			assert_reported(0, true);
+			assert_alice_leaves_disabled();
 		});
 	}
 
 	#[test]
-	fn a_key_ownership_proof_of_a_key_outside_the_set_is_refused() {
+	fn an_offender_is_disabled_again_when_a_new_set_clears_the_disabled_list() {
 		local_state(|| {
-			// Whatever the trie returns for a key outside the set proves nothing.
-			let eve = (sp_consensus_babe::KEY_TYPE, babe_id(Eve));
-			if let Some(proof) = Historical::prove(eve.clone()) {
-				assert!(Historical::check_proof(eve, proof).is_none());
-			}
-			let alice = (sp_consensus_babe::KEY_TYPE, babe_id(Alice));
-			let alice_proof = Historical::prove(alice.clone()).unwrap();
+			// Eve is admitted, and the rotation queues a set with her: the next rotation
+			// changes the active set, which clears the session's disabled list.
+			set_new_keys(Eve);
+			assert_ok!(ValidatorSet::add_validator(RuntimeOrigin::root(), Eve.to_account_id()));
+			rotate();
 			assert_eq!(
-				Historical::check_proof(alice, alice_proof),
+				submit_report(grandpa_report(alice_prevotes(1, 2), alice_grandpa_membership())),
+				Ok(())
+			);
+			assert_reported(1, true);
+			assert!(disabled(Alice));
+			rotate();
+			assert!(in_session(Eve) && in_session(Alice), "the set queued before the report");
+			assert!(disabled(Alice), "disabled again after the active set changed");
+			rotate();
+			assert!(!in_session(Alice));
+		});
+	}
+
+	#[test]
+	fn a_report_is_checked_against_the_root_of_a_past_session() {
+		local_state(|| {
+			// Dave drops his keys but stays in the set: the session has three validators,
+			// and the root recorded for it must count three.
+			assert_ok!(SessionPallet::purge_keys(signed(Dave)));
+			rotate_twice();
+			assert!(!in_session(Dave) && in_set(Dave));
+			// The offence and its proof in this session; the report lands in the next one.
+			let key_owner_proof = alice_grandpa_membership();
+			assert_eq!(key_owner_proof.validator_count, 3);
+			let offence = alice_prevotes(1, 2);
+			let session = Session::current_index();
+			rotate();
+			assert_eq!(submit_report(grandpa_report(offence, key_owner_proof)), Ok(()));
+			assert_reported(session, true);
+			assert!(!in_set(Alice));
+		});
+	}
+
+	#[test]
+	fn a_single_validator_chain_neither_disables_nor_removes_its_validator() {
+		preset_state("development", || {
+			assert_eq!(
+				submit_report(grandpa_report(alice_prevotes(1, 2), alice_grandpa_membership())),
+				Ok(())
+			);
+			// Disabling the only author would stop the chain; removing it would leave none.
+			assert_reported(0, false);
+			assert!(!disabled(Alice));
+			assert!(in_set(Alice));
+		});
+	}
+
+	#[test]
+	fn a_key_ownership_proof_proves_only_its_own_key() {
+		local_state(|| {
+			let key = |who: Sr25519Keyring| (sp_consensus_babe::KEY_TYPE, babe_id(who));
+			// What the trie returns for a key outside the set proves nothing.
+			let eve_proof = Historical::prove(key(Eve)).unwrap();
+			assert!(Historical::check_proof(key(Eve), eve_proof).is_none());
+			let alice_proof = Historical::prove(key(Alice)).unwrap();
+			assert_eq!(
+				Historical::check_proof(key(Alice), alice_proof),
 				Some((Alice.to_account_id(), ()))
 			);
 			// A proof for Bob does not prove Alice's key.
-			let bob_proof = Historical::prove((sp_consensus_babe::KEY_TYPE, babe_id(Bob))).unwrap();
-			assert!(Historical::check_proof(
-				(sp_consensus_babe::KEY_TYPE, babe_id(Alice)),
-				bob_proof
-			)
-			.is_none());
+			let bob_proof = Historical::prove(key(Bob)).unwrap();
+			assert!(Historical::check_proof(key(Alice), bob_proof).is_none());
 		});
 	}
 }

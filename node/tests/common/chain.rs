@@ -1,6 +1,6 @@
 //! Reading the chain as tests need it, and starting the validators of the `local` chain.
 
-use super::{rpc::hex_bytes, tx, Node, Rpc};
+use super::{minutes, rpc::hex_bytes, tx, wait_for, Node, Rpc};
 use codec::Decode;
 use iexec_runtime::Runtime;
 use serde_json::json;
@@ -36,6 +36,24 @@ pub fn local_validator(
 	}
 	let args: Vec<&str> = args.iter().map(String::as_str).collect();
 	Node::start(name, &args, base)
+}
+
+/// The four validators of the `local` chain (alice, bob, charlie, dave) under `base`,
+/// connected through Alice, once all four have finalised block 3 together.
+pub fn four_local_validators(base: &Path) -> [Node; 4] {
+	let alice = local_validator("alice", "alice", 0, base, None);
+	let boot = alice.multiaddr();
+	let others = ["bob", "charlie", "dave"]
+		.iter()
+		.zip(1u8..)
+		.map(|(name, index)| local_validator(name, name, index, base, Some(&boot)));
+	let [bob, charlie, dave]: [Node; 3] = others.collect::<Vec<_>>().try_into().ok().unwrap();
+	let mut nodes = [alice, bob, charlie, dave];
+	wait_for("finality with four validators", minutes(3), || {
+		nodes.iter_mut().for_each(Node::assert_running);
+		nodes.iter().all(|n| n.finalized_number().unwrap_or(0) >= 3).then_some(())
+	});
+	nodes
 }
 
 /// The BABE key of the author of block `number`: the authority index in the header's

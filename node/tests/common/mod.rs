@@ -40,6 +40,11 @@ pub fn poll<T>(limit: Duration, mut probe: impl FnMut() -> Option<T>) -> Option<
 	}
 }
 
+/// `m` minutes, for the waits of network tests.
+pub fn minutes(m: u64) -> Duration {
+	Duration::from_secs(60 * m)
+}
+
 /// Like [`poll`], but panics with `what` after `limit`.
 pub fn wait_for<T>(what: &str, limit: Duration, probe: impl FnMut() -> Option<T>) -> T {
 	poll(limit, probe).unwrap_or_else(|| panic!("timed out after {limit:?} waiting for {what}"))

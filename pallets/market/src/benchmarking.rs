@@ -208,6 +208,27 @@ mod benchmarks {
 		assert!(Orders::<T>::get(id).is_none());
 	}
 
+	/// A pool order left by a former owner of the pool, last in a full index, ended by the
+	/// pool's current owner (one more lookup than the order's owner needs).
+	#[benchmark]
+	fn cancel_offer() {
+		use frame_support::traits::{fungible::MutateHold, tokens::Precision};
+		let m = market::<T>();
+		let ids: Vec<OrderId> =
+			(0..T::MaxCandidates::get()).map(|i| pool_order::<T>(&m, 10 + i, 1)).collect();
+		let id = ids[ids.len() - 1];
+		let former = funded::<T>("former", 0);
+		let deposit = Orders::<T>::get(id).expect("published").deposit;
+		let reason = HoldReason::OrderDeposit.into();
+		T::Currency::release(&reason, &m.pool_owner, deposit, Precision::Exact).expect("held");
+		T::Currency::hold(&reason, &former, deposit).expect("funded");
+		Orders::<T>::mutate(id, |order| order.as_mut().expect("published").owner = former);
+		#[extrinsic_call]
+		cancel_order(RawOrigin::Signed(m.pool_owner.clone()), id);
+		assert!(Orders::<T>::get(id).is_none());
+		assert_eq!(OpenOffers::<T>::get(m.pool), T::MaxCandidates::get() - 1);
+	}
+
 	/// Four orders, a data set among them, every one used up by the deal.
 	#[benchmark]
 	fn match_orders() {

@@ -256,6 +256,9 @@ impl<T: Config> Pallet<T> {
 		T::Currency::hold(&HoldReason::OrderDeposit.into(), &order.owner, deposit)
 			.map_err(|_| Error::<T>::CannotHoldDeposit)?;
 		order.deposit = deposit;
+		if let Some(contract) = order.offered_contract() {
+			OpenOffers::<T>::mutate(contract, |open| *open = open.saturating_add(1));
+		}
 		Orders::<T>::insert(id, order);
 		NextOrderId::<T>::put(next);
 		Ok((id, deposit))
@@ -377,7 +380,9 @@ impl<T: Config> Pallet<T> {
 
 	pub(crate) fn do_cancel(who: T::AccountId, id: OrderId) -> DispatchResult {
 		let order = Orders::<T>::get(id).ok_or(Error::<T>::UnknownOrder)?;
-		ensure!(order.owner == who, Error::<T>::NotOrderOwner);
+		let owns_contract =
+			|| order.offered_contract().and_then(T::Registry::owner).is_some_and(|o| o == who);
+		ensure!(order.owner == who || owns_contract(), Error::<T>::NotOrderOwner);
 		let (deposit_refunded, payment_refunded) = Self::end_order(id, &order)?;
 		Self::deposit_event(Event::OrderCancelled {
 			id,
@@ -416,6 +421,11 @@ impl<T: Config> Pallet<T> {
 			order.deposit,
 			Precision::BestEffort,
 		)?;
+		if let Some(contract) = order.offered_contract() {
+			OpenOffers::<T>::mutate_exists(contract, |open| {
+				*open = open.and_then(|n| n.checked_sub(1)).filter(|n| *n > 0);
+			});
+		}
 		Orders::<T>::remove(id);
 		Ok((deposit, payment))
 	}
@@ -585,7 +595,11 @@ impl<T: Config> Pallet<T> {
 		use alloc::collections::btree_map::BTreeMap;
 		use frame_support::traits::fungible::InspectHold;
 		let mut deposits: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		let mut offers: BTreeMap<ContractId, u32> = BTreeMap::new();
 		for (id, order) in Orders::<T>::iter() {
+			if let Some(contract) = order.offered_contract() {
+				*offers.entry(contract).or_default() += 1;
+			}
 			ensure!(order.remaining > 0, "a used-up order is kept");
 			ensure!(order.remaining <= order.volume, "an order has more left than its volume");
 			ensure!(id < NextOrderId::<T>::get(), "an order id is not below NextOrderId");
@@ -609,6 +623,10 @@ impl<T: Config> Pallet<T> {
 			let held = T::Currency::balance_on_hold(&HoldReason::OrderDeposit.into(), &who);
 			ensure!(held == deposit, "an account's order deposits differ from what it holds");
 		}
+		ensure!(
+			OpenOffers::<T>::iter().collect::<BTreeMap<_, _>>() == offers,
+			"the count of open offers of a contract differs from the orders"
+		);
 		for (id, deal) in Deals::<T>::iter() {
 			let per_task = deal
 				.app_price
@@ -626,5 +644,11 @@ impl<T: Config> Pallet<T> {
 			ensure!(staked <= deal.pool_stake, "a deal holds more pool stake than its record");
 		}
 		book::try_state::<T>()
+	}
+}
+
+impl<T: Config> pallet_registry::ContractUsers for Pallet<T> {
+	fn open_offers(id: ContractId) -> u32 {
+		OpenOffers::<T>::get(id)
 	}
 }

@@ -220,6 +220,11 @@ pub mod pallet {
 		ValueQuery,
 	>;
 
+	/// How many open orders offer each contract (app, data set and pool orders): the
+	/// registry retires a contract only when none does.
+	#[pallet::storage]
+	pub type OpenOffers<T: Config> = StorageMap<_, Twox64Concat, ContractId, u32, ValueQuery>;
+
 	/// Deals, for Proof-of-Contribution and the workers.
 	#[pallet::storage]
 	pub type Deals<T: Config> = StorageMap<_, Twox64Concat, DealId, DealOf<T>>;
@@ -478,15 +483,17 @@ pub mod pallet {
 			Ok(Some(T::WeightInfo::submit_request(candidates)).into())
 		}
 
-		/// Cancel an order. What no deal took comes back: the storage deposit, and for a
-		/// request the payment still held.
+		/// Cancel an order. What no deal took comes back to the order's owner: the storage
+		/// deposit, and for a request the payment still held.
 		///
-		/// - Origin: signed, the order's owner.
+		/// - Origin: signed, the order's owner; or, for an app, data set or pool order, the
+		///   current owner of the contract it offers (so that orders left by a former owner do
+		///   not keep a contract from being retired).
 		///
 		/// Errors: [`Error::UnknownOrder`], [`Error::NotOrderOwner`].
 		/// Event: [`Event::OrderCancelled`].
 		#[pallet::call_index(4)]
-		#[pallet::weight(T::WeightInfo::cancel_order())]
+		#[pallet::weight(T::WeightInfo::cancel_order().max(T::WeightInfo::cancel_offer()))]
 		pub fn cancel_order(origin: OriginFor<T>, id: OrderId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_cancel(who, id)

@@ -595,6 +595,45 @@ fn orders_of_an_earlier_owner_bind_nobody() {
 }
 
 #[test]
+fn a_contract_retires_only_when_no_order_offers_it() {
+	new_test_ext().execute_with(|| {
+		use pallet_registry::{ContractRegistry, ContractUsers};
+		let w = world();
+		let a1 = app_order(w.app, 8, 10);
+		let a2 = app_order(w.app, 9, 1);
+		pool_order_by(POOL_OWNER, w.pool, 15, 1, MACHINE);
+		assert_eq!((Market::open_offers(w.app), Market::open_offers(w.pool)), (2, 1));
+		// A request takes the pool order's one task: it is used up and no longer counts.
+		request(spec(w.app, None, 1));
+		assert_eq!(deals_made().len(), 1);
+		assert_eq!(Market::open_offers(w.pool), 0);
+		assert_ok!(Registry::retire(RuntimeOrigin::signed(POOL_OWNER), w.pool));
+
+		assert_noop!(
+			Registry::retire(RuntimeOrigin::signed(APP_OWNER), w.app),
+			pallet_registry::Error::<Test>::ContractInUse
+		);
+		// The app changes hands; the new owner ends the orders the old owner left, whose
+		// deposits go back to the old owner, and retires it.
+		assert_ok!(Registry::transfer(RuntimeOrigin::signed(APP_OWNER), w.app, REQUESTER));
+		let (deposit, before) = (deposit_of(a2), free(APP_OWNER));
+		assert_noop!(
+			Market::cancel_order(RuntimeOrigin::signed(POOL_OWNER), a2),
+			Error::NotOrderOwner
+		);
+		assert_ok!(Market::cancel_order(RuntimeOrigin::signed(REQUESTER), a2));
+		assert_eq!(free(APP_OWNER), before + deposit);
+		assert_eq!(Market::open_offers(w.app), 1);
+		assert_ok!(Market::cancel_order(RuntimeOrigin::signed(APP_OWNER), a1));
+		assert_eq!(Market::open_offers(w.app), 0);
+		assert_ok!(Registry::retire(RuntimeOrigin::signed(REQUESTER), w.app));
+		assert!(!Registry::is_usable(w.app));
+		check();
+		pallet_registry::Pallet::<Test>::do_try_state().unwrap();
+	});
+}
+
+#[test]
 fn the_runtime_api_says_where_an_ad_is_wrong() {
 	new_test_ext().execute_with(|| {
 		assert_eq!(Market::check_classad(MACHINE.as_bytes().to_vec()), Ok(()));

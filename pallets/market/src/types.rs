@@ -417,6 +417,15 @@ where
 			OrderTerms::Request(_) => OrderKind::Request,
 		}
 	}
+
+	/// The contract an offer (app, data set or pool order) offers; none for a request.
+	pub fn offered_contract(&self) -> Option<ContractId> {
+		match &self.terms {
+			OrderTerms::App(offer) | OrderTerms::Dataset(offer) => Some(offer.resource),
+			OrderTerms::Pool(offer) => Some(offer.pool),
+			OrderTerms::Request(_) => None,
+		}
+	}
 }
 
 /// The data set of a deal, as it was when the deal was made.

@@ -17,6 +17,7 @@ pub trait WeightInfo {
 	fn publish_pool_order(w: u32) -> Weight;
 	fn submit_request(c: u32) -> Weight;
 	fn cancel_order() -> Weight;
+	fn cancel_offer() -> Weight;
 	fn match_orders() -> Weight;
 	fn expire_requests(n: u32) -> Weight;
 }
@@ -136,6 +137,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(6))
 	}
+	/// Placeholder until `scripts/bench-weights.sh market` runs: `cancel_order` and one more
+	/// read.
+	fn cancel_offer() -> Weight {
+		Weight::from_parts(120_791_000, 21087)
+			.saturating_add(T::DbWeight::get().reads(7))
+			.saturating_add(T::DbWeight::get().writes(6))
+	}
 	/// Storage: `Market::Orders` (r:4 w:4)
 	/// Proof: `Market::Orders` (`max_values`: None, `max_size`: Some(17622), added: 20097, mode: `MaxEncodedLen`)
 	/// Storage: `Registry::Contracts` (r:3 w:0)
@@ -219,6 +227,11 @@ impl WeightInfo for () {
 	fn cancel_order() -> Weight {
 		Weight::from_parts(120_791_000, 21087)
 			.saturating_add(ParityDbWeight::get().reads(6))
+			.saturating_add(ParityDbWeight::get().writes(6))
+	}
+	fn cancel_offer() -> Weight {
+		Weight::from_parts(120_791_000, 21087)
+			.saturating_add(ParityDbWeight::get().reads(7))
 			.saturating_add(ParityDbWeight::get().writes(6))
 	}
 	fn match_orders() -> Weight {

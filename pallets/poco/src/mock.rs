@@ -54,6 +54,7 @@ impl pallet_registry::Config for Test {
 	type DepositPerByte = ConstU64<0>;
 	type MaxUriLen = ConstU32<128>;
 	type MaxTextLen = ConstU32<1024>;
+	type Users = Market;
 	type WeightInfo = ();
 }
 

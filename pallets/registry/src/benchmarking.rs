@@ -146,6 +146,16 @@ mod benchmarks {
 	}
 
 	#[benchmark]
+	fn retire() {
+		let who = funded::<T>("owner");
+		let id = proposed::<T>(&who);
+		Pallet::<T>::do_set_status(id, Status::Proposed, Status::Approved).expect("approves");
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who), id);
+		assert!(Contracts::<T>::get(id).is_none());
+	}
+
+	#[benchmark]
 	fn transfer() {
 		let who = funded::<T>("owner");
 		let id = proposed::<T>(&who);

@@ -68,8 +68,8 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Withdraw (`Proposed`) or remove (`Revoked`): delete the contract and release its
-	/// deposit to whoever paid it.
+	/// Withdraw (`Proposed`), retire (`Approved`) or remove (`Revoked`): delete the contract
+	/// and release its deposit to whoever paid it.
 	pub(crate) fn do_release(
 		who: T::AccountId,
 		id: ContractId,
@@ -78,6 +78,10 @@ impl<T: Config> Pallet<T> {
 		let contract = Contracts::<T>::get(id).ok_or(Error::<T>::UnknownContract)?;
 		ensure!(contract.owner == who, Error::<T>::NotOwner);
 		ensure!(contract.status == expected, Self::wrong_status(expected));
+		// A usable contract may still be offered; a proposed or revoked one matches nothing.
+		if expected == Status::Approved {
+			ensure!(T::Users::open_offers(id) == 0, Error::<T>::ContractInUse);
+		}
 		let refunded = T::Currency::release(
 			&HoldReason::ContractDeposit.into(),
 			&contract.depositor,
@@ -87,7 +91,8 @@ impl<T: Config> Pallet<T> {
 		Contracts::<T>::remove(id);
 		Self::deposit_event(match expected {
 			Status::Proposed => Event::ContractWithdrawn { id, refunded },
-			_ => Event::ContractRemoved { id, refunded },
+			Status::Approved => Event::ContractRetired { id, refunded },
+			Status::Revoked => Event::ContractRemoved { id, refunded },
 		});
 		Ok(())
 	}

@@ -10,6 +10,9 @@
 //!   released.
 //! - [`Pallet::approve`] / [`Pallet::revoke`]: [`Config::GovernanceOrigin`] decides.
 //! - [`Pallet::remove`]: the owner removes a revoked contract; the deposit is released.
+//! - [`Pallet::retire`]: the owner removes an approved contract once no open order offers it
+//!   ([`Config::Users`]); the deposit is released. So no deposit stays held with no way out:
+//!   proposed, approved and revoked contracts each have one.
 //! - [`Pallet::transfer`]: the owner hands the contract to another account (the deposit stays
 //!   with whoever paid it, and goes back to them).
 //!
@@ -82,6 +85,9 @@ pub mod pallet {
 		/// Longest text field (ClassAd or description).
 		#[pallet::constant]
 		type MaxTextLen: Get<u32>;
+		/// What else uses contracts (the market's open offers): a contract in use cannot be
+		/// retired.
+		type Users: ContractUsers;
 		/// Weights of the calls.
 		type WeightInfo: WeightInfo;
 	}
@@ -120,6 +126,8 @@ pub mod pallet {
 		ContractWithdrawn { id: ContractId, refunded: BalanceOf<T> },
 		/// The owner removed a revoked contract; the deposit went back.
 		ContractRemoved { id: ContractId, refunded: BalanceOf<T> },
+		/// The owner retired an approved contract that nothing used; the deposit went back.
+		ContractRetired { id: ContractId, refunded: BalanceOf<T> },
 		/// A contract changed hands.
 		OwnershipTransferred { id: ContractId, from: T::AccountId, to: T::AccountId },
 	}
@@ -147,6 +155,9 @@ pub mod pallet {
 		CannotHoldDeposit,
 		/// No identifiers left.
 		IdsExhausted,
+		/// Open orders still offer the contract: cancel them first (its owner may cancel any
+		/// order that offers it).
+		ContractInUse,
 	}
 
 	#[pallet::hooks]
@@ -242,6 +253,22 @@ pub mod pallet {
 		pub fn remove(origin: OriginFor<T>, id: ContractId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_release(who, id, Status::Revoked)
+		}
+
+		/// Retire an approved contract that no open order offers.
+		///
+		/// - Origin: the owner. The deposit goes back to whoever paid it, and the contract is
+		///   deleted. Deals already made go on: they carry what they need.
+		/// - Cancel the orders that offer it first (`market.cancel`, which the contract's owner
+		///   may call for any of them).
+		///
+		/// Errors: [`Error::UnknownContract`], [`Error::NotOwner`], [`Error::NotApproved`],
+		/// [`Error::ContractInUse`]. Event: [`Event::ContractRetired`].
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::retire())]
+		pub fn retire(origin: OriginFor<T>, id: ContractId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_release(who, id, Status::Approved)
 		}
 
 		/// Hand a contract to `new_owner`.

@@ -39,10 +39,29 @@ impl pallet_registry::Config for Test {
 	type DepositPerByte = DepositPerByte;
 	type MaxUriLen = ConstU32<128>;
 	type MaxTextLen = ConstU32<1024>;
+	type Users = MockOffers;
 	type WeightInfo = ();
 }
 
 /// Accounts 1 and 2 hold 10,000; account 3 holds 50 (too little for a deposit).
+std::thread_local! {
+	static OFFERS: core::cell::RefCell<std::collections::BTreeMap<crate::ContractId, u32>> =
+		Default::default();
+}
+
+/// Stands for the market's count of open orders offering each contract.
+pub struct MockOffers;
+impl MockOffers {
+	pub fn set(id: crate::ContractId, open: u32) {
+		OFFERS.with(|o| o.borrow_mut().insert(id, open));
+	}
+}
+impl crate::ContractUsers for MockOffers {
+	fn open_offers(id: crate::ContractId) -> u32 {
+		OFFERS.with(|o| o.borrow().get(&id).copied().unwrap_or(0))
+	}
+}
+
 pub fn new_test_ext() -> sp_io::TestExternalities {
 	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 	pallet_balances::GenesisConfig::<Test> {

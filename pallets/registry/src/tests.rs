@@ -192,6 +192,45 @@ fn withdraw_and_remove_release_the_deposit_exactly() {
 }
 
 #[test]
+fn retire_releases_an_approved_contract_once_nothing_offers_it() {
+	new_test_ext().execute_with(|| {
+		let id = propose_app(1);
+		let deposit = Contracts::<Test>::get(id).unwrap().deposit;
+		assert_noop!(Registry::retire(RuntimeOrigin::signed(1), id), Error::<Test>::NotApproved);
+		assert_ok!(Registry::approve(RuntimeOrigin::root(), id));
+		assert_noop!(Registry::retire(RuntimeOrigin::signed(2), id), Error::<Test>::NotOwner);
+		assert_noop!(
+			Registry::retire(RuntimeOrigin::signed(1), 42),
+			Error::<Test>::UnknownContract
+		);
+		// An open order offers it: the order must end first.
+		MockOffers::set(id, 1);
+		assert_noop!(Registry::retire(RuntimeOrigin::signed(1), id), Error::<Test>::ContractInUse);
+		MockOffers::set(id, 0);
+		assert_ok!(Registry::retire(RuntimeOrigin::signed(1), id));
+		System::assert_last_event(Event::ContractRetired { id, refunded: deposit }.into());
+		assert!(Contracts::<Test>::get(id).is_none());
+		assert!(!Registry::is_usable(id));
+		assert_eq!((held(1), Balances::balance(&1)), (0, 10_000));
+		Registry::do_try_state().unwrap();
+	});
+}
+
+#[test]
+fn a_revoked_contract_is_removed_but_not_retired() {
+	new_test_ext().execute_with(|| {
+		let id = propose_app(1);
+		assert_ok!(Registry::approve(RuntimeOrigin::root(), id));
+		assert_ok!(Registry::revoke(RuntimeOrigin::root(), id));
+		assert_noop!(Registry::retire(RuntimeOrigin::signed(1), id), Error::<Test>::NotApproved);
+		// Revoked, it matches nothing: offers left behind do not keep its deposit.
+		MockOffers::set(id, 3);
+		assert_ok!(Registry::remove(RuntimeOrigin::signed(1), id));
+		assert_eq!(held(1), 0);
+	});
+}
+
+#[test]
 fn transfer_moves_ownership_but_not_the_deposit() {
 	new_test_ext().execute_with(|| {
 		let id = propose_app(1);

@@ -28,6 +28,7 @@ enum Op {
 	Approve { id: ContractId },
 	Revoke { id: ContractId },
 	Remove { who: u64, id: ContractId },
+	Retire { who: u64, id: ContractId },
 	Transfer { who: u64, id: ContractId, to: u64 },
 }
 
@@ -48,6 +49,7 @@ fn op() -> impl Strategy<Value = Op> {
 		id.clone().prop_map(|id| Op::Approve { id }),
 		id.clone().prop_map(|id| Op::Revoke { id }),
 		(account(), id.clone()).prop_map(|(who, id)| Op::Remove { who, id }),
+		(account(), id.clone()).prop_map(|(who, id)| Op::Retire { who, id }),
 		(account(), id, account()).prop_map(|(who, id, to)| Op::Transfer { who, id, to }),
 	]
 }
@@ -86,6 +88,7 @@ fn call(op: &Op) -> (RawOrigin<u64>, crate::Call<Test>) {
 		Op::Approve { id } => (RawOrigin::Root, crate::Call::approve { id }),
 		Op::Revoke { id } => (RawOrigin::Root, crate::Call::revoke { id }),
 		Op::Remove { who, id } => (signed(who), crate::Call::remove { id }),
+		Op::Retire { who, id } => (signed(who), crate::Call::retire { id }),
 		Op::Transfer { who, id, to } => (signed(who), crate::Call::transfer { id, new_owner: to }),
 	}
 }
@@ -104,6 +107,8 @@ fn allowed(op: &Op, model: &BTreeMap<ContractId, Expected>) -> bool {
 		Op::Approve { id } => is(id, None, Some(Status::Proposed)),
 		Op::Revoke { id } => is(id, None, Some(Status::Approved)),
 		Op::Remove { who, id } => is(id, Some(*who), Some(Status::Revoked)),
+		// No order offers anything here (the mock market is empty).
+		Op::Retire { who, id } => is(id, Some(*who), Some(Status::Approved)),
 		Op::Transfer { who, id, .. } => is(id, Some(*who), None),
 	}
 }
@@ -119,7 +124,7 @@ fn apply_to_model(op: &Op, model: &mut BTreeMap<ContractId, Expected>, new_id: C
 			let c = Expected { owner: *who, depositor: *who, deposit, status: Status::Proposed };
 			model.insert(new_id, c);
 		}
-		Op::Withdraw { id, .. } | Op::Remove { id, .. } => {
+		Op::Withdraw { id, .. } | Op::Remove { id, .. } | Op::Retire { id, .. } => {
 			model.remove(id);
 		}
 		Op::Approve { id } => model.get_mut(id).expect("allowed").status = Status::Approved,

@@ -218,6 +218,21 @@ pub trait ContractRegistry<AccountId> {
 	fn info(id: ContractId) -> Option<ContractInfo<AccountId>>;
 }
 
+/// What uses a contract outside the registry: the market's open offers of it (app, data set
+/// and worker-pool orders). A contract is retired only when nothing uses it, so that no order
+/// offers what no longer exists. (Deals copy what they need of a contract: they do not count.)
+pub trait ContractUsers {
+	/// How many open orders offer contract `id`.
+	fn open_offers(id: ContractId) -> u32;
+}
+
+/// Nothing uses contracts (a registry without a market).
+impl ContractUsers for () {
+	fn open_offers(_: ContractId) -> u32 {
+		0
+	}
+}
+
 /// Approved contracts made at once, for other pallets' benchmarks.
 #[cfg(feature = "runtime-benchmarks")]
 pub trait BenchmarkContracts<AccountId> {

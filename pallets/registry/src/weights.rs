@@ -21,6 +21,7 @@ pub trait WeightInfo {
 	fn approve() -> Weight;
 	fn revoke() -> Weight;
 	fn remove() -> Weight;
+	fn retire() -> Weight;
 	fn transfer() -> Weight;
 }
 
@@ -123,6 +124,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
 	}
+	/// Placeholder until `scripts/bench-weights.sh registry` runs: `remove` and one more read.
+	fn retire() -> Weight {
+		Weight::from_parts(51_375_000, 12059)
+			.saturating_add(T::DbWeight::get().reads(4))
+			.saturating_add(T::DbWeight::get().writes(3))
+	}
 	/// Storage: `Registry::Contracts` (r:1 w:1)
 	/// Proof: `Registry::Contracts` (`max_values`: None, `max_size`: Some(8594), added: 11069, mode: `MaxEncodedLen`)
 	fn transfer() -> Weight {
@@ -173,6 +180,11 @@ impl WeightInfo for () {
 	fn remove() -> Weight {
 		Weight::from_parts(51_375_000, 12059)
 			.saturating_add(ParityDbWeight::get().reads(3))
+			.saturating_add(ParityDbWeight::get().writes(3))
+	}
+	fn retire() -> Weight {
+		Weight::from_parts(51_375_000, 12059)
+			.saturating_add(ParityDbWeight::get().reads(4))
 			.saturating_add(ParityDbWeight::get().writes(3))
 	}
 	fn transfer() -> Weight {

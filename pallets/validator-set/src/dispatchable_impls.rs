@@ -20,8 +20,10 @@ impl<T: Config> Pallet<T> {
 			Ok(())
 		})?;
 		SetChanged::<T>::put(true);
-		// Re-admission forgives: a former offender still in the active set is not disabled again.
+		// Re-admission forgives: a former offender still in the active set is not disabled
+		// again, and offences from before now no longer remove it.
 		Offenders::<T>::mutate(|offenders| offenders.retain(|o| *o != who));
+		AdmittedIn::<T>::insert(&who, T::Queue::current_index());
 		Self::deposit_event(Event::ValidatorAdded { who });
 		Ok(())
 	}
@@ -42,6 +44,7 @@ impl<T: Config> Pallet<T> {
 			set.remove(at);
 			Ok(())
 		})?;
+		AdmittedIn::<T>::remove(who);
 		SetChanged::<T>::put(true);
 		Ok(())
 	}
@@ -62,9 +65,9 @@ impl<T: Config> Pallet<T> {
 		// What the session queued came from this set at the last rotation; unless the set
 		// changed since, it holds no one else.
 		if !SetChanged::<T>::get() {
-			let queued = T::QueuedValidators::get();
+			let queued = T::Queue::queued();
 			ensure!(
-				queued.iter().all(|v| set.binary_search(v).is_ok()),
+				queued.iter().all(|(v, _)| set.binary_search(v).is_ok()),
 				"the session queued a validator that is not in the set"
 			);
 		}

@@ -20,15 +20,18 @@
 //!   a validator that purged its keys and set them again is back at the next rotation. An
 //!   unchanged set is not handed over again, which spares GRANDPA a new authority set.
 //! - A proven offence (a BABE or GRANDPA equivocation, reported through `pallet-offences`)
-//!   disables the offender at once and removes it from the set, unless that would leave fewer
-//!   than [`Config::MinValidators`]; it stays disabled until it is out of the active set.
-//!   Coming back takes a referendum (`add_validator`). See `docs/validator.md`, "Misbehaviour".
+//!   disables the offender at once (within the session pallet's disabling limit) and removes
+//!   it from the set, unless that would leave fewer than [`Config::MinValidators`]; it is
+//!   disabled again at each session start until it is out of the active set. Coming back
+//!   takes a referendum (`add_validator`), which forgives earlier offences. See
+//!   `docs/validator.md`, "Misbehaviour".
 //! - The session length (in slots) is fixed at genesis and exposed as [`SessionLength`], so
 //!   that BABE's epoch length can differ between a dev chain and a production chain without a
 //!   different runtime.
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
+use alloc::vec::Vec;
 
 pub use pallet::*;
 pub use session_manager::NoFullIdentification;
@@ -37,6 +40,7 @@ pub use weights::WeightInfo;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 mod dispatchable_impls;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 mod offences;
@@ -52,7 +56,11 @@ pub mod pallet {
 	use frame_support::{pallet_prelude::*, traits::ValidatorRegistration};
 	use frame_system::pallet_prelude::*;
 
+	/// Version 1: session roots are kept for equivocation proofs (see [`migrations`]).
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
@@ -61,9 +69,8 @@ pub mod pallet {
 		type ManageOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 		/// Tells whether an account has registered session keys (`pallet-session`).
 		type KeysRegistration: ValidatorRegistration<Self::AccountId>;
-		/// The validators `pallet-session` queued for the next session: those of the set it
-		/// was last handed that had keys then.
-		type QueuedValidators: Get<Vec<Self::AccountId>>;
+		/// What `pallet-session` has queued for the next session, and the keys it would queue.
+		type Queue: SessionQueue<Self::AccountId>;
 		/// The largest validator set. Keep it at or below BABE's and GRANDPA's
 		/// `MaxAuthorities`.
 		#[pallet::constant]
@@ -100,6 +107,11 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Offenders<T: Config> =
 		StorageValue<_, BoundedVec<T::AccountId, T::MaxValidators>, ValueQuery>;
+
+	/// The session in which each validator was last admitted: offences from before it are
+	/// forgiven (a late report of an old offence does not remove a readmitted validator).
+	#[pallet::storage]
+	pub type AdmittedIn<T: Config> = StorageMap<_, Twox64Concat, T::AccountId, u32>;
 
 	/// Length of a session (and of a BABE epoch) in slots, fixed at genesis.
 	#[pallet::storage]
@@ -246,6 +258,17 @@ pub mod pallet {
 pub trait BenchmarkHelper<AccountId> {
 	/// Makes `who` pass [`Config::KeysRegistration`].
 	fn register_session_keys(who: &AccountId);
+}
+
+/// What the pallet reads from `pallet-session`. Keys are compared in their encoding.
+pub trait SessionQueue<AccountId> {
+	/// The validators queued for the next session, with their queued keys, in the session's
+	/// order.
+	fn queued() -> Vec<(AccountId, Vec<u8>)>;
+	/// The keys `who` registered, which a rotation would queue; none without keys.
+	fn next_keys(who: &AccountId) -> Option<Vec<u8>>;
+	/// The current session.
+	fn current_index() -> u32;
 }
 
 /// BABE's epoch length, read from [`SessionLength`].

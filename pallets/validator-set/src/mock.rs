@@ -28,8 +28,9 @@ parameter_types! {
 }
 
 thread_local! {
-	static REGISTERED: RefCell<BTreeSet<u64>> = RefCell::new(BTreeSet::new());
-	static QUEUED: RefCell<Vec<u64>> = RefCell::new(Vec::new());
+	static KEYS: RefCell<std::collections::BTreeMap<u64, Vec<u8>>> = RefCell::new(Default::default());
+	static SESSION: RefCell<u32> = RefCell::new(0);
+	static QUEUED: RefCell<Vec<(u64, Vec<u8>)>> = RefCell::new(Vec::new());
 	static ACTIVE: RefCell<Vec<u64>> = RefCell::new(Vec::new());
 	static DISABLED: RefCell<BTreeSet<u64>> = RefCell::new(BTreeSet::new());
 	static PRUNED_UP_TO: RefCell<Option<u32>> = RefCell::new(None);
@@ -81,16 +82,30 @@ impl pallet_session::SessionInterface for MockSession {
 	}
 }
 
-/// Stands for `pallet-session`'s queued validators.
+/// Stands for `pallet-session`'s queue and current session index.
 pub struct MockQueue;
 impl MockQueue {
+	/// The session queues `validators` with the keys they have now.
 	pub fn set(validators: Vec<u64>) {
-		QUEUED.with(|q| *q.borrow_mut() = validators);
+		let queued = validators
+			.into_iter()
+			.map(|v| (v, KEYS.with(|k| k.borrow().get(&v).cloned().unwrap_or_default())))
+			.collect();
+		QUEUED.with(|q| *q.borrow_mut() = queued);
+	}
+	pub fn set_session(index: u32) {
+		SESSION.with(|s| *s.borrow_mut() = index);
 	}
 }
-impl frame_support::traits::Get<Vec<u64>> for MockQueue {
-	fn get() -> Vec<u64> {
+impl crate::SessionQueue<u64> for MockQueue {
+	fn queued() -> Vec<(u64, Vec<u8>)> {
 		QUEUED.with(|q| q.borrow().clone())
+	}
+	fn next_keys(who: &u64) -> Option<Vec<u8>> {
+		KEYS.with(|k| k.borrow().get(who).cloned())
+	}
+	fn current_index() -> u32 {
+		SESSION.with(|s| *s.borrow())
 	}
 }
 
@@ -98,15 +113,19 @@ impl frame_support::traits::Get<Vec<u64>> for MockQueue {
 pub struct MockKeys;
 impl MockKeys {
 	pub fn register(who: u64) {
-		REGISTERED.with(|r| r.borrow_mut().insert(who));
+		Self::set(who, vec![who as u8]);
+	}
+	/// New keys for `who`, as `session.setKeys` would register.
+	pub fn set(who: u64, keys: Vec<u8>) {
+		KEYS.with(|k| k.borrow_mut().insert(who, keys));
 	}
 	pub fn unregister(who: u64) {
-		REGISTERED.with(|r| r.borrow_mut().remove(&who));
+		KEYS.with(|k| k.borrow_mut().remove(&who));
 	}
 }
 impl ValidatorRegistration<u64> for MockKeys {
 	fn is_registered(who: &u64) -> bool {
-		REGISTERED.with(|r| r.borrow().contains(who))
+		KEYS.with(|k| k.borrow().contains_key(who))
 	}
 }
 #[cfg(feature = "runtime-benchmarks")]
@@ -119,7 +138,7 @@ impl crate::BenchmarkHelper<u64> for MockKeys {
 impl pallet_validator_set::Config for Test {
 	type ManageOrigin = frame_system::EnsureRoot<u64>;
 	type KeysRegistration = MockKeys;
-	type QueuedValidators = MockQueue;
+	type Queue = MockQueue;
 	type MaxValidators = MaxValidators;
 	type MinValidators = MinValidators;
 	type Session = MockSession;

@@ -21,16 +21,28 @@ impl<T: Config, FullIdentification>
 		slash_fraction: &[Perbill],
 		session: SessionIndex,
 	) -> Weight {
+		let active = T::Session::validators();
 		for (details, fraction) in offenders.iter().zip(slash_fraction) {
 			let offender = &details.offender.0;
+			// Readmitted since: the offence was forgiven with the referendum.
+			if AdmittedIn::<T>::get(offender).is_some_and(|admitted| session < admitted) {
+				continue;
+			}
 			T::Session::report_offence(offender.clone(), OffenceSeverity(*fraction));
 			// The list repeats earlier offenders of the same kind: one already out stays out.
 			let removed = Self::do_remove_validator(offender).is_ok();
-			if removed {
+			// Out of the set (now, or earlier by a removal or by leaving) but still active:
+			// disabled again at each session start until it is out of the session too.
+			let out = Validators::<T>::get().binary_search(offender).is_err();
+			if out && active.contains(offender) {
 				Offenders::<T>::mutate(|kept| {
 					if let Err(at) = kept.binary_search(offender) {
-						// Bounded like the set it was just removed from: there is room.
-						let _ = kept.try_insert(at, offender.clone());
+						if kept.try_insert(at, offender.clone()).is_err() {
+							log::warn!(
+								target: "runtime::validator-set",
+								"more offenders to keep disabled than MaxValidators"
+							);
+						}
 					}
 				});
 			}
@@ -40,10 +52,12 @@ impl<T: Config, FullIdentification>
 				removed,
 			});
 		}
-		// Per offender: the session's validators and disabled list, the set, the keys of at
-		// most `MinValidators` others, the offenders; written: disabled list, set, change flag,
+		// `pallet-offences` does not use this figure: the report's own weight (BABE's and
+		// GRANDPA's `report_equivocation`) covers the handling. Per offender: its admission,
+		// the session's validators and disabled list, the set, the keys of at most
+		// `MinValidators` others, the offenders; written: disabled list, set, change flag,
 		// offenders, event.
-		let reads = 4u64.saturating_add(u64::from(T::MinValidators::get()));
+		let reads = 5u64.saturating_add(u64::from(T::MinValidators::get()));
 		T::DbWeight::get().reads_writes(reads, 5).saturating_mul(offenders.len() as u64)
 	}
 }

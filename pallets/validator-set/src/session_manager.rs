@@ -4,7 +4,7 @@
 
 use super::*;
 use alloc::vec::Vec;
-use frame_support::traits::{Get, ValidatorRegistration};
+use frame_support::traits::ValidatorRegistration;
 use sp_staking::SessionIndex;
 
 impl<T: Config> pallet_session::SessionManager<T::AccountId> for Pallet<T> {
@@ -18,12 +18,14 @@ impl<T: Config> pallet_session::SessionManager<T::AccountId> for Pallet<T> {
 			return Some(set);
 		}
 		// `None` has the session pallet keep its own list, filtered by keys at an earlier
-		// rotation: right only while the same members have keys. A validator that purged its
-		// keys and set them again would otherwise stay out. (`Some` for an unchanged list
-		// would make GRANDPA start a new authority set every session.)
-		let with_keys: Vec<T::AccountId> =
-			set.iter().filter(|v| T::KeysRegistration::is_registered(v)).cloned().collect();
-		let mut queued = T::QueuedValidators::get();
+		// rotation, and keep those keys' proofs root (historical): right only while the same
+		// members have the same keys. A validator that purged its keys and set them again
+		// would otherwise stay out, and one that changed keys could not be proven against.
+		// (`Some` for an unchanged list would make GRANDPA start a new authority set every
+		// session; with changed keys, the session pallet starts one anyway.)
+		let with_keys: Vec<(T::AccountId, Vec<u8>)> =
+			set.iter().filter_map(|v| T::Queue::next_keys(v).map(|k| (v.clone(), k))).collect();
+		let mut queued = T::Queue::queued();
 		queued.sort();
 		(with_keys != queued).then_some(set)
 	}
@@ -39,15 +41,19 @@ impl<T: Config> pallet_session::SessionManager<T::AccountId> for Pallet<T> {
 	}
 }
 
+/// Only the validators with keys, as the session will have them: the historical root counts
+/// and indexes exactly the session's validators, or proofs against it fail.
+fn keyed<T: Config>(set: Vec<T::AccountId>) -> Vec<(T::AccountId, ())> {
+	set.into_iter().filter(|v| T::KeysRegistration::is_registered(v)).map(|v| (v, ())).collect()
+}
+
 impl<T: Config> pallet_session::historical::SessionManager<T::AccountId, ()> for Pallet<T> {
 	fn new_session(new_index: SessionIndex) -> Option<Vec<(T::AccountId, ())>> {
-		<Self as pallet_session::SessionManager<_>>::new_session(new_index)
-			.map(|set| set.into_iter().map(|v| (v, ())).collect())
+		<Self as pallet_session::SessionManager<_>>::new_session(new_index).map(keyed::<T>)
 	}
 
 	fn new_session_genesis(new_index: SessionIndex) -> Option<Vec<(T::AccountId, ())>> {
-		<Self as pallet_session::SessionManager<_>>::new_session_genesis(new_index)
-			.map(|set| set.into_iter().map(|v| (v, ())).collect())
+		<Self as pallet_session::SessionManager<_>>::new_session_genesis(new_index).map(keyed::<T>)
 	}
 
 	fn start_session(start_index: SessionIndex) {

@@ -105,6 +105,11 @@ fn new_session_hands_over_the_set_when_it_or_its_keys_changed() {
 		// 4 sets keys again: it must be handed over, or the session's own list keeps it out.
 		MockKeys::register(4);
 		assert_eq!(ValidatorSet::new_session(6), Some(vec![1, 2, 3, 4]));
+		MockQueue::set(vec![1, 2, 3, 4]);
+		assert_eq!(ValidatorSet::new_session(7), None);
+		// 2 rotates its keys: handed over, so that the session's proofs root has the new keys.
+		MockKeys::set(2, vec![42]);
+		assert_eq!(ValidatorSet::new_session(8), Some(vec![1, 2, 3, 4]));
 		ValidatorSet::do_try_state().unwrap();
 	});
 }
@@ -244,7 +249,9 @@ mod offences {
 			assert_ok!(ValidatorSet::remove_validator(RuntimeOrigin::root(), 1));
 			assert_ok!(ValidatorSet::remove_validator(RuntimeOrigin::root(), 2));
 			report(&[3], 5);
-			// Disabled for this session, but kept: removing it would go below the minimum.
+			// Kept: removing it would go below the minimum. (Disabled here because the mock
+			// session disables any active offender; the runtime's strategy disables no one in a
+			// set this small, which runtime/tests/validators.rs checks.)
 			assert_eq!(MockSession::disabled(), vec![3]);
 			assert_eq!(set(), vec![3]);
 			assert!(Offenders::<Test>::get().is_empty());
@@ -278,7 +285,7 @@ mod offences {
 	}
 
 	#[test]
-	fn the_historical_manager_hands_over_the_same_set() {
+	fn the_historical_manager_hands_over_the_validators_with_keys() {
 		new_test_ext().execute_with(|| {
 			use pallet_session::historical::SessionManager as Historical;
 			assert_eq!(
@@ -291,6 +298,61 @@ mod offences {
 				<ValidatorSet as Historical<u64, ()>>::new_session(2),
 				Some(vec![(2, ()), (3, ())])
 			);
+			// A member without keys is not in the session: the root must not count it.
+			MockQueue::set(vec![2, 3]);
+			MockKeys::unregister(3);
+			assert_eq!(<ValidatorSet as Historical<u64, ()>>::new_session(3), Some(vec![(2, ())]));
+		});
+	}
+
+	#[test]
+	fn a_removed_validator_still_active_is_kept_disabled_when_it_offends() {
+		new_test_ext().execute_with(|| {
+			// 3 left by itself; it is still in the session when its offence is reported.
+			assert_ok!(ValidatorSet::leave(RuntimeOrigin::signed(3)));
+			report(&[3], 1);
+			System::assert_last_event(
+				Event::OffenceReported { offender: 3, session: 1, removed: false }.into(),
+			);
+			assert_eq!(Offenders::<Test>::get().into_inner(), vec![3]);
+			MockSession::activate(vec![1, 2, 3]);
+			ValidatorSet::start_session(2);
+			assert_eq!(MockSession::disabled(), vec![3]);
+		});
+	}
+
+	#[test]
+	fn offences_from_before_a_readmission_are_forgiven() {
+		new_test_ext().execute_with(|| {
+			report(&[2], 3);
+			MockQueue::set_session(5);
+			assert_ok!(ValidatorSet::add_validator(RuntimeOrigin::root(), 2));
+			assert_eq!(crate::AdmittedIn::<Test>::get(2), Some(5));
+			// A late report of session 4, or the same offence listed again: nothing happens.
+			MockSession::activate(vec![1, 2, 3]);
+			report(&[2], 4);
+			assert_eq!(set(), vec![1, 2, 3]);
+			assert!(MockSession::disabled().is_empty());
+			// An offence after the readmission counts.
+			report(&[2], 5);
+			assert_eq!(set(), vec![1, 3]);
+			assert_eq!(crate::AdmittedIn::<Test>::get(2), None);
+		});
+	}
+
+	#[test]
+	fn the_migration_hands_the_set_over_once() {
+		new_test_ext().execute_with(|| {
+			use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+			StorageVersion::new(0).put::<ValidatorSet>();
+			assert!(!SetChanged::<Test>::get());
+			crate::migrations::v1::MigrateV0ToV1::<Test>::on_runtime_upgrade();
+			assert!(SetChanged::<Test>::get());
+			assert_eq!(ValidatorSet::on_chain_storage_version(), 1);
+			assert_eq!(ValidatorSet::new_session(1), Some(vec![1, 2, 3]));
+			// Run again, at version 1: nothing.
+			crate::migrations::v1::MigrateV0ToV1::<Test>::on_runtime_upgrade();
+			assert!(!SetChanged::<Test>::get());
 		});
 	}
 }

@@ -2,17 +2,7 @@
 //! finality goes on; with two down blocks go on but finality stalls; when one comes back
 //! finality resumes and the restarted node catches up.
 
-mod common;
-
-use common::{chain::local_validator, wait_for, Node};
-use std::time::Duration;
-
-const MINUTES: fn(u64) -> Duration = |m| Duration::from_secs(60 * m);
-
-/// Validator `name` of the `local` chain, with its own key.
-fn validator(name: &str, index: u8, base: &std::path::Path, bootnode: Option<&str>) -> Node {
-	local_validator(name, name, index, base, bootnode)
-}
+use crate::common::{chain::four_local_validators, minutes, wait_for, Node};
 
 fn finalized(node: &Node) -> u64 {
 	node.finalized_number().unwrap_or(0)
@@ -21,29 +11,20 @@ fn finalized(node: &Node) -> u64 {
 #[test]
 fn four_validators_tolerate_one_failure_and_stall_finality_at_two() {
 	let dir = tempfile::tempdir().unwrap();
-	let mut alice = validator("alice", 0, dir.path(), None);
-	let boot = alice.multiaddr();
-	let bob = validator("bob", 1, dir.path(), Some(&boot));
-	let mut charlie = validator("charlie", 2, dir.path(), Some(&boot));
-	let mut dave = validator("dave", 3, dir.path(), Some(&boot));
-
 	// All four finalise together.
-	wait_for("finality with four validators", MINUTES(3), || {
-		alice.assert_running();
-		[&alice, &bob, &charlie, &dave].iter().all(|n| finalized(n) >= 3).then_some(())
-	});
+	let [mut alice, bob, mut charlie, mut dave] = four_local_validators(dir.path());
 
 	// One down: 3 of 4 is still over two thirds.
 	dave.kill();
 	let before = finalized(&alice);
-	wait_for("finality with three validators", MINUTES(3), || {
+	wait_for("finality with three validators", minutes(3), || {
 		(finalized(&alice) >= before + 3).then_some(())
 	});
 
 	// Two down: blocks go on (BABE's secondary slots), finality does not.
 	charlie.kill();
 	let best_then = alice.best_number().unwrap();
-	wait_for("blocks with two validators", MINUTES(3), || {
+	wait_for("blocks with two validators", minutes(3), || {
 		alice.assert_running();
 		alice.best_number().filter(|b| *b >= best_then + 2)
 	});
@@ -51,7 +32,7 @@ fn four_validators_tolerate_one_failure_and_stall_finality_at_two() {
 	// finalised head must not move while the chain grows.
 	let stalled_at = finalized(&alice);
 	let best_now = alice.best_number().unwrap();
-	wait_for("more blocks with two validators", MINUTES(3), || {
+	wait_for("more blocks with two validators", minutes(3), || {
 		alice.best_number().filter(|b| *b >= best_now + 3)
 	});
 	assert_eq!(finalized(&alice), stalled_at, "finality went on with 2 of 4 validators");
@@ -59,9 +40,9 @@ fn four_validators_tolerate_one_failure_and_stall_finality_at_two() {
 
 	// Charlie comes back with its database: finality resumes, and Charlie catches up.
 	charlie.restart();
-	wait_for("finality to resume", MINUTES(4), || (finalized(&alice) > stalled_at).then_some(()));
+	wait_for("finality to resume", minutes(4), || (finalized(&alice) > stalled_at).then_some(()));
 	let target = alice.best_number().unwrap();
-	wait_for("the restarted node to catch up", MINUTES(3), || {
+	wait_for("the restarted node to catch up", minutes(3), || {
 		charlie.assert_running();
 		charlie.best_number().filter(|b| *b >= target)
 	});

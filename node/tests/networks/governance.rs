@@ -1,10 +1,8 @@
 //! Governance end to end, on real nodes: RLC holders' referenda approve and revoke an app in
 //! the registry, and admit a second validator, which then authors blocks.
 
-mod common;
-
+use crate::common::{chain::babe_author, rpc::hex_bytes, rpc::to_hex, tx, wait_for, Node, Rpc};
 use codec::{Decode, Encode};
-use common::{chain::babe_author, rpc::hex_bytes, rpc::to_hex, tx, wait_for, Node, Rpc};
 use frame_support::traits::{schedule::DispatchTime, Bounded};
 use iexec_runtime::{
 	governance::origins::Origin, AccountId, Balance, OriginCaller, Runtime, RuntimeCall,

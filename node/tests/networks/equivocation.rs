@@ -3,14 +3,12 @@
 //! the equivocation through the transaction pool, and the chain disables Alice and takes her
 //! out of the validator set; blocks and finality go on without her.
 
-mod common;
-
-use common::{chain::babe_author, chain::local_validator, tx, wait_for, Node};
+use crate::common::{
+	chain::{babe_author, four_local_validators, local_validator},
+	minutes, tx, wait_for, Node,
+};
 use iexec_runtime::{AccountId, Runtime};
 use sp_keyring::Sr25519Keyring::{self, *};
-use std::time::Duration;
-
-const MINUTES: fn(u64) -> Duration = |m| Duration::from_secs(60 * m);
 
 fn session_index(node: &Node, who: Sr25519Keyring) -> Option<u32> {
 	let session: Vec<AccountId> =
@@ -27,25 +25,14 @@ fn disabled(node: &Node) -> Vec<u32> {
 #[test]
 fn a_validator_key_run_twice_is_reported_and_disabled_and_the_chain_goes_on() {
 	let dir = tempfile::tempdir().unwrap();
-	let mut alice = local_validator("alice", "alice", 0, dir.path(), None);
-	let boot = alice.multiaddr();
-	let mut bob = local_validator("bob", "bob", 1, dir.path(), Some(&boot));
-	let charlie = local_validator("charlie", "charlie", 2, dir.path(), Some(&boot));
-	let dave = local_validator("dave", "dave", 3, dir.path(), Some(&boot));
-	wait_for("finality with four validators", MINUTES(3), || {
-		alice.assert_running();
-		[&alice, &bob, &charlie, &dave]
-			.iter()
-			.all(|n| n.finalized_number().unwrap_or(0) >= 2)
-			.then_some(())
-	});
+	let [alice, mut bob, charlie, dave] = four_local_validators(dir.path());
 	let alice_index = session_index(&bob, Alice).expect("Alice validates");
 	assert!(disabled(&bob).is_empty());
 
 	// An operator starts a second node with the same key, say a standby left running.
-	let mut twin = local_validator("alice-twin", "alice", 4, dir.path(), Some(&boot));
+	let mut twin = local_validator("alice-twin", "alice", 4, dir.path(), Some(&alice.multiaddr()));
 
-	let disabled_at = wait_for("Alice reported and disabled", MINUTES(4), || {
+	let disabled_at = wait_for("Alice reported and disabled", minutes(4), || {
 		bob.assert_running();
 		twin.assert_running();
 		disabled(&bob).contains(&alice_index).then(|| bob.best_number()).flatten()
@@ -55,9 +42,10 @@ fn a_validator_key_run_twice_is_reported_and_disabled_and_the_chain_goes_on() {
 	assert!(!set.contains(&Alice.to_account_id()), "Alice is out of the validator set");
 	assert_eq!(set.len(), 3);
 
-	// The chain goes on: six more blocks, none of them Alice's, and finality past them.
-	let until = disabled_at + 6;
-	wait_for("finality past six blocks without Alice", MINUTES(3), || {
+	// The chain goes on: ten more blocks, none of them Alice's (a quarter of the slots were
+	// hers), and finality past them.
+	let until = disabled_at + 10;
+	wait_for("finality past ten blocks without Alice", minutes(4), || {
 		bob.assert_running();
 		bob.finalized_number().filter(|n| *n >= until)
 	});
@@ -65,5 +53,5 @@ fn a_validator_key_run_twice_is_reported_and_disabled_and_the_chain_goes_on() {
 	for n in disabled_at + 1..=until {
 		assert_ne!(babe_author(&bob.rpc, n), Some(alice_key.clone()), "block {n} is Alice's");
 	}
-	drop((charlie, dave));
+	drop((alice, charlie, dave));
 }
