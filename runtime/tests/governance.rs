@@ -31,7 +31,7 @@ fn dev_state(test: impl FnOnce()) {
 	ext.execute_with(|| {
 		System::set_block_number(1);
 		test();
-		common::check_our_pallets();
+		common::check_all_pallets();
 	});
 }
 

@@ -23,7 +23,7 @@ fn preset_state(preset: &str, test: impl FnOnce()) {
 	ext.execute_with(|| {
 		frame_system::Pallet::<Runtime>::set_block_number(1);
 		test();
-		common::check_our_pallets();
+		common::check_all_pallets();
 	});
 }
 

@@ -209,12 +209,20 @@ async fn docker_tasks_run_sandboxed_are_limited_and_leave_nothing_behind() {
 		assert_eq!(field(caps), "0000000000000000", "{caps}");
 	}
 	assert_eq!(field("NoNewPrivs"), "1");
-	// A fork bomb is held by the PID limit: the task ends (by its wall limit), the worker and
-	// the host are fine, and the next task runs.
+	// The PID limit is the container's own cgroup's, as the task sees it (cgroup v2, or v1).
+	let mut limited = task(
+		&image,
+		"cat /sys/fs/cgroup/pids.max /sys/fs/cgroup/pids/pids.max > /iexec/output/pids 2>/dev/null; true",
+	);
+	limited.limits.pids = 32;
+	let seen = engine.run(limited).await.expect("the task runs");
+	assert_eq!(std::fs::read_to_string(seen.output_dir.join("pids")).unwrap().trim(), "32");
+	// A fork bomb is held too: the task ends (by its wall limit), the worker and the host are
+	// fine, and the next task runs.
 	let mut bomb = task(&image, "f() { f | f & }; f; sleep 30");
 	bomb.limits.wall_time = Duration::from_secs(5);
 	bomb.limits.pids = 32;
-	assert!(engine.run(bomb).await.is_err());
+	assert!(matches!(engine.run(bomb).await.unwrap_err(), Failure::Timeout { .. }));
 
 	// Every container was removed, after successes and failures alike.
 	assert_eq!(leftover_containers(&image), Vec::<String>::new());

@@ -48,16 +48,28 @@ fn machine_ad_describes_this_host() {
 	assert_eq!(get("OpSys"), Value::Str("LINUX".into()));
 	assert!(matches!(get("Arch"), Value::Str(a) if !a.is_empty()));
 	assert!(matches!(get("CpuModel"), Value::Str(_)));
-	assert!(matches!(get("GPUs"), Value::Int(n) if n >= 0));
+	// As many GPUs as the NVIDIA driver lists (none without it).
+	let listed =
+		Command::new("nvidia-smi").arg("-L").output().ok().filter(|o| o.status.success()).map_or(
+			0,
+			|o| {
+				String::from_utf8_lossy(&o.stdout).lines().filter(|l| l.starts_with("GPU ")).count()
+			},
+		);
+	assert_eq!(get("GPUs"), Value::Int(listed as i64));
 	assert_eq!(get("member(\"wasm\", Runtimes)"), Value::Bool(true));
 	assert_eq!(get("member(\"docker\", Runtimes)"), Value::Bool(true));
 	assert_eq!(get("WasmEngineVersion"), Value::Int(i64::from(iexec_worker::wasm::ENGINE_VERSION)));
 	assert_eq!(get("EnergyWatts"), Value::Int(350));
 	assert_eq!(get("Region"), Value::Str("eu-west".into()));
 	assert_eq!(get("PricePerCpuHour"), Value::Int(1_000_000));
-	// No GPU (no NVML here) means GPUs = 0, and then no GPU model.
-	if get("GPUs") == Value::Int(0) {
+	// No GPU means no GPU model; with GPUs, the model and memory of one.
+	if listed == 0 {
 		assert_eq!(get("GPUModel"), Value::Undefined);
+		assert_eq!(get("GPUMemory"), Value::Undefined);
+	} else {
+		assert!(matches!(get("GPUModel"), Value::Str(m) if !m.is_empty()));
+		assert!(matches!(get("GPUMemory"), Value::Int(m) if m > 0));
 	}
 	let without_docker = Host { docker: false, ..host };
 	let ad = without_docker.ad(&AdConfig::default());
@@ -71,4 +83,28 @@ fn machine_ad_describes_this_host() {
 		.value,
 		Value::Int(1)
 	);
+}
+
+#[test]
+fn gpus_are_counted_and_the_smallest_memory_advertised() {
+	use iexec_worker::gpu::Gpu;
+	let gpu = |model: &str, memory_mib| Gpu { model: model.into(), memory_mib };
+	let host = Host {
+		gpus: vec![gpu("NVIDIA H100 80GB HBM3", 81_559), gpu("NVIDIA H100 80GB HBM3", 40_000)],
+		..Host::detect(tempfile::tempdir().unwrap().path(), false)
+	};
+	let ad = parse_ad(&host.ad(&AdConfig::default()).to_string(), &Limits::default()).unwrap();
+	let get = |expr: &str| {
+		evaluate(
+			&parse_expr(expr, &Limits::default()).unwrap(),
+			Some(&ad),
+			None,
+			&Limits::default(),
+		)
+		.value
+	};
+	assert_eq!(get("GPUs"), Value::Int(2));
+	assert_eq!(get("GPUModel"), Value::Str("NVIDIA H100 80GB HBM3".into()));
+	// A task asking for memory must fit on whichever GPU it lands.
+	assert_eq!(get("GPUMemory"), Value::Int(40_000));
 }

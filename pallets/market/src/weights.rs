@@ -33,15 +33,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
+	/// Storage: `Market::OpenOffers` (r:1 w:1)
+	/// Proof: `Market::OpenOffers` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Market::ResourceBook` (r:1 w:1)
 	/// Proof: `Market::ResourceBook` (`max_values`: None, `max_size`: Some(401), added: 2876, mode: `MaxEncodedLen`)
 	/// Storage: `Market::Orders` (r:0 w:1)
 	/// Proof: `Market::Orders` (`max_values`: None, `max_size`: Some(17622), added: 20097, mode: `MaxEncodedLen`)
 	fn publish_resource_order() -> Weight {
-		// Proof size: 12059 bytes estimated, 1178 measured.
-		Weight::from_parts(80_022_000, 12059)
-			.saturating_add(T::DbWeight::get().reads(5))
-			.saturating_add(T::DbWeight::get().writes(5))
+		// Proof size: 12059 bytes estimated, 1219 measured.
+		Weight::from_parts(66_788_000, 12059)
+			.saturating_add(T::DbWeight::get().reads(6))
+			.saturating_add(T::DbWeight::get().writes(6))
 	}
 	/// Storage: `Registry::Contracts` (r:3 w:0)
 	/// Proof: `Registry::Contracts` (`max_values`: None, `max_size`: Some(8594), added: 11069, mode: `MaxEncodedLen`)
@@ -51,6 +53,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:17 w:17)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
+	/// Storage: `Market::OpenOffers` (r:1 w:1)
+	/// Proof: `Market::OpenOffers` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Market::PoolBook` (r:1 w:1)
 	/// Proof: `Market::PoolBook` (`max_values`: None, `max_size`: Some(394), added: 2869, mode: `MaxEncodedLen`)
 	/// Storage: `Market::Waiting` (r:1 w:1)
@@ -71,13 +75,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Market::Deals` (`max_values`: None, `max_size`: Some(18122), added: 20597, mode: `MaxEncodedLen`)
 	/// `w` ranges over `[0, 16]`.
 	fn publish_pool_order(w: u32) -> Weight {
-		// Proof size: 32079 bytes estimated, 1877 measured.
-		Weight::from_parts(151_722_982, 32079)
-			.saturating_add(Weight::from_parts(636_315_348, 0).saturating_mul(w.into()))
+		// Proof size: 32079 bytes estimated, 1945 measured.
+		Weight::from_parts(139_609_042, 32079)
+			.saturating_add(Weight::from_parts(594_978_875, 0).saturating_mul(w.into()))
 			.saturating_add(Weight::from_parts(0, 20949).saturating_mul(w.into()))
-			.saturating_add(T::DbWeight::get().reads(13))
+			.saturating_add(T::DbWeight::get().reads(14))
 			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(w.into())))
-			.saturating_add(T::DbWeight::get().writes(9))
+			.saturating_add(T::DbWeight::get().writes(10))
 			.saturating_add(T::DbWeight::get().writes((6_u64).saturating_mul(w.into())))
 	}
 	/// Storage: `Registry::Contracts` (r:3 w:0)
@@ -104,19 +108,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Poco::EconomicParameters` (`max_values`: Some(1), `max_size`: Some(57), added: 552, mode: `MaxEncodedLen`)
 	/// Storage: `Market::NextDealId` (r:1 w:1)
 	/// Proof: `Market::NextDealId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Market::OpenOffers` (r:1 w:1)
+	/// Proof: `Market::OpenOffers` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Market::Waiting` (r:1 w:1)
 	/// Proof: `Market::Waiting` (`max_values`: None, `max_size`: Some(138), added: 2613, mode: `MaxEncodedLen`)
 	/// Storage: `Market::Deals` (r:0 w:16)
 	/// Proof: `Market::Deals` (`max_values`: None, `max_size`: Some(18122), added: 20597, mode: `MaxEncodedLen`)
 	/// `c` ranges over `[0, 16]`.
 	fn submit_request(c: u32) -> Weight {
-		// Proof size: 41184 bytes estimated, 1896 measured.
-		Weight::from_parts(223_439_550, 41184)
-			.saturating_add(Weight::from_parts(607_178_359, 0).saturating_mul(c.into()))
+		// Proof size: 41184 bytes estimated, 1989 measured.
+		Weight::from_parts(234_076_883, 41184)
+			.saturating_add(Weight::from_parts(597_681_962, 0).saturating_mul(c.into()))
 			.saturating_add(Weight::from_parts(0, 20097).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(18))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(c.into())))
-			.saturating_add(T::DbWeight::get().writes(10))
+			.saturating_add(T::DbWeight::get().writes(11))
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(c.into())))
 	}
 	/// Storage: `Market::Orders` (r:1 w:1)
@@ -133,16 +139,27 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
 	fn cancel_order() -> Weight {
 		// Proof size: 21087 bytes estimated, 3026 measured.
-		Weight::from_parts(120_791_000, 21087)
+		Weight::from_parts(107_341_000, 21087)
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(6))
 	}
-	/// Placeholder until `scripts/bench-weights.sh market` runs: `cancel_order` and one more
-	/// read.
+	/// Storage: `Market::Orders` (r:1 w:1)
+	/// Proof: `Market::Orders` (`max_values`: None, `max_size`: Some(17622), added: 20097, mode: `MaxEncodedLen`)
+	/// Storage: `Registry::Contracts` (r:1 w:0)
+	/// Proof: `Registry::Contracts` (`max_values`: None, `max_size`: Some(8594), added: 11069, mode: `MaxEncodedLen`)
+	/// Storage: `Market::PoolBook` (r:1 w:1)
+	/// Proof: `Market::PoolBook` (`max_values`: None, `max_size`: Some(394), added: 2869, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
+	/// Storage: `Market::OpenOffers` (r:1 w:1)
+	/// Proof: `Market::OpenOffers` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	fn cancel_offer() -> Weight {
-		Weight::from_parts(120_791_000, 21087)
-			.saturating_add(T::DbWeight::get().reads(7))
-			.saturating_add(T::DbWeight::get().writes(6))
+		// Proof size: 21087 bytes estimated, 1846 measured.
+		Weight::from_parts(64_786_000, 21087)
+			.saturating_add(T::DbWeight::get().reads(6))
+			.saturating_add(T::DbWeight::get().writes(5))
 	}
 	/// Storage: `Market::Orders` (r:4 w:4)
 	/// Proof: `Market::Orders` (`max_values`: None, `max_size`: Some(17622), added: 20097, mode: `MaxEncodedLen`)
@@ -164,15 +181,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Market::Expiries` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
 	/// Storage: `Market::PoolBook` (r:1 w:1)
 	/// Proof: `Market::PoolBook` (`max_values`: None, `max_size`: Some(394), added: 2869, mode: `MaxEncodedLen`)
+	/// Storage: `Market::OpenOffers` (r:3 w:3)
+	/// Proof: `Market::OpenOffers` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Market::ResourceBook` (r:2 w:2)
 	/// Proof: `Market::ResourceBook` (`max_values`: None, `max_size`: Some(401), added: 2876, mode: `MaxEncodedLen`)
 	/// Storage: `Market::Deals` (r:0 w:1)
 	/// Proof: `Market::Deals` (`max_values`: None, `max_size`: Some(18122), added: 20597, mode: `MaxEncodedLen`)
 	fn match_orders() -> Weight {
-		// Proof size: 81378 bytes estimated, 4363 measured.
-		Weight::from_parts(562_258_000, 81378)
-			.saturating_add(T::DbWeight::get().reads(25))
-			.saturating_add(T::DbWeight::get().writes(21))
+		// Proof size: 81378 bytes estimated, 4457 measured.
+		Weight::from_parts(531_708_000, 81378)
+			.saturating_add(T::DbWeight::get().reads(28))
+			.saturating_add(T::DbWeight::get().writes(24))
 	}
 	/// Storage: `Market::Expiries` (r:1 w:1)
 	/// Proof: `Market::Expiries` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
@@ -189,8 +208,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// `n` ranges over `[0, 64]`.
 	fn expire_requests(n: u32) -> Weight {
 		// Proof size: 3991 bytes estimated, 2034 measured.
-		Weight::from_parts(4_855_000, 3991)
-			.saturating_add(Weight::from_parts(89_836_704, 0).saturating_mul(n.into()))
+		Weight::from_parts(29_064_899, 3991)
+			.saturating_add(Weight::from_parts(77_143_048, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 20097).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
@@ -202,46 +221,46 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with ParityDB's database weights, for mocks and tests.
 impl WeightInfo for () {
 	fn publish_resource_order() -> Weight {
-		Weight::from_parts(80_022_000, 12059)
-			.saturating_add(ParityDbWeight::get().reads(5))
-			.saturating_add(ParityDbWeight::get().writes(5))
+		Weight::from_parts(66_788_000, 12059)
+			.saturating_add(ParityDbWeight::get().reads(6))
+			.saturating_add(ParityDbWeight::get().writes(6))
 	}
 	fn publish_pool_order(w: u32) -> Weight {
-		Weight::from_parts(151_722_982, 32079)
-			.saturating_add(Weight::from_parts(636_315_348, 0).saturating_mul(w.into()))
+		Weight::from_parts(139_609_042, 32079)
+			.saturating_add(Weight::from_parts(594_978_875, 0).saturating_mul(w.into()))
 			.saturating_add(Weight::from_parts(0, 20949).saturating_mul(w.into()))
-			.saturating_add(ParityDbWeight::get().reads(13))
+			.saturating_add(ParityDbWeight::get().reads(14))
 			.saturating_add(ParityDbWeight::get().reads((6_u64).saturating_mul(w.into())))
-			.saturating_add(ParityDbWeight::get().writes(9))
+			.saturating_add(ParityDbWeight::get().writes(10))
 			.saturating_add(ParityDbWeight::get().writes((6_u64).saturating_mul(w.into())))
 	}
 	fn submit_request(c: u32) -> Weight {
-		Weight::from_parts(223_439_550, 41184)
-			.saturating_add(Weight::from_parts(607_178_359, 0).saturating_mul(c.into()))
+		Weight::from_parts(234_076_883, 41184)
+			.saturating_add(Weight::from_parts(597_681_962, 0).saturating_mul(c.into()))
 			.saturating_add(Weight::from_parts(0, 20097).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(18))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(c.into())))
-			.saturating_add(ParityDbWeight::get().writes(10))
+			.saturating_add(ParityDbWeight::get().writes(11))
 			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(c.into())))
 	}
 	fn cancel_order() -> Weight {
-		Weight::from_parts(120_791_000, 21087)
+		Weight::from_parts(107_341_000, 21087)
 			.saturating_add(ParityDbWeight::get().reads(6))
 			.saturating_add(ParityDbWeight::get().writes(6))
 	}
 	fn cancel_offer() -> Weight {
-		Weight::from_parts(120_791_000, 21087)
-			.saturating_add(ParityDbWeight::get().reads(7))
-			.saturating_add(ParityDbWeight::get().writes(6))
+		Weight::from_parts(64_786_000, 21087)
+			.saturating_add(ParityDbWeight::get().reads(6))
+			.saturating_add(ParityDbWeight::get().writes(5))
 	}
 	fn match_orders() -> Weight {
-		Weight::from_parts(562_258_000, 81378)
-			.saturating_add(ParityDbWeight::get().reads(25))
-			.saturating_add(ParityDbWeight::get().writes(21))
+		Weight::from_parts(531_708_000, 81378)
+			.saturating_add(ParityDbWeight::get().reads(28))
+			.saturating_add(ParityDbWeight::get().writes(24))
 	}
 	fn expire_requests(n: u32) -> Weight {
-		Weight::from_parts(4_855_000, 3991)
-			.saturating_add(Weight::from_parts(89_836_704, 0).saturating_mul(n.into()))
+		Weight::from_parts(29_064_899, 3991)
+			.saturating_add(Weight::from_parts(77_143_048, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 20097).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(4))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))

@@ -106,11 +106,21 @@ proptest! {
 					RuntimeEvent::Poco(Event::TaskFailed { task, .. }) => {
 						settled.entry(task).or_default().push("failed")
 					},
+					// Tasks that never started, refunded at the deadline: none may have run.
+					RuntimeEvent::Poco(Event::UnstartedRefunded { deal, from, tasks, .. }) => {
+						for index in from..from + tasks {
+							settled.entry(TaskId { deal, index }).or_default().push("refunded");
+						}
+					},
 					_ => {},
 				}
 			}
 			for (task, outcomes) in settled {
 				assert_eq!(outcomes.len(), 1, "task {task:?} settled as {outcomes:?}");
+				if outcomes[0] == "refunded" {
+					assert!(Tasks::<Test>::get(task.deal, task.index).is_none(), "{task:?} started");
+					continue;
+				}
 				let status = Tasks::<Test>::get(task.deal, task.index).unwrap().status;
 				let expected = if outcomes[0] == "completed" { TaskStatus::Completed } else { TaskStatus::Failed };
 				assert_eq!(status, expected);

@@ -38,7 +38,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Registry::Contracts` (`max_values`: None, `max_size`: Some(8594), added: 11069, mode: `MaxEncodedLen`)
 	fn propose_clauses() -> Weight {
 		// Proof size: 3658 bytes estimated, 146 measured.
-		Weight::from_parts(315_905_000, 3658)
+		Weight::from_parts(275_645_000, 3658)
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
@@ -52,7 +52,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Registry::Contracts` (`max_values`: None, `max_size`: Some(8594), added: 11069, mode: `MaxEncodedLen`)
 	fn propose_list() -> Weight {
 		// Proof size: 3658 bytes estimated, 146 measured.
-		Weight::from_parts(148_114_000, 3658)
+		Weight::from_parts(126_858_000, 3658)
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
@@ -66,7 +66,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Registry::Contracts` (`max_values`: None, `max_size`: Some(8594), added: 11069, mode: `MaxEncodedLen`)
 	fn propose_calls() -> Weight {
 		// Proof size: 3658 bytes estimated, 146 measured.
-		Weight::from_parts(321_097_000, 3658)
+		Weight::from_parts(274_618_000, 3658)
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
@@ -80,7 +80,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Registry::Contracts` (`max_values`: None, `max_size`: Some(8594), added: 11069, mode: `MaxEncodedLen`)
 	fn propose_string() -> Weight {
 		// Proof size: 3658 bytes estimated, 146 measured.
-		Weight::from_parts(67_006_000, 3658)
+		Weight::from_parts(55_288_000, 3658)
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
@@ -92,7 +92,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
 	fn withdraw() -> Weight {
 		// Proof size: 12059 bytes estimated, 702 measured.
-		Weight::from_parts(46_067_000, 12059)
+		Weight::from_parts(40_703_000, 12059)
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
 	}
@@ -100,7 +100,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Registry::Contracts` (`max_values`: None, `max_size`: Some(8594), added: 11069, mode: `MaxEncodedLen`)
 	fn approve() -> Weight {
 		// Proof size: 12059 bytes estimated, 544 measured.
-		Weight::from_parts(13_285_000, 12059)
+		Weight::from_parts(10_823_000, 12059)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -108,7 +108,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Registry::Contracts` (`max_values`: None, `max_size`: Some(8594), added: 11069, mode: `MaxEncodedLen`)
 	fn revoke() -> Weight {
 		// Proof size: 12059 bytes estimated, 544 measured.
-		Weight::from_parts(14_802_000, 12059)
+		Weight::from_parts(10_756_000, 12059)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -120,13 +120,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
 	fn remove() -> Weight {
 		// Proof size: 12059 bytes estimated, 702 measured.
-		Weight::from_parts(51_375_000, 12059)
+		Weight::from_parts(41_217_000, 12059)
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
 	}
-	/// Placeholder until `scripts/bench-weights.sh registry` runs: `remove` and one more read.
+	/// Storage: `Registry::Contracts` (r:1 w:1)
+	/// Proof: `Registry::Contracts` (`max_values`: None, `max_size`: Some(8594), added: 11069, mode: `MaxEncodedLen`)
+	/// Storage: `Market::OpenOffers` (r:1 w:0)
+	/// Proof: `Market::OpenOffers` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
 	fn retire() -> Weight {
-		Weight::from_parts(51_375_000, 12059)
+		// Proof size: 12059 bytes estimated, 778 measured.
+		Weight::from_parts(44_049_000, 12059)
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(3))
 	}
@@ -134,7 +142,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Registry::Contracts` (`max_values`: None, `max_size`: Some(8594), added: 11069, mode: `MaxEncodedLen`)
 	fn transfer() -> Weight {
 		// Proof size: 12059 bytes estimated, 544 measured.
-		Weight::from_parts(15_652_000, 12059)
+		Weight::from_parts(11_095_000, 12059)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -143,52 +151,52 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with ParityDB's database weights, for mocks and tests.
 impl WeightInfo for () {
 	fn propose_clauses() -> Weight {
-		Weight::from_parts(315_905_000, 3658)
+		Weight::from_parts(275_645_000, 3658)
 			.saturating_add(ParityDbWeight::get().reads(3))
 			.saturating_add(ParityDbWeight::get().writes(4))
 	}
 	fn propose_list() -> Weight {
-		Weight::from_parts(148_114_000, 3658)
+		Weight::from_parts(126_858_000, 3658)
 			.saturating_add(ParityDbWeight::get().reads(3))
 			.saturating_add(ParityDbWeight::get().writes(4))
 	}
 	fn propose_calls() -> Weight {
-		Weight::from_parts(321_097_000, 3658)
+		Weight::from_parts(274_618_000, 3658)
 			.saturating_add(ParityDbWeight::get().reads(3))
 			.saturating_add(ParityDbWeight::get().writes(4))
 	}
 	fn propose_string() -> Weight {
-		Weight::from_parts(67_006_000, 3658)
+		Weight::from_parts(55_288_000, 3658)
 			.saturating_add(ParityDbWeight::get().reads(3))
 			.saturating_add(ParityDbWeight::get().writes(4))
 	}
 	fn withdraw() -> Weight {
-		Weight::from_parts(46_067_000, 12059)
+		Weight::from_parts(40_703_000, 12059)
 			.saturating_add(ParityDbWeight::get().reads(3))
 			.saturating_add(ParityDbWeight::get().writes(3))
 	}
 	fn approve() -> Weight {
-		Weight::from_parts(13_285_000, 12059)
+		Weight::from_parts(10_823_000, 12059)
 			.saturating_add(ParityDbWeight::get().reads(1))
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}
 	fn revoke() -> Weight {
-		Weight::from_parts(14_802_000, 12059)
+		Weight::from_parts(10_756_000, 12059)
 			.saturating_add(ParityDbWeight::get().reads(1))
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}
 	fn remove() -> Weight {
-		Weight::from_parts(51_375_000, 12059)
+		Weight::from_parts(41_217_000, 12059)
 			.saturating_add(ParityDbWeight::get().reads(3))
 			.saturating_add(ParityDbWeight::get().writes(3))
 	}
 	fn retire() -> Weight {
-		Weight::from_parts(51_375_000, 12059)
+		Weight::from_parts(44_049_000, 12059)
 			.saturating_add(ParityDbWeight::get().reads(4))
 			.saturating_add(ParityDbWeight::get().writes(3))
 	}
 	fn transfer() -> Weight {
-		Weight::from_parts(15_652_000, 12059)
+		Weight::from_parts(11_095_000, 12059)
 			.saturating_add(ParityDbWeight::get().reads(1))
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}

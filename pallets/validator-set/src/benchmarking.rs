@@ -23,10 +23,14 @@ fn fill_set<T: Config>(n: u32, keyed: u32) {
 mod benchmarks {
 	use super::*;
 
-	/// `v`: validators already in the set.
+	/// `v`: validators already in the set; as many former validators kept disabled as
+	/// offenders, which a readmission looks through.
 	#[benchmark]
 	fn add_validator(v: Linear<1, { T::MaxValidators::get() - 1 }>) -> Result<(), BenchmarkError> {
 		fill_set::<T>(v, v);
+		let mut offenders: Vec<T::AccountId> = (0..v).map(|i| account("offender", i, 0)).collect();
+		offenders.sort();
+		Offenders::<T>::put(BoundedVec::truncate_from(offenders));
 		let who: T::AccountId = account("candidate", 0, 0);
 		T::BenchmarkHelper::register_session_keys(&who);
 		let origin =

@@ -25,16 +25,22 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Session::NextKeys` (`max_values`: None, `max_size`: None, mode: `Measured`)
 	/// Storage: `ValidatorSet::Validators` (r:1 w:1)
 	/// Proof: `ValidatorSet::Validators` (`max_values`: Some(1), `max_size`: Some(3202), added: 3697, mode: `MaxEncodedLen`)
+	/// Storage: `ValidatorSet::Offenders` (r:1 w:1)
+	/// Proof: `ValidatorSet::Offenders` (`max_values`: Some(1), `max_size`: Some(3202), added: 3697, mode: `MaxEncodedLen`)
+	/// Storage: `Session::CurrentIndex` (r:1 w:0)
+	/// Proof: `Session::CurrentIndex` (`max_values`: Some(1), `max_size`: None, mode: `Measured`)
 	/// Storage: `ValidatorSet::SetChanged` (r:0 w:1)
 	/// Proof: `ValidatorSet::SetChanged` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
+	/// Storage: `ValidatorSet::AdmittedIn` (r:0 w:1)
+	/// Proof: `ValidatorSet::AdmittedIn` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// `v` ranges over `[1, 99]`.
 	fn add_validator(v: u32) -> Weight {
-		// Proof size: 4687 bytes estimated, 645 measured.
-		Weight::from_parts(34_912_170, 4687)
-			.saturating_add(Weight::from_parts(275_677, 0).saturating_mul(v.into()))
-			.saturating_add(Weight::from_parts(0, 36).saturating_mul(v.into()))
-			.saturating_add(T::DbWeight::get().reads(2))
-			.saturating_add(T::DbWeight::get().writes(2))
+		// Proof size: 4687 bytes estimated, 1180 measured.
+		Weight::from_parts(45_023_736, 4687)
+			.saturating_add(Weight::from_parts(299_758, 0).saturating_mul(v.into()))
+			.saturating_add(Weight::from_parts(0, 70).saturating_mul(v.into()))
+			.saturating_add(T::DbWeight::get().reads(4))
+			.saturating_add(T::DbWeight::get().writes(4))
 	}
 	/// Storage: `ValidatorSet::Validators` (r:1 w:1)
 	/// Proof: `ValidatorSet::Validators` (`max_values`: Some(1), `max_size`: Some(3202), added: 3697, mode: `MaxEncodedLen`)
@@ -42,15 +48,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Session::NextKeys` (`max_values`: None, `max_size`: None, mode: `Measured`)
 	/// Storage: `ValidatorSet::SetChanged` (r:0 w:1)
 	/// Proof: `ValidatorSet::SetChanged` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
+	/// Storage: `ValidatorSet::AdmittedIn` (r:0 w:1)
+	/// Proof: `ValidatorSet::AdmittedIn` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// `v` ranges over `[2, 100]`.
 	fn remove_validator(v: u32) -> Weight {
 		// Proof size: 4687 bytes estimated, 411 measured.
-		Weight::from_parts(18_369_296, 4687)
-			.saturating_add(Weight::from_parts(1_668_058, 0).saturating_mul(v.into()))
+		Weight::from_parts(19_928_132, 4687)
+			.saturating_add(Weight::from_parts(1_670_737, 0).saturating_mul(v.into()))
 			.saturating_add(Weight::from_parts(0, 2433).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(0))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(v.into())))
-			.saturating_add(T::DbWeight::get().writes(2))
+			.saturating_add(T::DbWeight::get().writes(3))
 	}
 	/// Storage: `ValidatorSet::Validators` (r:1 w:1)
 	/// Proof: `ValidatorSet::Validators` (`max_values`: Some(1), `max_size`: Some(3202), added: 3697, mode: `MaxEncodedLen`)
@@ -58,41 +66,43 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Session::NextKeys` (`max_values`: None, `max_size`: None, mode: `Measured`)
 	/// Storage: `ValidatorSet::SetChanged` (r:0 w:1)
 	/// Proof: `ValidatorSet::SetChanged` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
+	/// Storage: `ValidatorSet::AdmittedIn` (r:0 w:1)
+	/// Proof: `ValidatorSet::AdmittedIn` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// `v` ranges over `[2, 100]`.
 	fn leave(v: u32) -> Weight {
 		// Proof size: 4687 bytes estimated, 411 measured.
-		Weight::from_parts(18_007_158, 4687)
-			.saturating_add(Weight::from_parts(1_692_944, 0).saturating_mul(v.into()))
+		Weight::from_parts(20_736_047, 4687)
+			.saturating_add(Weight::from_parts(1_680_892, 0).saturating_mul(v.into()))
 			.saturating_add(Weight::from_parts(0, 2433).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(0))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(v.into())))
-			.saturating_add(T::DbWeight::get().writes(2))
+			.saturating_add(T::DbWeight::get().writes(3))
 	}
 }
 
 /// The same weights with ParityDB's database weights, for mocks and tests.
 impl WeightInfo for () {
 	fn add_validator(v: u32) -> Weight {
-		Weight::from_parts(34_912_170, 4687)
-			.saturating_add(Weight::from_parts(275_677, 0).saturating_mul(v.into()))
-			.saturating_add(Weight::from_parts(0, 36).saturating_mul(v.into()))
-			.saturating_add(ParityDbWeight::get().reads(2))
-			.saturating_add(ParityDbWeight::get().writes(2))
+		Weight::from_parts(45_023_736, 4687)
+			.saturating_add(Weight::from_parts(299_758, 0).saturating_mul(v.into()))
+			.saturating_add(Weight::from_parts(0, 70).saturating_mul(v.into()))
+			.saturating_add(ParityDbWeight::get().reads(4))
+			.saturating_add(ParityDbWeight::get().writes(4))
 	}
 	fn remove_validator(v: u32) -> Weight {
-		Weight::from_parts(18_369_296, 4687)
-			.saturating_add(Weight::from_parts(1_668_058, 0).saturating_mul(v.into()))
+		Weight::from_parts(19_928_132, 4687)
+			.saturating_add(Weight::from_parts(1_670_737, 0).saturating_mul(v.into()))
 			.saturating_add(Weight::from_parts(0, 2433).saturating_mul(v.into()))
 			.saturating_add(ParityDbWeight::get().reads(0))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(v.into())))
-			.saturating_add(ParityDbWeight::get().writes(2))
+			.saturating_add(ParityDbWeight::get().writes(3))
 	}
 	fn leave(v: u32) -> Weight {
-		Weight::from_parts(18_007_158, 4687)
-			.saturating_add(Weight::from_parts(1_692_944, 0).saturating_mul(v.into()))
+		Weight::from_parts(20_736_047, 4687)
+			.saturating_add(Weight::from_parts(1_680_892, 0).saturating_mul(v.into()))
 			.saturating_add(Weight::from_parts(0, 2433).saturating_mul(v.into()))
 			.saturating_add(ParityDbWeight::get().reads(0))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(v.into())))
-			.saturating_add(ParityDbWeight::get().writes(2))
+			.saturating_add(ParityDbWeight::get().writes(3))
 	}
 }

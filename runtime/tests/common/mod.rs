@@ -40,12 +40,21 @@ pub fn with_preset(name: &str, check: impl FnOnce()) {
 	preset_ext(name).execute_with(check);
 }
 
-/// The `try_state` checks of this chain's own pallets, together, on the runtime's state.
-pub fn check_our_pallets() {
+/// The `try_state` checks of the pallets, together, on the runtime's state: this chain's own
+/// pallets always; with the `try-runtime` feature (the test command runs these tests with it
+/// too), those of every pallet of the runtime, FRAME's included.
+pub fn check_all_pallets() {
 	use iexec_runtime::Runtime;
 	pallet_validator_set::Pallet::<Runtime>::do_try_state().expect("validator set");
 	pallet_registry::Pallet::<Runtime>::do_try_state().expect("registry");
 	pallet_escrow::Pallet::<Runtime>::do_try_state().expect("escrow");
 	pallet_market::Pallet::<Runtime>::do_try_state().expect("market");
 	pallet_poco::Pallet::<Runtime>::do_try_state().expect("poco");
+	#[cfg(feature = "try-runtime")]
+	{
+		use frame_support::traits::{TryState, TryStateSelect};
+		let now = frame_system::Pallet::<Runtime>::block_number();
+		<iexec_runtime::AllPalletsWithSystem as TryState<_>>::try_state(now, TryStateSelect::All)
+			.unwrap_or_else(|e| panic!("try_state of the runtime's pallets: {e:?}"));
+	}
 }

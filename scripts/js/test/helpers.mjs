@@ -76,6 +76,9 @@ export async function startDevNode ({ basePath } = {}) {
 
 // Polls `probe` every half second until it returns something truthy, which it resolves with.
 // A probe that throws (a node restarting) is tried again; the last error is in the timeout's.
+// An error that ends a `waitFor` at once (others are retried until the time is up).
+export class Fatal extends Error {}
+
 export async function waitFor (what, probe, seconds = 150) {
   let last = '';
   for (let i = 0; i < seconds * 2; i++) {
@@ -83,6 +86,7 @@ export async function waitFor (what, probe, seconds = 150) {
       const value = await probe();
       if (value) return value;
     } catch (error) {
+      if (error instanceof Fatal) throw error;
       last = ` (last error: ${error.message})`;
     }
     await new Promise((resolve) => setTimeout(resolve, 500));

@@ -120,8 +120,23 @@ test('rankOffers and explainMatch read the book as the chain would match it', as
   const clauses = explained.jobClauses.map((c) => [c.clause.toString(), c.value.toString()]);
   assert.deepEqual(clauses, [['TARGET.GPUs >= 1', 'undefined']]);
 
-  const open = findEvent(await send(api, api.tx.market.submitRequest(request({ volume: 1, weights: { cost: 0, performance: 0, trust: 0, reliability: 0, energy: 0, rank: 0 } })), charlie()), 'market', 'RequestSubmitted');
-  assert.ok(open);
+  // A ranking with offers in it. Category L's waiting list (16 long) is filled with requests no
+  // pool can pay; a GPU request then waits outside it, so the pool orders published after it do
+  // not meet it, and rankOffers ranks for it those that fit: the cheapest first.
+  const unpayable = Array.from({ length: 16 }, () => api.tx.market.submitRequest(request({ category: 'L', volume: 1, poolMaxPrice: 0 })));
+  await send(api, api.tx.utility.batchAll(unpayable), charlie());
+  const gpuEvents = await send(api, api.tx.market.submitRequest(request({ category: 'L', volume: 1 })), charlie());
+  const gpuRequest = findEvent(gpuEvents, 'market', 'RequestSubmitted').data.id.toNumber();
+  assert.ok(!gpuEvents.some(({ event }) => event.method === 'RequestWaiting'), 'left out of the full waiting list');
+  const publishL = async (price, ad) => findEvent(await send(api, api.tx.market.publishPoolOrder(ids.pool, price, 5, 'L', 1, 0, restrictions, ad), bob()), 'market', 'OrderPublished').data.id.toNumber();
+  const dear = await publishL(4n * RLC, machine);
+  const cheap = await publishL(3n * RLC, '[ Cpus = 4; Memory = 16384; GPUs = 2 ]');
+  await publishL(2n * RLC, '[ Memory = 65536 ]');
+  const ranked = (await api.call.marketApi.rankOffers(gpuRequest)).asOk;
+  assert.deepEqual(ranked.map((o) => o.poolOrder.toNumber()), [cheap, dear]);
+  assert.deepEqual(ranked.map((o) => o.pricePerTask.toBigInt()), [4n * RLC, 5n * RLC], 'app 1 + pool');
+  assert.deepEqual(ranked.map((o) => o.appOrder.toNumber()), [ids.appOrder, ids.appOrder]);
+  assert.ok(ranked[0].netFlow.toNumber() > ranked[1].netFlow.toNumber());
   const unknown = await api.call.marketApi.rankOffers(999_999);
   assert.equal(unknown.asErr.toString(), 'UnknownOrder');
   // Proposing the mismatching pair is refused with the first failed check's error.

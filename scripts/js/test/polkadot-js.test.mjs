@@ -58,7 +58,9 @@ test('a transfer signed with a dev key moves RLC to a new account', async () => 
       })
       .catch(reject);
   });
-  assert.ok(inBlock);
+  // The block it reports holds the transfer's event.
+  const events = await api.query.system.events.at(inBlock);
+  assert.ok(events.some(({ event }) => event.section === 'balances' && event.method === 'Transfer' && event.data.to.toString() === fresh.address), 'the transfer is in the reported block');
 
   const freshAfter = (await api.query.system.account(fresh.address)).data.free.toBigInt();
   const aliceAfter = (await api.query.system.account(alice.address)).data.free.toBigInt();

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { u8aToHex } from '@polkadot/util';
 import { connect, signerFrom } from '../lib/chain.mjs';
 import { accessMessage } from '../lib/results.mjs';
-import { freePort, startDevNode, startWorker, waitFor, workerBinary } from './helpers.mjs';
+import { Fatal, freePort, startDevNode, startWorker, waitFor, workerBinary } from './helpers.mjs';
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'iexec.mjs');
 let node;
@@ -124,7 +124,8 @@ test('a requester gets a 2 MiB result from the worker, checked against the diges
   const port = await freePort();
   worker = startWorker({ url: node.url, suri: '//Dave', dir, name: 'dave', listen: `127.0.0.1:${port}`, extra: ['--result-url', `http://127.0.0.1:${port}`] });
   await waitFor('the worker to be healthy', async () => {
-    assert.ok(!worker.exited(), `the worker exited:\n${worker.output()}`);
+    // A worker that exited fails the test now, not at the wait's end.
+    if (worker.exited()) throw new Fatal(`the worker exited:\n${worker.output()}`);
     return (await fetch(`http://127.0.0.1:${port}/health`)).ok;
   });
 
