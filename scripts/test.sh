@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The test command: sets up, builds, and runs every test tier.
 #   1. Rust: pallet and runtime unit tests (governance included), node integration tests (a
-#      real dev node, referenda on it, a second validator admitted by referendum, a real
-#      four-validator network on 127.0.0.1, CLI error handling), the worker.
-#   2. Benchmarks of the pallets, run once as tests; the runtime's benchmark API compiles.
+#      real dev node, referenda on it, a second validator admitted by referendum, real
+#      four-validator networks on 127.0.0.1, one with a validator key run twice and punished,
+#      CLI error handling), the worker.
+#   2. Benchmarks of the pallets, run once as tests; the runtime tests again with every
+#      pallet's try_state; the runtime's benchmark API compiles.
 #   3. scripts/testnet.sh as an operator uses it: four validators and three workers from a cold
 #      start, tasks completed through a killed validator and worker, no RLC created or lost.
 #   4. Clients: the real @polkadot/api from npm against a real dev node (transfers, the
@@ -34,6 +36,12 @@ run_suite "rust (cargo test --workspace)" env RUST_TEST_THREADS=4 cargo test --l
 run_suite "benchmarks as tests (pallets)" \
 	cargo test --locked -p pallet-validator-set -p pallet-registry -p pallet-market -p pallet-poco \
 	--features pallet-validator-set/runtime-benchmarks,pallet-registry/runtime-benchmarks,pallet-market/runtime-benchmarks,pallet-poco/runtime-benchmarks
+# The runtime tests again with `try-runtime`: after the governance and validator flows, the
+# `try_state` of every pallet of the runtime runs, FRAME's included (native only: these
+# tests do not need the Wasm).
+run_suite "runtime try_state of every pallet (cargo test --features try-runtime)" \
+	env SKIP_WASM_BUILD=1 cargo test --locked -p iexec-runtime --features try-runtime \
+	--test governance --test validators
 # The runtime as scripts/bench-weights.sh builds it, native part only (its Wasm is built there).
 run_suite "runtime benchmark API (cargo check)" \
 	env SKIP_WASM_BUILD=1 cargo check --locked -p iexec-runtime --features runtime-benchmarks

@@ -110,15 +110,15 @@ impl_runtime_apis! {
 			authority_id: sp_consensus_babe::AuthorityId,
 		) -> Option<sp_consensus_babe::OpaqueKeyOwnershipProof> {
 			use codec::Encode;
-			use frame_support::traits::Get;
+			use frame_support::traits::{Get, KeyOwnerProofSystem};
 			// A proof is for the session of this state: none for a slot of another epoch, so
 			// that the node asks again at a block of the right one.
-			let since_genesis = u64::from(slot).saturating_sub(*pallet_babe::GenesisSlot::<Runtime>::get());
+			let genesis_slot = *pallet_babe::GenesisSlot::<Runtime>::get();
+			let since_genesis = u64::from(slot).saturating_sub(genesis_slot);
 			let epoch_length = <Runtime as pallet_babe::Config>::EpochDuration::get().max(1);
 			if since_genesis / epoch_length != pallet_babe::EpochIndex::<Runtime>::get() {
 				return None;
 			}
-			use frame_support::traits::KeyOwnerProofSystem;
 			Historical::prove((sp_consensus_babe::KEY_TYPE, authority_id))
 				.map(|proof| proof.encode())
 				.map(sp_consensus_babe::OpaqueKeyOwnershipProof::new)
@@ -158,11 +158,12 @@ impl_runtime_apis! {
 			authority_id: GrandpaId,
 		) -> Option<sp_consensus_grandpa::OpaqueKeyOwnershipProof> {
 			use codec::Encode;
+			use frame_support::traits::KeyOwnerProofSystem;
 			// A proof is for the session of this state, which must belong to set `set_id`.
-			if pallet_grandpa::SetIdSession::<Runtime>::get(set_id) != Some(Session::current_index()) {
+			let set_session = pallet_grandpa::SetIdSession::<Runtime>::get(set_id);
+			if set_session != Some(Session::current_index()) {
 				return None;
 			}
-			use frame_support::traits::KeyOwnerProofSystem;
 			Historical::prove((sp_consensus_grandpa::KEY_TYPE, authority_id))
 				.map(|proof| proof.encode())
 				.map(sp_consensus_grandpa::OpaqueKeyOwnershipProof::new)

@@ -5,6 +5,12 @@ use iexec_classad::{evaluate, parse_ad, parse_expr, Limits, Value};
 use iexec_worker::{config::AdConfig, machine::Host};
 use std::process::Command;
 
+/// The value of `expr` evaluated in `ad`.
+fn value_in(ad: &iexec_classad::Ad, expr: &str) -> Value {
+	evaluate(&parse_expr(expr, &Limits::default()).unwrap(), Some(ad), None, &Limits::default())
+		.value
+}
+
 #[test]
 fn machine_ad_describes_this_host() {
 	let dir = tempfile::tempdir().unwrap();
@@ -17,15 +23,7 @@ fn machine_ad_describes_this_host() {
 	};
 	let text = host.ad(&extra).to_string();
 	let ad = parse_ad(&text, &Limits::default()).unwrap_or_else(|e| panic!("{text}: {e}"));
-	let get = |expr: &str| {
-		evaluate(
-			&parse_expr(expr, &Limits::default()).unwrap(),
-			Some(&ad),
-			None,
-			&Limits::default(),
-		)
-		.value
-	};
+	let get = |expr: &str| value_in(&ad, expr);
 
 	let nproc: i64 = String::from_utf8(Command::new("nproc").output().unwrap().stdout)
 		.unwrap()

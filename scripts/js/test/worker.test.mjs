@@ -16,7 +16,7 @@ import { u8aToHex, u8aToString } from '@polkadot/util';
 import { RLC, send, signerFrom, findEvent } from '../lib/chain.mjs';
 import { startWorker, waitFor, workerBinary } from './helpers.mjs';
 import {
-  world, setUpWorld, tearDownWorld, worker, request, feesBetween, bestNumber, account,
+  world, setUpWorld, tearDownWorld, joinWorkers, worker, request, feesBetween, bestNumber, account,
   certified, alice, bob, charlie
 } from './worker-world.mjs';
 
@@ -44,13 +44,7 @@ test('workers join through the CLI; a key file others can read is refused first'
   const refused = worker('join', String(ids.pool), '--node-url', node.url, '--key-file', open);
   assert.equal(refused.status, 2, refused.stderr);
   assert.match(refused.stderr, /can be read by other users .*chmod 600/);
-  for (const suri of ['//Dave', '//Eve', '//Ferdie', '//Alice']) {
-    const file = join(dir, `${suri.slice(2)}.key`);
-    writeFileSync(file, `${suri}\n`, { mode: 0o600 });
-    const joined = worker('join', String(ids.pool), '--node-url', node.url, '--key-file', file);
-    assert.equal(joined.status, 0, joined.stderr);
-    assert.match(joined.stdout, new RegExp(`joined pool ${ids.pool}`));
-  }
+  joinWorkers();
   const again = worker('join', String(ids.pool), '--node-url', node.url, '--suri', '//Dave');
   assert.notEqual(again.status, 0);
   assert.match(again.stderr, /poco\.AlreadyAWorker/);
