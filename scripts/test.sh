@@ -29,9 +29,7 @@ run_suite() {
 	if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); say "FAILED: $name"; fi
 }
 
-# Four test threads, though the machine may have two cores: the network tests (one binary)
-# spend their time waiting for slots, sessions and referenda, so they run side by side.
-run_suite "rust (cargo test --workspace)" env RUST_TEST_THREADS=4 cargo test --locked --workspace
+run_suite "rust (cargo test --workspace)" cargo test --locked --workspace
 # The pallet benchmarks, run as tests in the mock runtime: they must keep compiling and pass.
 run_suite "benchmarks as tests (pallets)" \
 	cargo test --locked -p pallet-validator-set -p pallet-registry -p pallet-market -p pallet-poco \

@@ -8,18 +8,26 @@ use sp_consensus_babe::{digests::PreDigest, AuthorityId as BabeId, BABE_ENGINE_I
 use sp_runtime::DigestItem;
 use std::path::Path;
 
+/// A random network key: every node of every test its own peer ID, so that networks of the
+/// same chain running side by side never take each other's nodes for their own.
+pub fn random_node_key() -> String {
+	use std::hash::{BuildHasher, Hasher};
+	(0..4)
+		.map(|_| {
+			format!(
+				"{:016x}",
+				std::collections::hash_map::RandomState::new().build_hasher().finish()
+			)
+		})
+		.collect()
+}
+
 /// Starts a validator of the `local` chain holding the development key `key` (alice, bob,
-/// ...), as node `name` with its own base path and a network key made from `index` (outside
-/// `--dev` a validator requires one).
-pub fn local_validator(
-	name: &str,
-	key: &str,
-	index: u8,
-	base: &Path,
-	bootnode: Option<&str>,
-) -> Node {
+/// ...), as node `name` with its own base path and a random network key (outside `--dev` a
+/// validator requires one).
+pub fn local_validator(name: &str, key: &str, base: &Path, bootnode: Option<&str>) -> Node {
 	let base_path = base.join(name);
-	let node_key = format!("{:064x}", u64::from(index) + 1);
+	let node_key = random_node_key();
 	let mut args: Vec<String> = vec![
 		"--chain".into(),
 		"local".into(),
@@ -41,12 +49,11 @@ pub fn local_validator(
 /// The four validators of the `local` chain (alice, bob, charlie, dave) under `base`,
 /// connected through Alice, once all four have finalised block 3 together.
 pub fn four_local_validators(base: &Path) -> [Node; 4] {
-	let alice = local_validator("alice", "alice", 0, base, None);
+	let alice = local_validator("alice", "alice", base, None);
 	let boot = alice.multiaddr();
 	let others = ["bob", "charlie", "dave"]
 		.iter()
-		.zip(1u8..)
-		.map(|(name, index)| local_validator(name, name, index, base, Some(&boot)));
+		.map(|name| local_validator(name, name, base, Some(&boot)));
 	let [bob, charlie, dave]: [Node; 3] = others.collect::<Vec<_>>().try_into().ok().unwrap();
 	let mut nodes = [alice, bob, charlie, dave];
 	wait_for("finality with four validators", minutes(3), || {

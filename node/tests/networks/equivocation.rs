@@ -5,7 +5,7 @@
 
 use crate::common::{
 	chain::{babe_author, four_local_validators, local_validator},
-	minutes, tx, wait_for, Node,
+	minutes, poll, tx, wait_for, Node,
 };
 use iexec_runtime::{AccountId, Runtime};
 use sp_keyring::Sr25519Keyring::{self, *};
@@ -30,12 +30,29 @@ fn a_validator_key_run_twice_is_reported_and_disabled_and_the_chain_goes_on() {
 	assert!(disabled(&bob).is_empty());
 
 	// An operator starts a second node with the same key, say a standby left running.
-	let mut twin = local_validator("alice-twin", "alice", 4, dir.path(), Some(&alice.multiaddr()));
+	let mut twin = local_validator("alice-twin", "alice", dir.path(), Some(&alice.multiaddr()));
 
-	let disabled_at = wait_for("Alice reported and disabled", minutes(4), || {
+	let disabled_at = poll(minutes(6), || {
 		bob.assert_running();
 		twin.assert_running();
 		disabled(&bob).contains(&alice_index).then(|| bob.best_number()).flatten()
+	})
+	.unwrap_or_else(|| {
+		// What the nodes said about slots, equivocations and reports, for whoever reads this.
+		let said: Vec<String> = [&alice, &twin, &bob]
+			.iter()
+			.map(|n| {
+				let log = std::fs::read_to_string(&n.log).unwrap_or_default();
+				let lines: Vec<&str> = log
+					.lines()
+					.filter(|l| {
+						l.contains("quivocat") || l.contains("eport") || l.contains("Prepared")
+					})
+					.collect();
+				format!("--- {}:\n{}", n.name, lines[lines.len().saturating_sub(15)..].join("\n"))
+			})
+			.collect();
+		panic!("Alice was not reported and disabled in 6 minutes:\n{}", said.join("\n"))
 	});
 	let set: Vec<AccountId> =
 		tx::storage(&bob.rpc, &pallet_validator_set::Validators::<Runtime>::hashed_key()).unwrap();

@@ -1,7 +1,12 @@
 //! Governance end to end, on real nodes: RLC holders' referenda approve and revoke an app in
 //! the registry, and admit a second validator, which then authors blocks.
 
-use crate::common::{chain::babe_author, rpc::hex_bytes, rpc::to_hex, tx, wait_for, Node, Rpc};
+use crate::common::{
+	chain::{babe_author, random_node_key},
+	rpc::hex_bytes,
+	rpc::to_hex,
+	tx, wait_for, Node, Rpc,
+};
 use codec::{Decode, Encode};
 use frame_support::traits::{schedule::DispatchTime, Bounded};
 use iexec_runtime::{
@@ -150,7 +155,7 @@ fn a_root_referendum_admits_a_second_validator_that_authors_then_leaves() {
 	let mut alice = Node::start("alice", &["--dev", "--tmp"], logs.path());
 	let bootnode = alice.multiaddr();
 	// Outside `--dev` a validator needs its own network key.
-	let node_key = format!("{:064x}", 2);
+	let node_key = random_node_key();
 	let mut bob = Node::start(
 		"bob",
 		&[
