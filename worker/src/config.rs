@@ -46,6 +46,8 @@ pub struct LimitsConfig {
 	pub cpus: f64,
 	pub pids: i64,
 	pub output_cap_kib: usize,
+	/// Output a task may write, in MiB: the most a deal may ask (its disk quota).
+	pub output_mib: u64,
 }
 
 /// Operator-set attributes of the machine ad.
@@ -92,6 +94,7 @@ impl Default for LimitsConfig {
 			cpus: limits.cpus,
 			pids: limits.pids,
 			output_cap_kib: limits.output_cap / 1024,
+			output_mib: limits.output_bytes >> 20,
 		}
 	}
 }
@@ -153,6 +156,7 @@ impl Config {
 			"memory_mib" => self.limits.memory_mib = parse(field, value)?,
 			"timeout_s" => self.limits.timeout_s = parse(field, value)?,
 			"cpus" => self.limits.cpus = parse(field, value)?,
+			"output_mib" => self.limits.output_mib = parse(field, value)?,
 			"energy_watts" => self.ad.energy_watts = Some(parse(field, value)?),
 			"region" => self.ad.region = Some(value.into()),
 			"price_per_cpu_hour" => self.ad.price_per_cpu_hour = Some(parse(field, value)?),
@@ -214,6 +218,9 @@ impl Config {
 		if l.pids < 1 {
 			return Err(invalid("limits.pids", "must be at least 1"));
 		}
+		if l.output_mib == 0 || l.output_mib > 1 << 30 {
+			return Err(invalid("limits.output_mib", "must be between 1 and 1073741824"));
+		}
 		if let Some(region) = &self.ad.region {
 			let ok = !region.is_empty()
 				&& region.len() <= 32
@@ -255,6 +262,7 @@ impl Config {
 			memory_bytes: self.limits.memory_mib << 20,
 			wall_time: Duration::from_secs(self.limits.timeout_s),
 			output_cap: self.limits.output_cap_kib * 1024,
+			output_bytes: self.limits.output_mib << 20,
 			cpus: self.limits.cpus,
 			pids: self.limits.pids,
 			gpus: false,

@@ -915,6 +915,7 @@ pub fn deal_limits(deal: &Deal, offer: &Limits) -> Limits {
 		memory_bytes: u64::from(deal.limits.memory_mib) << 20,
 		wall_time: Duration::from_secs(deal.limits.wall_seconds.into()),
 		output_cap: offer.output_cap,
+		output_bytes: deal.limits.output_bytes,
 		cpus: offer.cpus,
 		pids: offer.pids,
 		gpus: false,
@@ -931,10 +932,12 @@ fn reason_of(failure: &Failure) -> &'static str {
 		Failure::OutOfFuel { .. } => "out_of_fuel",
 		Failure::OutOfMemory { .. } => "out_of_memory",
 		Failure::Timeout { .. } => "timeout",
-		Failure::Trap(_) | Failure::NonZeroExit { .. } => "app_failed",
+		Failure::Trap(_) | Failure::StackOverflow { .. } | Failure::NonZeroExit { .. } => {
+			"app_failed"
+		}
 		Failure::CannotStart(_) | Failure::ImageNotFound(_) => "image",
 		Failure::EngineUnavailable(_) => "engine_unavailable",
-		Failure::BadOutput(_) => "bad_output",
+		Failure::BadOutput(_) | Failure::OutputTooLarge { .. } => "bad_output",
 		Failure::Io(_) => "io",
 		Failure::AboveOffer(_) => "above_offer",
 	}

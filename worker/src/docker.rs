@@ -2,7 +2,8 @@
 //!
 //! The image is pinned by ID; the container gets no network, a read-only root filesystem,
 //! no capabilities, `no-new-privileges`, an unprivileged user, CPU / memory / PID limits, the
-//! input mounted read-only at `/iexec/input` and the output directory at `/iexec/output`,
+//! input mounted read-only at `/iexec/input` and the output directory at `/iexec/output`, the
+//! task's standard input,
 //! GPUs through a device request when the task asks for them, and a wall-clock limit that
 //! kills it; an init process, no core files, a fixed hostname, logs capped by the engine too.
 //! The container is removed afterwards, whatever happened — also when the task's future is
@@ -16,9 +17,9 @@ use bollard::{
 		ResourcesUlimits,
 	},
 	query_parameters::{
-		CreateContainerOptions, InspectContainerOptions, KillContainerOptions,
-		ListContainersOptions, LogsOptions, RemoveContainerOptions, StartContainerOptions,
-		WaitContainerOptions,
+		AttachContainerOptions, CreateContainerOptions, InspectContainerOptions,
+		KillContainerOptions, ListContainersOptions, LogsOptions, RemoveContainerOptions,
+		StartContainerOptions, WaitContainerOptions,
 	},
 	Docker,
 };
@@ -106,11 +107,13 @@ impl DockerExecutor {
 		self.docker.version().await.ok().and_then(|v| v.version)
 	}
 
-	/// Runs image `image_id` with `args` as its command.
+	/// Runs image `image_id` with `args` as its command and `stdin` as its standard input.
+	#[allow(clippy::too_many_arguments)]
 	pub async fn run(
 		&self,
 		image_id: &str,
 		args: &[String],
+		stdin: &[u8],
 		input: Option<&Path>,
 		output: &Path,
 		limits: &Limits,
@@ -188,6 +191,11 @@ impl DockerExecutor {
 			hostname: Some(TASK_HOSTNAME.into()),
 			labels: Some([(TASK_LABEL.to_string(), "1".to_string())].into()),
 			network_disabled: Some(true),
+			// Standard input is the task's: closed once it is all written (an empty one
+			// reads as end of file at once).
+			open_stdin: Some(true),
+			stdin_once: Some(true),
+			attach_stdin: Some(true),
 			working_dir: Some(OUTPUT_MOUNT.into()),
 			env: Some(vec![
 				format!("IEXEC_INPUT={INPUT_MOUNT}"),
@@ -204,7 +212,7 @@ impl DockerExecutor {
 		// Removed whatever happens below, also if this future is dropped (then by a task the
 		// guard spawns); a failure to remove is logged, not hidden.
 		let mut guard = RemoveOnDrop { docker: self.docker.clone(), id: Some(id.clone()) };
-		let result = self.run_created(&id, limits).await;
+		let result = self.run_created(&id, stdin, limits).await;
 		// Not dropped: remove it now, and be done before returning.
 		guard.id = None;
 		let remove = RemoveContainerOptions { force: true, v: true, ..Default::default() };
@@ -214,8 +222,16 @@ impl DockerExecutor {
 		result
 	}
 
-	async fn run_created(&self, id: &str, limits: &Limits) -> Result<DockerRun, Failure> {
+	async fn run_created(
+		&self,
+		id: &str,
+		stdin: &[u8],
+		limits: &Limits,
+	) -> Result<DockerRun, Failure> {
 		let engine = |e: bollard::errors::Error| Failure::EngineUnavailable(e.to_string());
+		// Attached before the start, so the task reads its input from the first byte.
+		let attach = AttachContainerOptions { stdin: true, stream: true, ..Default::default() };
+		let mut attached = self.docker.attach_container(id, Some(attach)).await.map_err(engine)?;
 		let started = Instant::now();
 		self.docker.start_container(id, None::<StartContainerOptions>).await.map_err(
 			|e| match e {
@@ -227,9 +243,18 @@ impl DockerExecutor {
 				other => engine(other),
 			},
 		)?;
+		// Written beside the run: a task that never reads its input must not hold this up,
+		// and closing the stream is its end of file.
+		let stdin = stdin.to_vec();
+		let writer = tokio::spawn(async move {
+			use tokio::io::AsyncWriteExt;
+			let _ = attached.input.write_all(&stdin).await;
+			let _ = attached.input.shutdown().await;
+		});
 		let mut wait = self.docker.wait_container(id, None::<WaitContainerOptions>);
 		let timed_out = tokio::time::timeout(limits.wall_time, wait.next()).await.is_err();
 		let wall_time = started.elapsed();
+		writer.abort();
 		if timed_out {
 			let kill = KillContainerOptions { signal: "KILL".into() };
 			let _ = self.docker.kill_container(id, Some(kill)).await;

@@ -91,6 +91,20 @@ impl TaskEngine {
 				return Err(failure);
 			}
 		};
+		// A Wasm task is held to its quota as it writes; a container only here, after it ran
+		// (its output is a bind mount, which has no quota of its own).
+		let dir = output_dir.clone();
+		let written = tokio::task::spawn_blocking(move || tree_bytes(&dir))
+			.await
+			.map_err(|e| Failure::Io(e.to_string()))?
+			.map_err(|e| Failure::BadOutput(e.to_string()))?;
+		if written > task.limits.output_bytes {
+			let _ = std::fs::remove_dir_all(&output_dir);
+			return Err(Failure::OutputTooLarge {
+				bytes: written,
+				limit_bytes: task.limits.output_bytes,
+			});
+		}
 		let dir = output_dir.clone();
 		let (digest, small_result, encoded_result) = tokio::task::spawn_blocking(move || {
 			Ok::<_, std::io::Error>((
@@ -164,10 +178,32 @@ impl TaskEngine {
 				std::fs::set_permissions(output_dir, std::fs::Permissions::from_mode(0o777))
 					.map_err(|e| Failure::Io(e.to_string()))?;
 				docker
-					.run(image_id, &task.args, input.as_deref(), output_dir, &task.limits)
+					.run(
+						image_id,
+						&task.args,
+						&task.stdin,
+						input.as_deref(),
+						output_dir,
+						&task.limits,
+					)
 					.await
 					.map(|run| (run.resources, run.stdout, run.stderr))
 			}
 		}
 	}
+}
+
+/// Bytes of the regular files under `root` (links are not followed).
+fn tree_bytes(root: &Path) -> std::io::Result<u64> {
+	let mut total = 0u64;
+	for entry in std::fs::read_dir(root)? {
+		let entry = entry?;
+		let metadata = entry.path().symlink_metadata()?;
+		if metadata.is_dir() {
+			total = total.saturating_add(tree_bytes(&entry.path())?);
+		} else if metadata.is_file() {
+			total = total.saturating_add(metadata.len());
+		}
+	}
+	Ok(total)
 }

@@ -18,20 +18,28 @@
 //!   restart, fetching apps and data sets, Prometheus figures, the HTTP endpoints.
 //! - [`virtual_time`]: clocks that move only when a Wasm task sleeps, and sleeps that return at
 //!   once.
+//! - [`instrument`]: the rewrite of a module before it is compiled: a stack limit in Wasm
+//!   terms and NaN canonicalisation where NaN bits can be seen.
+//! - [`output_quota`]: the bytes a Wasm task may write, from the deal (`ENOSPC` past them).
+//! - [`deterministic_fs`]: file metadata and directory listings that are the same on every
+//!   host (zero times, inode numbers by first sight, sorted listings).
 
 pub mod capped_output;
 pub mod chain;
 pub mod config;
 pub mod daemon;
+pub mod deterministic_fs;
 pub mod digest;
 pub mod docker;
 pub mod engine;
 pub mod fetch;
 pub mod gpu;
+pub mod instrument;
 pub mod journal;
 pub mod keys;
 pub mod machine;
 pub mod metrics;
+pub mod output_quota;
 pub mod serve;
 pub mod task;
 pub mod virtual_time;

@@ -39,6 +39,8 @@ pub struct Limits {
 	pub wall_time: Duration,
 	/// Bytes of stdout and of stderr kept.
 	pub output_cap: usize,
+	/// Bytes the task may write to its output (the deal's); see [`crate::output_quota`].
+	pub output_bytes: u64,
 	/// CPUs (Docker).
 	pub cpus: f64,
 	/// Processes (Docker).
@@ -61,6 +63,10 @@ impl Limits {
 		if self.wall_time > offer.wall_time {
 			let (asked, most) = (self.wall_time.as_secs(), offer.wall_time.as_secs());
 			return Some(format!("{asked} s of wall time (at most {most} s)"));
+		}
+		if self.output_bytes > offer.output_bytes {
+			let (asked, most) = (mib(self.output_bytes), mib(offer.output_bytes));
+			return Some(format!("{asked} MiB of output (at most {most} MiB)"));
 		}
 		if self.output_cap > offer.output_cap {
 			return Some(format!(
@@ -88,6 +94,8 @@ impl Default for Limits {
 			memory_bytes: 1 << 30,
 			wall_time: Duration::from_secs(300),
 			output_cap: 64 * 1024,
+			// The largest category's output.
+			output_bytes: 4 << 30,
 			cpus: 1.0,
 			pids: 64,
 			gpus: false,
@@ -162,6 +170,8 @@ pub enum Failure {
 	Timeout { seconds: f64 },
 	#[error("the task trapped: {0}")]
 	Trap(String),
+	#[error("stack overflow: the task went deeper than {limit} stack units")]
+	StackOverflow { limit: u32 },
 	#[error("the task exited with code {code}{}", stderr_tail(.stderr))]
 	NonZeroExit { code: i64, stderr: String },
 	#[error("the container could not start: {0}")]
@@ -172,6 +182,8 @@ pub enum Failure {
 	EngineUnavailable(String),
 	#[error("output not usable: {0}")]
 	BadOutput(String),
+	#[error("the output holds {bytes} bytes, more than the {limit_bytes} the task may write")]
+	OutputTooLarge { bytes: u64, limit_bytes: u64 },
 	#[error("worker I/O error: {0}")]
 	Io(String),
 	#[error("the task asks for more than this worker offers: {0}")]

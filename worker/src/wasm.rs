@@ -3,7 +3,9 @@
 //! - **Determinism.** NaNs are canonicalised, threads and relaxed SIMD are off, time is
 //!   virtual (clocks start at zero and move only when the task sleeps; a sleep returns at
 //!   once: [`crate::virtual_time`]) and the random generators are ChaCha20 streams keyed by the task (code
-//!   hash and arguments), so the same task gives bit-identical output on any honest host.
+//!   hash and arguments), and file metadata and directory listings are the same on every host
+//!   ([`crate::deterministic_fs`]), so the same task gives bit-identical output on any honest
+//!   host.
 //!   Output beyond the log cap is dropped, never refused (a refused write changes the result).
 //! - **Sandbox.** The module sees its arguments, stdin, a read-only `/input` and a writable
 //!   `/output`, nothing else: no network, no other files, no environment.
@@ -16,6 +18,9 @@
 use crate::task::{Failure, Hash, Limits, Resources};
 use crate::{
 	capped_output::CappedOutput,
+	deterministic_fs::{add_deterministic_fs, FileIdentities},
+	instrument::{self, NATIVE_STACK_BYTES, STACK_HEIGHT_EXPORT, STACK_LIMIT},
+	output_quota::{add_output_quota, OutputQuota},
 	virtual_time::{add_poll_oneoff, VirtualClock},
 };
 use rand_chacha::{rand_core::SeedableRng, ChaCha20Rng};
@@ -33,7 +38,10 @@ use wasmtime_wasi::{
 /// The version of this engine's deterministic behaviour: fuel costs (wasmtime's, per
 /// operator), virtual time, the random streams, the memory accounting. Bumped whenever any of
 /// them changes; workers advertise it (`WasmEngineVersion`) and sign it in attestations.
-pub const ENGINE_VERSION: u32 = 2;
+pub const ENGINE_VERSION: u32 = 3;
+
+/// Native stack for the host calls (WASI) made from the deepest Wasm frame.
+const HOST_STACK_BYTES: usize = 8 << 20;
 
 /// Granularity of the wall-clock limit.
 pub const TICK: Duration = Duration::from_millis(10);
@@ -96,6 +104,8 @@ struct TaskState {
 	wasi: WasiP1Ctx,
 	limiter: MemoryLimiter,
 	clock: VirtualClock,
+	files: FileIdentities,
+	quota: OutputQuota,
 }
 
 /// Bytes a table element is counted as (a reference: a pointer and its type on 64-bit hosts).
@@ -164,8 +174,11 @@ impl WasmExecutor {
 		config
 			.consume_fuel(true)
 			.epoch_interruption(true)
-			.cranelift_nan_canonicalization(true)
+			// NaNs are canonicalised where they can be seen, by the rewrite (instrument.rs).
+			.cranelift_nan_canonicalization(false)
+			.max_wasm_stack(NATIVE_STACK_BYTES)
 			.wasm_threads(false)
+			.wasm_tail_call(false)
 			.wasm_relaxed_simd(false)
 			.relaxed_simd_deterministic(true)
 			.wasm_component_model(false)
@@ -178,6 +191,10 @@ impl WasmExecutor {
 			&mut state.wasi
 		})?;
 		add_poll_oneoff(&mut linker, |state: &TaskState| &state.clock)?;
+		add_deterministic_fs(&mut linker, |state: &mut TaskState| {
+			(&mut state.wasi, &mut state.files)
+		})?;
+		add_output_quota(&mut linker, |state: &mut TaskState| (&mut state.wasi, &mut state.quota))?;
 		let weak = engine.weak();
 		std::thread::Builder::new().name("wasm-epoch".into()).spawn(move || {
 			// Ends when the last executor sharing the engine is gone.
@@ -202,7 +219,10 @@ impl WasmExecutor {
 				MAX_MODULE_BYTES >> 20
 			)));
 		}
-		let module = Module::new(&self.engine, bytes)
+		// The limits that decide the result are put into the module itself; the rewrite also
+		// validates it against the sandbox's features.
+		let instrumented = instrument::instrument(bytes).map_err(Failure::InvalidModule)?;
+		let module = Module::new(&self.engine, &instrumented)
 			.map_err(|e| Failure::InvalidModule(format!("{e:#}")))?;
 		self.cache.lock().expect("cache lock").insert(*code_hash, module.clone(), bytes.len());
 		Ok(module)
@@ -214,9 +234,35 @@ impl WasmExecutor {
 	}
 
 	/// Runs a module whose code hash was already checked, with `input` (a directory) at
-	/// `/input` and `output` at `/output`. Blocking: call it from a blocking thread.
+	/// `/input` and `output` at `/output`. Blocking: call it from a blocking thread. The
+	/// module runs on a thread of its own, whose stack holds [`NATIVE_STACK_BYTES`] of Wasm
+	/// frames and the host calls above them.
 	#[allow(clippy::too_many_arguments)]
 	pub fn run(
+		&self,
+		code_hash: &Hash,
+		module_bytes: &[u8],
+		args: &[String],
+		stdin: &[u8],
+		input: Option<&Path>,
+		output: &Path,
+		limits: &Limits,
+	) -> Result<WasmRun, Failure> {
+		std::thread::scope(|scope| {
+			std::thread::Builder::new()
+				.name("wasm-task".into())
+				.stack_size(NATIVE_STACK_BYTES + HOST_STACK_BYTES)
+				.spawn_scoped(scope, || {
+					self.run_here(code_hash, module_bytes, args, stdin, input, output, limits)
+				})
+				.map_err(|e| Failure::Io(format!("cannot start the task's thread: {e}")))?
+				.join()
+				.map_err(|_| Failure::Io("the task's thread panicked".into()))?
+		})
+	}
+
+	#[allow(clippy::too_many_arguments)]
+	fn run_here(
 		&self,
 		code_hash: &Hash,
 		module_bytes: &[u8],
@@ -267,7 +313,13 @@ impl WasmExecutor {
 		wasi.preopened_dir(output, "/output", DirPerms::all(), FilePerms::all()).map_err(io)?;
 
 		let limit = usize::try_from(limits.memory_bytes).unwrap_or(usize::MAX);
-		let state = TaskState { wasi: wasi.build_p1(), limiter: MemoryLimiter::new(limit), clock };
+		let state = TaskState {
+			wasi: wasi.build_p1(),
+			limiter: MemoryLimiter::new(limit),
+			clock,
+			files: FileIdentities::default(),
+			quota: OutputQuota::new(limits.output_bytes),
+		};
 		let mut store = Store::new(&self.engine, state);
 		store.limiter(|state| &mut state.limiter);
 		store.set_fuel(limits.fuel).map_err(io)?;
@@ -275,17 +327,23 @@ impl WasmExecutor {
 		store.set_epoch_deadline(ticks);
 
 		let started = Instant::now();
+		let mut stack_height = None;
 		let outcome = self
 			.linker
 			.instantiate(&mut store, &module)
 			.map_err(|e| classify_link_error(e))
 			.and_then(|instance| {
+				stack_height = instance.get_global(&mut store, STACK_HEIGHT_EXPORT);
 				let start = instance
 					.get_typed_func::<(), ()>(&mut store, "_start")
 					.map_err(|e| Failure::InvalidModule(format!("no `_start` entry point: {e}")))?;
 				Ok(start.call(&mut store, ()))
 			});
 		let wall_time = started.elapsed();
+		// A trap leaves the frames' units counted: past the limit, the stack limit trapped.
+		let stack_overflow = stack_height
+			.and_then(|global| global.get(&mut store).i32())
+			.is_some_and(|height| height as u32 > STACK_LIMIT);
 		let fuel = limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0));
 		let state = store.into_data();
 		let resources = Resources { fuel, wall_time, peak_memory_bytes: state.limiter.peak as u64 };
@@ -312,6 +370,9 @@ impl WasmExecutor {
 				}
 				if state.limiter.denied {
 					return Err(Failure::OutOfMemory { limit_bytes: limits.memory_bytes });
+				}
+				if stack_overflow {
+					return Err(Failure::StackOverflow { limit: STACK_LIMIT });
 				}
 				Err(match error.downcast_ref::<Trap>() {
 					Some(Trap::OutOfFuel) => Failure::OutOfFuel { fuel: limits.fuel },

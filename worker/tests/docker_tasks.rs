@@ -195,6 +195,17 @@ async fn docker_tasks_run_sandboxed_are_limited_and_leave_nothing_behind() {
 	assert_eq!(read("core"), "0\n");
 	assert_ne!(read("init").trim(), "sh", "PID 1 is the init, not the task");
 
+	// The task's standard input is delivered whole, and ends; a task that never reads a large
+	// input still finishes.
+	let mut echo =
+		task(&image, "cat > /iexec/output/stdin; wc -c < /iexec/output/stdin > /iexec/output/n");
+	echo.stdin = b"line one\nline two\n".to_vec();
+	let echoed = engine.run(echo).await.expect("the stdin task runs");
+	assert_eq!(std::fs::read(echoed.output_dir.join("stdin")).unwrap(), b"line one\nline two\n");
+	let mut ignored = task(&image, "echo done > /iexec/output/done");
+	ignored.stdin = vec![b'x'; 4 << 20];
+	assert!(engine.run(ignored).await.is_ok());
+
 	// No capability, no new privileges, in force in the task's own process.
 	let status =
 		engine.run(task(&image, "cat /proc/self/status > /iexec/output/status")).await.unwrap();

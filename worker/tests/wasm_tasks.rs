@@ -23,6 +23,10 @@ const WASI_PRELUDE: &str = r#"
   (import "wasi_snapshot_preview1" "random_get" (func $random_get (param i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll_oneoff (param i32 i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "clock_time_get" (func $clock_time_get (param i32 i64 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_readdir" (func $fd_readdir (param i32 i32 i32 i64 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_filestat_get" (func $fd_filestat_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "path_filestat_get"
+    (func $path_filestat_get (param i32 i32 i32 i32 i32) (result i32)))
   (memory (export "memory") 2)
   ;; Opens (creating) `name` in `dir`; exits with the errno on failure; returns the fd.
   (func $create (param $dir i32) (param $name i32) (param $len i32) (result i32)
@@ -133,10 +137,10 @@ async fn float_results_are_bit_identical_and_nans_canonical() {
 	let words: Vec<u64> =
 		bits.chunks(8).map(|c| u64::from_le_bytes(c.try_into().unwrap())).collect();
 	assert!(f64::from_bits(words[0]).is_finite());
-	// Arithmetic NaNs are canonical; `neg` is a sign-bit flip (exact in the Wasm spec), so it
-	// gives the negated canonical NaN.
+	// NaNs are canonical where they are stored, whatever the arithmetic before (x86 makes
+	// 0/0 the negative NaN 0xfff8…, so neither of these is what the CPU gave).
 	assert_eq!(words[1], 0x7ff8_0000_0000_0000, "0/0 not canonical: {:#x}", words[1]);
-	assert_eq!(words[2], 0xfff8_0000_0000_0000, "-(0/0): {:#x}", words[2]);
+	assert_eq!(words[2], 0x7ff8_0000_0000_0000, "-(0/0) not canonical: {:#x}", words[2]);
 	assert_eq!(words[3], 0x7ff8_0000_0000_0000, "inf*0 not canonical: {:#x}", words[3]);
 }
 
@@ -266,6 +270,144 @@ async fn input_is_checked_and_visible_read_only() {
 	wrong[31] ^= 0xff;
 	bad.input = Some(Input { path: data, checksum: wrong });
 	assert!(matches!(engine.run(bad).await.unwrap_err(), Failure::InputChecksumMismatch { .. }));
+}
+
+/// Lists /input (fd 3), stats `x`, `y`, `z` in it and the directory itself, and writes the
+/// raw listing and the four `filestat`s to /output/meta.bin (fd 4); a failing call's errno
+/// becomes the exit code.
+fn listing_module() -> Vec<u8> {
+	module(
+		r#"
+  (data (i32.const 2048) "meta.bin")
+  (data (i32.const 2064) "xyz")
+  (func $check (param $errno i32) (if (local.get $errno) (then (call $proc_exit (local.get $errno)))))
+  (func (export "_start")
+    (local $fd i32) (local $i i32)
+    (call $check (call $fd_readdir (i32.const 3) (i32.const 4096) (i32.const 4096) (i64.const 0) (i32.const 1100)))
+    (loop $each
+      (call $check (call $path_filestat_get (i32.const 3) (i32.const 0)
+        (i32.add (i32.const 2064) (local.get $i)) (i32.const 1)
+        (i32.add (i32.const 8192) (i32.mul (local.get $i) (i32.const 64)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $each (i32.lt_u (local.get $i) (i32.const 3))))
+    (call $check (call $fd_filestat_get (i32.const 3) (i32.const 8384)))
+    (local.set $fd (call $create (i32.const 4) (i32.const 2048) (i32.const 8)))
+    (call $write (local.get $fd) (i32.const 4096) (i32.load (i32.const 1100)))
+    (call $write (local.get $fd) (i32.const 8192) (i32.const 256)))
+"#,
+	)
+}
+
+#[tokio::test]
+async fn file_metadata_and_listings_are_the_same_on_every_host() {
+	let (engine, dir) = engine().await;
+	// Two copies of one data set, as two hosts would hold it: files made in opposite orders
+	// (a small directory lists in creation order on ext4, in hash order elsewhere), other
+	// inodes, and times years apart.
+	let make = |name: &str, order: &[&str], modified: std::time::SystemTime| {
+		let root = dir.path().join(name);
+		std::fs::create_dir(&root).unwrap();
+		for file in order {
+			let path = root.join(file);
+			std::fs::write(&path, format!("content of {file}")).unwrap();
+			std::fs::File::options()
+				.write(true)
+				.open(&path)
+				.unwrap()
+				.set_modified(modified)
+				.unwrap();
+		}
+		root
+	};
+	let old = std::time::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+	let one = make("host-one", &["x", "y", "z"], std::time::SystemTime::now());
+	let two = make("host-two", &["z", "y", "x"], old);
+	let checksum = input_checksum(&one).unwrap();
+	assert_eq!(input_checksum(&two).unwrap(), checksum);
+
+	let mut outputs = Vec::new();
+	for input in [&one, &two] {
+		let mut task = wasm_task(listing_module(), &[]);
+		task.input = Some(Input { path: input.clone(), checksum });
+		let outcome = engine.run(task).await.expect("the listing runs");
+		outputs.push((outcome.digest, std::fs::read(outcome.output_dir.join("meta.bin")).unwrap()));
+	}
+	assert_eq!(outputs[0].1, outputs[1].1, "the two hosts showed the task different metadata");
+	assert_eq!(outputs[0].0, outputs[1].0);
+
+	let meta = &outputs[0].1;
+	let (listing, stats) = meta.split_at(meta.len() - 256);
+	// The listing: `.`, `..`, then the files by name, cookies 1…5, inode numbers from 1.
+	let mut names = Vec::new();
+	let mut at = 0;
+	while at < listing.len() {
+		let cookie = u64::from_le_bytes(listing[at..at + 8].try_into().unwrap());
+		let len = u32::from_le_bytes(listing[at + 16..at + 20].try_into().unwrap()) as usize;
+		assert_eq!(cookie, names.len() as u64 + 1);
+		names.push(String::from_utf8(listing[at + 24..at + 24 + len].to_vec()).unwrap());
+		at += 24 + len;
+	}
+	assert_eq!(names, [".", "..", "x", "y", "z"]);
+	for (i, stat) in stats.chunks(64).enumerate() {
+		assert!(stat[40..64].iter().all(|b| *b == 0), "stat {i} shows a host time");
+		assert!(u64::from_le_bytes(stat[8..16].try_into().unwrap()) <= 4, "stat {i}: host inode");
+	}
+	// `x` holds 12 bytes ("content of x"); the directory shows size 0 and one link.
+	assert_eq!(u64::from_le_bytes(stats[32..40].try_into().unwrap()), 12);
+	assert_eq!(u64::from_le_bytes(stats[192 + 24..192 + 32].try_into().unwrap()), 1);
+	assert_eq!(u64::from_le_bytes(stats[192 + 32..192 + 40].try_into().unwrap()), 0);
+}
+
+#[tokio::test]
+async fn writes_past_the_output_quota_fail_with_enospc_and_the_task_decides() {
+	let (engine, _dir) = engine().await;
+	// Writes 1,000 bytes to /output/data three times, recording each write's errno in
+	// /output/errnos.
+	let writer = module(
+		r#"
+  (data (i32.const 2048) "data")
+  (data (i32.const 2056) "errnos")
+  (func (export "_start")
+    (local $fd i32) (local $i i32)
+    (local.set $fd (call $create (i32.const 3) (i32.const 2048) (i32.const 4)))
+    (i32.store (i32.const 1032) (i32.const 4096))
+    (i32.store (i32.const 1036) (i32.const 1000))
+    (loop $each
+      (i32.store8 (i32.add (i32.const 3000) (local.get $i))
+        (call $fd_write (local.get $fd) (i32.const 1032) (i32.const 1) (i32.const 1040)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $each (i32.lt_u (local.get $i) (i32.const 3))))
+    (call $write (call $create (i32.const 3) (i32.const 2056) (i32.const 6)) (i32.const 3000) (i32.const 3)))
+"#,
+	);
+	let mut task = wasm_task(writer.clone(), &[]);
+	task.limits.output_bytes = 2_500;
+	let outcome = engine.run(task).await.expect("the writer runs");
+	assert_eq!(std::fs::read(outcome.output_dir.join("data")).unwrap().len(), 2_000);
+	// 51 = ENOSPC in WASI's numbering.
+	assert_eq!(std::fs::read(outcome.output_dir.join("errnos")).unwrap(), [0, 0, 51]);
+	// Under a large quota all three go through.
+	let outcome = engine.run(wasm_task(writer, &[])).await.unwrap();
+	assert_eq!(std::fs::read(outcome.output_dir.join("errnos")).unwrap(), [0, 0, 0]);
+}
+
+#[tokio::test]
+async fn endless_recursion_ends_at_the_stack_limit_with_its_own_reason() {
+	let (engine, _dir) = engine().await;
+	let recursion = module(
+		r#"
+  (func $down (param $n i64) (result i64) (i64.add (call $down (i64.add (local.get $n) (i64.const 1))) (i64.const 1)))
+  (func (export "_start") (drop (call $down (i64.const 0))))
+"#,
+	);
+	match engine.run(wasm_task(recursion, &[])).await.unwrap_err() {
+		Failure::StackOverflow { limit } => {
+			assert_eq!(limit, iexec_worker::instrument::STACK_LIMIT)
+		}
+		other => panic!("expected a stack overflow, got {other}"),
+	}
+	// The worker is fine: the next task runs.
+	assert!(engine.run(wasm_task(echo_module(), &["after"])).await.is_ok());
 }
 
 #[tokio::test]

@@ -4,8 +4,9 @@
 //! cargo run --release -p iexec-worker --bin worker-bench
 //! ```
 //!
-//! - compute kernels run by the Wasm executor (fuel, epoch interruption and NaN
-//!   canonicalisation on, as in production) against the same loops compiled natively;
+//! - compute kernels run by the Wasm executor (the rewrite of instrument.rs, fuel and epoch
+//!   interruption on, as in production) against the same loops compiled natively, and under
+//!   wasmtime with each determinism feature alone;
 //! - executor start-up per task, module compiled or cached;
 //! - Docker container start overhead (when an engine answers);
 //! - result digest throughput.
@@ -258,10 +259,16 @@ async fn main() -> anyhow::Result<()> {
 		let wasm_time = wasm_times[runs / 2];
 		// Off the async runtime: WASI's synchronous calls start their own.
 		let plain_module = module.clone();
-		let variants = std::thread::spawn(move || {
-			[(false, false), (true, false), (false, true), (true, true)].map(|(nan, fuel)| {
-				(nan, fuel, median(runs, || plain_wasmtime(&plain_module, nan, fuel)).0)
-			})
+		let rewritten =
+			iexec_worker::instrument::instrument(&module).map_err(anyhow::Error::msg)?;
+		let (variants, rewrite) = std::thread::spawn(move || {
+			let variants =
+				[(false, false), (true, false), (false, true), (true, true)].map(|(nan, fuel)| {
+					(nan, fuel, median(runs, || plain_wasmtime(&plain_module, nan, fuel)).0)
+				});
+			// The executor's rewrite (stack limit, NaNs canonicalised where seen) with fuel.
+			let rewrite = median(runs, || plain_wasmtime(&rewritten, false, true)).0;
+			(variants, rewrite)
 		})
 		.join()
 		.expect("baseline thread");
@@ -276,6 +283,12 @@ async fn main() -> anyhow::Result<()> {
 			};
 			println!("  {label:<32} {:>8.1} ms  {:.2}x", time.as_secs_f64() * 1e3, ratio(time));
 		}
+		println!(
+			"  {:<32} {:>8.1} ms  {:.2}x",
+			"rewrite (instrument.rs) + fuel",
+			rewrite.as_secs_f64() * 1e3,
+			ratio(rewrite)
+		);
 		println!(
 			"  {:<32} {:>8.1} ms  {:.2}x  ({fuel} fuel)",
 			"executor (all, + epochs, WASI)",

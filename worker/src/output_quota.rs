@@ -1,0 +1,181 @@
+//! The output quota of a Wasm task: the bytes it may write to files, from the deal. A write
+//! that would pass it fails with `ENOSPC`, as on a full disk, and the task decides what to do.
+//!
+//! What counts is what the task asks for, not what the host's file system ends up holding:
+//! every byte written through `fd_write` / `fd_pwrite` to anything but stdout and stderr
+//! (capped on their own), and every size set through `fd_filestat_set_size` (which could
+//! otherwise make a huge sparse file). Overwrites count again. So the outcome depends on the
+//! task alone, never on the host's block size or free space, and the output directory can
+//! never hold more than the quota.
+
+use wasmtime::{AsContextMut, Caller, Extern, Linker};
+use wasmtime_wasi::preview1::{types, wasi_snapshot_preview1::WasiSnapshotPreview1, WasiP1Ctx};
+use wiggle::{GuestMemory, GuestPtr};
+
+const ERRNO_FAULT: i32 = 21;
+const ERRNO_NOSPC: i32 = 51;
+const STDOUT: i32 = 1;
+const STDERR: i32 = 2;
+
+/// Bytes a task may still write.
+pub struct OutputQuota {
+	left: u64,
+}
+
+impl OutputQuota {
+	pub fn new(bytes: u64) -> Self {
+		OutputQuota { left: bytes }
+	}
+
+	/// Takes `bytes` from the quota, or refuses (taking nothing) when they do not fit.
+	fn take(&mut self, bytes: u64) -> bool {
+		match self.left.checked_sub(bytes) {
+			Some(left) => {
+				self.left = left;
+				true
+			}
+			None => false,
+		}
+	}
+}
+
+/// The bytes a `ciovec` array asks to write: the sum of its buffers' lengths.
+fn requested(data: &[u8], iovs: u32, count: u32) -> Option<u64> {
+	let start = iovs as usize;
+	let end = start.checked_add((count as usize).checked_mul(8)?)?;
+	let raw = data.get(start..end)?;
+	Some(
+		raw.chunks_exact(8)
+			.map(|iov| u64::from(u32::from_le_bytes(iov[4..8].try_into().unwrap())))
+			.sum(),
+	)
+}
+
+fn errno(error: types::Error) -> anyhow::Result<i32> {
+	error.downcast().map(|errno| errno as i32)
+}
+
+/// One write, `fd_write` or `fd_pwrite` (`offset`), under the quota.
+fn write<T>(
+	mut caller: Caller<'_, T>,
+	parts: fn(&mut T) -> (&mut WasiP1Ctx, &mut OutputQuota),
+	fd: i32,
+	iovs: i32,
+	count: i32,
+	offset: Option<i64>,
+	nwritten: i32,
+) -> anyhow::Result<i32> {
+	let Some(Extern::Memory(memory)) = caller.get_export("memory") else { return Ok(ERRNO_FAULT) };
+	// WASI's budget for copying guest memory, as wasmtime's own glue sets it.
+	let fuel = caller.as_context_mut().hostcall_fuel();
+	let (data, state) = memory.data_and_store_mut(&mut caller);
+	let (ctx, quota) = parts(state);
+	ctx.set_hostcall_fuel(fuel);
+	let counted = fd != STDOUT && fd != STDERR;
+	let Some(asked) = requested(data, iovs as u32, count as u32) else { return Ok(ERRNO_FAULT) };
+	if counted && !quota.take(asked) {
+		return Ok(ERRNO_NOSPC);
+	}
+	let mut guest = GuestMemory::Unshared(data);
+	let fd = types::Fd::from(fd as u32);
+	let ciovs = GuestPtr::new((iovs as u32, count as u32));
+	let written = wasmtime_wasi::runtime::in_tokio(async {
+		match offset {
+			None => ctx.fd_write(&mut guest, fd, ciovs).await,
+			Some(offset) => ctx.fd_pwrite(&mut guest, fd, ciovs, offset as u64).await,
+		}
+	});
+	let written = match written {
+		Ok(written) => written,
+		Err(error) => {
+			// Nothing was written: nothing is spent.
+			if counted {
+				quota.left = quota.left.saturating_add(asked);
+			}
+			return errno(error);
+		}
+	};
+	if counted {
+		// A short write spends only what it wrote.
+		quota.left = quota.left.saturating_add(asked.saturating_sub(u64::from(written)));
+	}
+	match memory.write(&mut caller, nwritten as u32 as usize, &written.to_le_bytes()) {
+		Ok(()) => Ok(0),
+		Err(_) => Ok(ERRNO_FAULT),
+	}
+}
+
+/// Replaces WASI's `fd_write`, `fd_pwrite` and `fd_filestat_set_size` in `linker` (which must
+/// already hold WASI) with ones that keep to the task's quota.
+pub fn add_output_quota<T: 'static>(
+	linker: &mut Linker<T>,
+	parts: fn(&mut T) -> (&mut WasiP1Ctx, &mut OutputQuota),
+) -> anyhow::Result<()> {
+	const MODULE: &str = "wasi_snapshot_preview1";
+	linker.allow_shadowing(true);
+	linker.func_wrap(
+		MODULE,
+		"fd_write",
+		move |caller: Caller<'_, T>, fd: i32, iovs: i32, count: i32, nwritten: i32| {
+			write(caller, parts, fd, iovs, count, None, nwritten)
+		},
+	)?;
+	linker.func_wrap(
+		MODULE,
+		"fd_pwrite",
+		move |caller: Caller<'_, T>, fd: i32, iovs: i32, count: i32, offset: i64, nwritten: i32| {
+			write(caller, parts, fd, iovs, count, Some(offset), nwritten)
+		},
+	)?;
+	linker.func_wrap(
+		MODULE,
+		"fd_filestat_set_size",
+		move |mut caller: Caller<'_, T>, fd: i32, size: i64| -> anyhow::Result<i32> {
+			let fuel = caller.as_context_mut().hostcall_fuel();
+			let (ctx, quota) = parts(caller.data_mut());
+			ctx.set_hostcall_fuel(fuel);
+			if !quota.take(size as u64) {
+				return Ok(ERRNO_NOSPC);
+			}
+			let mut none = GuestMemory::Unshared(&mut []);
+			match wasmtime_wasi::runtime::in_tokio(ctx.fd_filestat_set_size(
+				&mut none,
+				types::Fd::from(fd as u32),
+				size as u64,
+			)) {
+				Ok(()) => Ok(0),
+				Err(error) => {
+					quota.left = quota.left.saturating_add(size as u64);
+					errno(error)
+				}
+			}
+		},
+	)?;
+	linker.allow_shadowing(false);
+	Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn the_quota_refuses_what_does_not_fit_and_takes_nothing_then() {
+		let mut quota = OutputQuota::new(10);
+		assert!(quota.take(6));
+		assert!(!quota.take(5));
+		assert_eq!(quota.left, 4);
+		assert!(quota.take(4));
+		assert!(!quota.take(1));
+	}
+
+	#[test]
+	fn a_write_asks_for_the_sum_of_its_buffers() {
+		let mut data = vec![0u8; 64];
+		data[16..24].copy_from_slice(&[0, 0, 0, 0, 5, 0, 0, 0]);
+		data[24..32].copy_from_slice(&[0, 0, 0, 0, 7, 0, 0, 0]);
+		assert_eq!(requested(&data, 16, 2), Some(12));
+		assert_eq!(requested(&data, 60, 1), None, "past the memory");
+		assert_eq!(requested(&data, 0, u32::MAX), None);
+	}
+}
