@@ -1,5 +1,5 @@
-//! Rewrites an untrusted Wasm module before it is compiled, so that the two things wasmtime
-//! leaves to the host are decided by the module alone:
+//! Rewrites an untrusted Wasm module before it is compiled, so that what wasmtime leaves to
+//! the host is decided by the module alone, and its work is metered cheaply:
 //!
 //! - **Stack depth.** Where a deep recursion overflows the native stack depends on native
 //!   frame sizes, so on the CPU and the compiler version. Every function here adds its cost
@@ -15,6 +15,21 @@
 //!   still survives a copy). Vector float arithmetic is canonicalised at once, lane by lane.
 //!   This costs a compare and a select per store of a computed float, where canonicalising
 //!   every operation (wasmtime's option) costs one per operation.
+//! - **Fuel.** A counter, charged on entry to a function with the number of its instructions
+//!   outside loops, and at the head of each loop with the number of instructions of its body
+//!   (nested loops charge their own). Between two charges control only moves forward, so every
+//!   instruction run is paid for, at most once per charge: the fuel a task uses bounds the
+//!   instructions it runs, and is the same on every host. Below zero, the module traps.
+//!   The counter is an `i64` at address 0 of a one-page memory of its own, exported as
+//!   [`FUEL_EXPORT`], so that the host can also end a task at its wall-time limit by writing
+//!   a negative count there from another thread ([`crate::fuel_meter`]). One charge per loop
+//!   iteration, with no call on its path, costs far less than wasmtime's fuel (a count in
+//!   every basic block) and epoch checks: their calls out, even never taken, make the
+//!   compiled loop keep its floats on the stack.
+//!
+//! The host reads the stack counter through [`STACK_HEIGHT_EXPORT`]. The module's start
+//! function, if any, is exported as [`START_EXPORT`] instead of run at instantiation, so that
+//! the host can give the fuel first.
 //!
 //! Tail calls, exceptions, threads and the other proposals the sandbox turns off are refused
 //! here already, with the validator's message.
@@ -32,6 +47,11 @@ pub const STACK_LIMIT: u32 = 1 << 18;
 pub const NATIVE_STACK_BYTES: usize = 64 << 20;
 /// The export through which the host reads the stack counter after a trap.
 pub const STACK_HEIGHT_EXPORT: &str = "iexec:stack-height";
+/// The memory whose first 8 bytes are the fuel left (an `i64`; below zero once it ran out).
+pub const FUEL_EXPORT: &str = "iexec:fuel";
+/// The module's start function, which the host calls once it has given the fuel.
+pub const START_EXPORT: &str = "iexec:start";
+const RESERVED: [&str; 3] = [STACK_HEIGHT_EXPORT, FUEL_EXPORT, START_EXPORT];
 /// Fixed units of every frame (return address, saved registers), and instructions per unit
 /// charged for a function's length (values a compiled body may keep beside its locals).
 const FRAME_UNITS: u32 = 4;
@@ -134,6 +154,10 @@ struct FunctionPlan {
 	exact_locals: Vec<bool>,
 	/// The wrapping block's type: no result, one, or a new type for several.
 	results: Vec<wasmparser::ValType>,
+	/// Fuel charged on entry (instructions outside loops), and at the head of each loop,
+	/// in the order the loops begin.
+	entry_fuel: u32,
+	loop_fuel: Vec<u32>,
 }
 
 /// The whole module as the rewrite needs it.
@@ -145,6 +169,9 @@ struct Plan {
 	global_types: Vec<wasmparser::ValType>,
 	/// Result lists that need a type of their own, with the index each gets.
 	new_types: Vec<Vec<wasmparser::ValType>>,
+	/// Memories (the meter's comes after them), and the start function.
+	memories: u32,
+	start: Option<u32>,
 }
 
 /// Validates `bytes` with the sandbox's features and plans the rewrite.
@@ -158,6 +185,8 @@ fn plan(bytes: &[u8]) -> Result<Plan, String> {
 		globals: 0,
 		global_types: Vec::new(),
 		new_types: Vec::new(),
+		memories: 0,
+		start: None,
 	};
 	let mut allocations = FuncValidatorAllocations::default();
 	let error = |e: wasmparser::BinaryReaderError| e.to_string();
@@ -176,8 +205,12 @@ fn plan(bytes: &[u8]) -> Result<Plan, String> {
 			}
 			Payload::ImportSection(reader) => {
 				for import in reader.clone().into_imports() {
-					if let wasmparser::TypeRef::Global(global) = import.map_err(error)?.ty {
-						plan.global_types.push(global.content_type);
+					match import.map_err(error)?.ty {
+						wasmparser::TypeRef::Global(global) => {
+							plan.global_types.push(global.content_type)
+						}
+						wasmparser::TypeRef::Memory(_) => plan.memories += 1,
+						_ => {}
 					}
 				}
 			}
@@ -186,6 +219,8 @@ fn plan(bytes: &[u8]) -> Result<Plan, String> {
 					defined.push(ty.map_err(error)?);
 				}
 			}
+			Payload::MemorySection(reader) => plan.memories += reader.count(),
+			Payload::StartSection { func, .. } => plan.start = Some(*func),
 			Payload::GlobalSection(reader) => {
 				for global in reader.clone() {
 					plan.global_types.push(global.map_err(error)?.ty.content_type);
@@ -211,8 +246,29 @@ fn plan(bytes: &[u8]) -> Result<Plan, String> {
 			let mut previous: Option<Operator> = None;
 			// (local, where its value came from) for every write of a float local.
 			let mut writes: Vec<(u32, Source)> = Vec::new();
+			// Instructions outside loops, and in each loop's own body; the open blocks, with
+			// the loop each is.
+			let mut entry_fuel = 0u32;
+			let mut loop_fuel: Vec<u32> = Vec::new();
+			let mut open: Vec<Option<usize>> = Vec::new();
 			while !ops.eof() {
 				let (op, offset) = ops.read_with_offset().map_err(error)?;
+				let innermost = open.iter().rev().find_map(|o| *o);
+				match innermost {
+					Some(l) => loop_fuel[l] = loop_fuel[l].saturating_add(1),
+					None => entry_fuel = entry_fuel.saturating_add(1),
+				}
+				match op {
+					Operator::Loop { .. } => {
+						open.push(Some(loop_fuel.len()));
+						loop_fuel.push(0);
+					}
+					Operator::Block { .. } | Operator::If { .. } => open.push(None),
+					Operator::End => {
+						open.pop();
+					}
+					_ => {}
+				}
 				if let Operator::LocalSet { local_index } | Operator::LocalTee { local_index } = op
 				{
 					if matches!(
@@ -258,7 +314,14 @@ fn plan(bytes: &[u8]) -> Result<Plan, String> {
 			if results.len() > 1 && !plan.new_types.contains(&results) {
 				plan.new_types.push(results.clone());
 			}
-			plan.functions.push(FunctionPlan { cost, locals, exact_locals: exact, results });
+			plan.functions.push(FunctionPlan {
+				cost,
+				locals,
+				exact_locals: exact,
+				results,
+				entry_fuel,
+				loop_fuel,
+			});
 			allocations = func.into_allocations();
 		}
 	}
@@ -272,10 +335,13 @@ struct Rewriter<'p> {
 	plan: &'p Plan,
 	next_function: usize,
 	added_global: bool,
+	added_export: bool,
+	added_memory: bool,
 	types_by_results: HashMap<Vec<wasmparser::ValType>, u32>,
 }
 
 impl Rewriter<'_> {
+	/// The stack counter: the global after the module's own.
 	fn counter(&self) -> u32 {
 		self.plan.globals
 	}
@@ -287,10 +353,88 @@ impl Rewriter<'_> {
 		);
 		self.added_global = true;
 	}
+
+	/// The meter's memory: after the module's own.
+	fn meter(&self) -> u32 {
+		self.plan.memories
+	}
+
+	fn memory_section_with_meter(&mut self, memories: &mut wasm_encoder::MemorySection) {
+		memories.memory(wasm_encoder::MemoryType {
+			minimum: 1,
+			maximum: Some(1),
+			memory64: false,
+			shared: false,
+			page_size_log2: None,
+		});
+		self.added_memory = true;
+	}
+
+	fn exports_of_counters(&mut self, exports: &mut wasm_encoder::ExportSection) {
+		exports.export(STACK_HEIGHT_EXPORT, ExportKind::Global, self.counter());
+		exports.export(FUEL_EXPORT, ExportKind::Memory, self.meter());
+		if let Some(start) = self.plan.start {
+			exports.export(START_EXPORT, ExportKind::Func, start);
+		}
+		self.added_export = true;
+	}
 }
 
 fn val_type(ty: wasmparser::ValType) -> Result<ValType, reencode::Error<String>> {
 	reencode::RoundtripReencoder.val_type(ty).map_err(|_| reencode::Error::UserError("type".into()))
+}
+
+/// Takes `amount` from the fuel counter (address 0 of memory `meter`); below zero, traps.
+fn charge(f: &mut wasm_encoder::Function, meter: u32, amount: u32) {
+	let at = wasm_encoder::MemArg {
+		offset: 0,
+		align: 3,
+		target: wasm_encoder::MemArgTarget::Memory(meter),
+		ordering: None,
+	};
+	f.instruction(&Instruction::I32Const(0));
+	f.instruction(&Instruction::I32Const(0));
+	f.instruction(&Instruction::I64Load(at));
+	f.instruction(&Instruction::I64Const(i64::from(amount)));
+	f.instruction(&Instruction::I64Sub);
+	f.instruction(&Instruction::I64Store(at));
+	f.instruction(&Instruction::I32Const(0));
+	f.instruction(&Instruction::I64Load(at));
+	f.instruction(&Instruction::I64Const(0));
+	f.instruction(&Instruction::I64LtS);
+	f.instruction(&Instruction::If(BlockType::Empty));
+	f.instruction(&Instruction::Unreachable);
+	f.instruction(&Instruction::End);
+}
+
+/// `bytes` without its start section (the start function is exported instead).
+fn without_start_section(bytes: &[u8]) -> Result<Vec<u8>, String> {
+	let mut out = bytes[..8].to_vec();
+	for payload in Parser::new(0).parse_all(bytes) {
+		let payload = payload.map_err(|e| e.to_string())?;
+		if let Some((id, range)) = payload.as_section() {
+			if id != wasm_encoder::SectionId::Start as u8 {
+				// The section's id, its size and its contents, as they were.
+				let range = range.start as usize..range.end as usize;
+				out.push(id);
+				leb128(&mut out, range.len() as u32);
+				out.extend_from_slice(&bytes[range]);
+			}
+		}
+	}
+	Ok(out)
+}
+
+fn leb128(out: &mut Vec<u8>, mut value: u32) {
+	loop {
+		let byte = (value & 0x7f) as u8;
+		value >>= 7;
+		if value == 0 {
+			out.push(byte);
+			return;
+		}
+		out.push(byte | 0x80);
+	}
 }
 
 /// Replaces the float on top of the stack by the canonical NaN when it is a NaN, through the
@@ -350,6 +494,16 @@ impl Reencode for Rewriter<'_> {
 		Ok(())
 	}
 
+	fn parse_memory_section(
+		&mut self,
+		memories: &mut wasm_encoder::MemorySection,
+		section: wasmparser::MemorySectionReader<'_>,
+	) -> Result<(), reencode::Error<String>> {
+		reencode::utils::parse_memory_section(self, memories, section)?;
+		self.memory_section_with_meter(memories);
+		Ok(())
+	}
+
 	fn parse_global_section(
 		&mut self,
 		globals: &mut wasm_encoder::GlobalSection,
@@ -366,14 +520,15 @@ impl Reencode for Rewriter<'_> {
 		section: wasmparser::ExportSectionReader<'_>,
 	) -> Result<(), reencode::Error<String>> {
 		for export in section.clone() {
-			if export?.name == STACK_HEIGHT_EXPORT {
+			let name = export?.name;
+			if RESERVED.contains(&name) {
 				return Err(reencode::Error::UserError(format!(
-					"the export name `{STACK_HEIGHT_EXPORT}` is reserved"
+					"the export name `{name}` is reserved"
 				)));
 			}
 		}
 		reencode::utils::parse_export_section(self, exports, section)?;
-		exports.export(STACK_HEIGHT_EXPORT, ExportKind::Global, self.counter());
+		self.exports_of_counters(exports);
 		Ok(())
 	}
 
@@ -384,6 +539,17 @@ impl Reencode for Rewriter<'_> {
 		before: Option<wasm_encoder::SectionId>,
 	) -> Result<(), reencode::Error<String>> {
 		use wasm_encoder::SectionId::*;
+		// A module without a memory (or global, or export) section gets one for the meter,
+		// where it would be.
+		let past_memories = matches!(
+			before,
+			None | Some(Tag | Global | Export | Start | Element | DataCount | Code | Data)
+		);
+		if past_memories && !self.added_memory {
+			let mut memories = wasm_encoder::MemorySection::new();
+			self.memory_section_with_meter(&mut memories);
+			module.section(&memories);
+		}
 		// A module without globals gets a global section for the counter, where one would be.
 		let past_globals =
 			matches!(before, None | Some(Export | Start | Element | DataCount | Code | Data));
@@ -391,6 +557,13 @@ impl Reencode for Rewriter<'_> {
 			let mut globals = wasm_encoder::GlobalSection::new();
 			self.global_section_with_counter(&mut globals);
 			module.section(&globals);
+		}
+		// And an export section, where one would be.
+		let past_exports = matches!(before, None | Some(Start | Element | DataCount | Code | Data));
+		if past_exports && !self.added_export {
+			let mut exports = wasm_encoder::ExportSection::new();
+			self.exports_of_counters(&mut exports);
+			module.section(&exports);
 		}
 		Ok(())
 	}
@@ -426,6 +599,9 @@ impl Reencode for Rewriter<'_> {
 		f.instruction(&Instruction::If(BlockType::Empty));
 		f.instruction(&Instruction::Unreachable);
 		f.instruction(&Instruction::End);
+		let meter = self.meter();
+		charge(&mut f, meter, plan.entry_fuel);
+		let mut loops = plan.loop_fuel.iter();
 		// The body, in a block every way out of it leaves by (`return` becomes a branch).
 		let block = match plan.results.as_slice() {
 			[] => BlockType::Empty,
@@ -483,6 +659,9 @@ impl Reencode for Rewriter<'_> {
 				}
 			}
 			f.instruction(&self.instruction(op.clone())?);
+			if let Operator::Loop { .. } = op {
+				charge(&mut f, meter, loops.next().copied().unwrap_or(0));
+			}
 			if let Some(float) = vector_nan_source(&op) {
 				canonicalise_lanes(&mut f, float, scratch_v128);
 			}
@@ -501,6 +680,8 @@ pub fn instrument(bytes: &[u8]) -> Result<Vec<u8>, String> {
 		plan: &plan,
 		next_function: 0,
 		added_global: false,
+		added_export: false,
+		added_memory: false,
 		types_by_results: HashMap::new(),
 	};
 	let mut module = wasm_encoder::Module::new();
@@ -508,7 +689,11 @@ pub fn instrument(bytes: &[u8]) -> Result<Vec<u8>, String> {
 		reencode::Error::UserError(text) => text,
 		other => other.to_string(),
 	})?;
-	Ok(module.finish())
+	let rewritten = module.finish();
+	match plan.start {
+		Some(_) => without_start_section(&rewritten),
+		None => Ok(rewritten),
+	}
 }
 
 #[cfg(test)]
@@ -535,12 +720,35 @@ mod tests {
 		})
 	}
 
-	fn instance(engine: &Engine, wat: &str) -> (Store<()>, Instance) {
-		let bytes = instrument(&wat::parse_str(wat).unwrap()).expect("instruments");
-		let module = Module::new(engine, &bytes).unwrap();
+	/// Instantiates a module (every import a function that does nothing) with plenty of fuel.
+	fn instantiate(engine: &Engine, bytes: &[u8]) -> (Store<()>, Instance) {
+		let module = Module::new(engine, bytes).unwrap();
 		let mut store = Store::new(engine, ());
-		let instance = Instance::new(&mut store, &module, &[]).unwrap();
+		let nothing = wasmtime::Func::wrap(&mut store, || {});
+		let imports: Vec<wasmtime::Extern> = module.imports().map(|_| nothing.into()).collect();
+		let instance = Instance::new(&mut store, &module, &imports).unwrap();
+		set_fuel(&mut store, &instance, i64::MAX / 2);
 		(store, instance)
+	}
+
+	/// The fuel counter of a rewritten module (a module as written has none).
+	fn fuel_memory(store: &mut Store<()>, instance: &Instance) -> Option<wasmtime::Memory> {
+		instance.get_memory(&mut *store, FUEL_EXPORT)
+	}
+
+	fn set_fuel(store: &mut Store<()>, instance: &Instance, fuel: i64) {
+		if let Some(memory) = fuel_memory(store, instance) {
+			memory.write(&mut *store, 0, &fuel.to_le_bytes()).unwrap();
+		}
+	}
+
+	fn fuel_left(store: &mut Store<()>, instance: &Instance) -> i64 {
+		let memory = fuel_memory(store, instance).unwrap();
+		i64::from_le_bytes(memory.data(&*store)[..8].try_into().unwrap())
+	}
+
+	fn instance(engine: &Engine, wat: &str) -> (Store<()>, Instance) {
+		instantiate(engine, &instrument(&wat::parse_str(wat).unwrap()).expect("instruments"))
 	}
 
 	/// `rec(n)` calls itself `n` times, with a few locals so frames are not trivial.
@@ -555,9 +763,7 @@ mod tests {
 	fn deepest(engine: &Engine, rewritten: bool) -> u32 {
 		let bytes = wat::parse_str(RECURSION).unwrap();
 		let bytes = if rewritten { instrument(&bytes).unwrap() } else { bytes };
-		let module = Module::new(engine, &bytes).unwrap();
-		let mut store = Store::new(engine, ());
-		let instance = Instance::new(&mut store, &module, &[]).unwrap();
+		let (mut store, instance) = instantiate(engine, &bytes);
 		let rec = instance.get_typed_func::<i32, i32>(&mut store, "rec").unwrap();
 		let height = instance.get_global(&mut store, STACK_HEIGHT_EXPORT);
 		let (mut ok, mut fails) = (0u32, STACK_LIMIT);
@@ -565,6 +771,7 @@ mod tests {
 			let n = ok + (fails - ok) / 2;
 			if let Some(height) = height {
 				height.set(&mut store, 0.into()).unwrap();
+				set_fuel(&mut store, &instance, i64::MAX / 2);
 			}
 			let outcome = rec.call(&mut store, n as i32);
 			let units = height.map(|h| h.get(&mut store).i32().unwrap() as u32);
@@ -675,6 +882,40 @@ mod tests {
 			let at = 48 + lane * 4;
 			assert_eq!(u32::from_le_bytes(data[at..at + 4].try_into().unwrap()), CANONICAL_F32);
 		}
+	}
+
+	#[test]
+	fn fuel_pays_each_loop_iteration_and_the_start_function_waits_for_it() {
+		let engine = engine(1 << 20);
+		let (mut store, instance) = instance(
+			&engine,
+			r#"(module
+			  (global $g (export "g") (mut i32) (i32.const 0))
+			  (func $init (global.set $g (i32.const 5)))
+			  (start $init)
+			  (func (export "spin") (param $n i32)
+			    (loop $l
+			      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+			      (br_if $l (local.get $n)))))"#,
+		);
+		let g = instance.get_global(&mut store, "g").unwrap();
+		assert_eq!(g.get(&mut store).i32(), Some(0), "the start function ran at instantiation");
+		set_fuel(&mut store, &instance, 1_000);
+		let init = instance.get_typed_func::<(), ()>(&mut store, START_EXPORT).unwrap();
+		init.call(&mut store, ()).unwrap();
+		assert_eq!(g.get(&mut store).i32(), Some(5));
+		// `init`: its 3 instructions.
+		assert_eq!(fuel_left(&mut store, &instance), 1_000 - 3);
+		// `spin(10)`: `loop` and `end` outside the loop, then the loop's 7 instructions on
+		// each of 10 iterations.
+		let spin = instance.get_typed_func::<i32, ()>(&mut store, "spin").unwrap();
+		set_fuel(&mut store, &instance, 72);
+		spin.call(&mut store, 10).unwrap();
+		assert_eq!(fuel_left(&mut store, &instance), 0);
+		// One unit short: the tenth iteration is not paid for, and traps.
+		set_fuel(&mut store, &instance, 71);
+		assert!(spin.call(&mut store, 10).is_err());
+		assert_eq!(fuel_left(&mut store, &instance), -1);
 	}
 
 	#[test]

@@ -20,6 +20,8 @@
 //!   once.
 //! - [`instrument`]: the rewrite of a module before it is compiled: a stack limit in Wasm
 //!   terms and NaN canonicalisation where NaN bits can be seen.
+//! - [`fuel_meter`]: a Wasm task's fuel counter as the host sees it, and the watchdog that ends
+//!   it at its wall-time limit.
 //! - [`output_quota`]: the bytes a Wasm task may write, from the deal (`ENOSPC` past them).
 //! - [`deterministic_fs`]: file metadata and directory listings that are the same on every
 //!   host (zero times, inode numbers by first sight, sorted listings).
@@ -33,6 +35,7 @@ pub mod digest;
 pub mod docker;
 pub mod engine;
 pub mod fetch;
+pub mod fuel_meter;
 pub mod gpu;
 pub mod instrument;
 pub mod journal;

@@ -1,16 +1,20 @@
 //! Deterministic Wasm execution: wasmtime with WASI preview 1, the only imports a module gets.
 //!
-//! - **Determinism.** NaNs are canonicalised, threads and relaxed SIMD are off, time is
-//!   virtual (clocks start at zero and move only when the task sleeps; a sleep returns at
-//!   once: [`crate::virtual_time`]) and the random generators are ChaCha20 streams keyed by the task (code
-//!   hash and arguments), and file metadata and directory listings are the same on every host
-//!   ([`crate::deterministic_fs`]), so the same task gives bit-identical output on any honest
-//!   host.
-//!   Output beyond the log cap is dropped, never refused (a refused write changes the result).
+//! - **The rewrite.** Every module is rewritten before it is compiled
+//!   ([`crate::instrument`]): a stack limit in Wasm terms, NaNs canonicalised where their bits
+//!   can be seen, and fuel charged once per loop iteration and function call.
+//! - **Determinism.** Threads and relaxed SIMD are off; time is virtual (clocks start at zero
+//!   and move only when the task sleeps; a sleep returns at once: [`crate::virtual_time`]); the
+//!   random generators are ChaCha20 streams keyed by the task (code hash and arguments); file
+//!   metadata and directory listings are the same on every host ([`crate::deterministic_fs`]).
+//!   So the same task gives bit-identical output on any honest host. Output beyond the log cap
+//!   is dropped, never refused (a refused write changes the result).
 //! - **Sandbox.** The module sees its arguments, stdin, a read-only `/input` and a writable
 //!   `/output`, nothing else: no network, no other files, no environment.
-//! - **Limits.** Fuel (reported as used), a memory limiter, and a wall-clock limit through
-//!   epoch interruption (a ticker thread advances the epoch every [`TICK`]).
+//! - **Limits.** Fuel (reported as used) and the wall clock, both through the meter the module
+//!   asks for fuel ([`crate::fuel_meter`]); a memory limiter over all memories and tables; the
+//!   output size as a write quota ([`crate::output_quota`]); a task runs on a thread of its own
+//!   with a native stack larger than its Wasm stack limit can use.
 //! - Untrusted modules are compiled within bounds: at most [`MAX_MODULE_BYTES`], on one
 //!   thread; compiled modules are cached by code hash, at most [`CACHE_BYTES`] of them (by
 //!   module size), least recently used out first.
@@ -19,7 +23,10 @@ use crate::task::{Failure, Hash, Limits, Resources};
 use crate::{
 	capped_output::CappedOutput,
 	deterministic_fs::{add_deterministic_fs, FileIdentities},
-	instrument::{self, NATIVE_STACK_BYTES, STACK_HEIGHT_EXPORT, STACK_LIMIT},
+	fuel_meter::{self, Watchdog},
+	instrument::{
+		self, FUEL_EXPORT, NATIVE_STACK_BYTES, STACK_HEIGHT_EXPORT, STACK_LIMIT, START_EXPORT,
+	},
 	output_quota::{add_output_quota, OutputQuota},
 	virtual_time::{add_poll_oneoff, VirtualClock},
 };
@@ -28,23 +35,21 @@ use std::{
 	collections::HashMap,
 	path::Path,
 	sync::{Arc, Mutex},
-	time::{Duration, Instant},
+	time::Instant,
 };
-use wasmtime::{Config, Engine, Linker, Module, Store, Trap};
+use wasmtime::{Config, Engine, Linker, Module, Store};
 use wasmtime_wasi::{
 	p2::pipe::MemoryInputPipe, preview1::WasiP1Ctx, DirPerms, FilePerms, WasiCtxBuilder,
 };
 
-/// The version of this engine's deterministic behaviour: fuel costs (wasmtime's, per
-/// operator), virtual time, the random streams, the memory accounting. Bumped whenever any of
-/// them changes; workers advertise it (`WasmEngineVersion`) and sign it in attestations.
+/// The version of this engine's deterministic behaviour: the rewrite (fuel costs, the stack
+/// limit, where NaNs are canonicalised: instrument.rs), virtual time, the random streams, the
+/// memory accounting. Bumped whenever any of them changes; workers advertise it (`WasmEngineVersion`) and sign it in attestations.
 pub const ENGINE_VERSION: u32 = 3;
 
 /// Native stack for the host calls (WASI) made from the deepest Wasm frame.
 const HOST_STACK_BYTES: usize = 8 << 20;
 
-/// Granularity of the wall-clock limit.
-pub const TICK: Duration = Duration::from_millis(10);
 /// The largest module compiled: compile time and memory grow with it, and Cranelift cannot be
 /// interrupted, so the size is what bounds them.
 pub const MAX_MODULE_BYTES: usize = 32 << 20;
@@ -168,12 +173,14 @@ impl wasmtime::ResourceLimiter for MemoryLimiter {
 }
 
 impl WasmExecutor {
-	/// A new executor, with its epoch ticker.
+	/// A new executor.
 	pub fn new() -> anyhow::Result<Self> {
 		let mut config = Config::new();
 		config
-			.consume_fuel(true)
-			.epoch_interruption(true)
+			// Fuel is metered by the rewrite, once per loop iteration (instrument.rs).
+			// So is the wall clock, through the same counter (fuel_meter.rs).
+			.consume_fuel(false)
+			.epoch_interruption(false)
 			// NaNs are canonicalised where they can be seen, by the rewrite (instrument.rs).
 			.cranelift_nan_canonicalization(false)
 			.max_wasm_stack(NATIVE_STACK_BYTES)
@@ -195,15 +202,6 @@ impl WasmExecutor {
 			(&mut state.wasi, &mut state.files)
 		})?;
 		add_output_quota(&mut linker, |state: &mut TaskState| (&mut state.wasi, &mut state.quota))?;
-		let weak = engine.weak();
-		std::thread::Builder::new().name("wasm-epoch".into()).spawn(move || {
-			// Ends when the last executor sharing the engine is gone.
-			while let Some(engine) = weak.upgrade() {
-				engine.increment_epoch();
-				drop(engine);
-				std::thread::sleep(TICK);
-			}
-		})?;
 		Ok(WasmExecutor { engine, linker: Arc::new(linker), cache: Default::default() })
 	}
 
@@ -322,40 +320,70 @@ impl WasmExecutor {
 		};
 		let mut store = Store::new(&self.engine, state);
 		store.limiter(|state| &mut state.limiter);
-		store.set_fuel(limits.fuel).map_err(io)?;
-		let ticks = (limits.wall_time.as_millis() / TICK.as_millis()).max(1) as u64;
-		store.set_epoch_deadline(ticks);
 
 		let started = Instant::now();
-		let mut stack_height = None;
-		let outcome = self
-			.linker
-			.instantiate(&mut store, &module)
-			.map_err(|e| classify_link_error(e))
-			.and_then(|instance| {
-				stack_height = instance.get_global(&mut store, STACK_HEIGHT_EXPORT);
-				let start = instance
-					.get_typed_func::<(), ()>(&mut store, "_start")
-					.map_err(|e| Failure::InvalidModule(format!("no `_start` entry point: {e}")))?;
-				Ok(start.call(&mut store, ()))
-			});
+		// The counters the rewrite added: the fuel is given before any code runs, and the
+		// watchdog ends the task at its wall-time limit through the same counter.
+		let mut counters = None;
+		let mut timed_out = false;
+		let outcome = std::thread::scope(|scope| {
+			let instance =
+				self.linker.instantiate(&mut store, &module).map_err(|e| classify_link_error(e))?;
+			let (Some(height), Some(meter)) = (
+				instance.get_global(&mut store, STACK_HEIGHT_EXPORT),
+				instance.get_memory(&mut store, FUEL_EXPORT),
+			) else {
+				return Err(Failure::Io("the rewritten module lacks its counters".into()));
+			};
+			let given = fuel_meter::initial(limits.fuel).to_le_bytes();
+			meter.write(&mut store, 0, &given).map_err(|e| io(e.into()))?;
+			counters = Some((height, meter));
+			let start = instance
+				.get_typed_func::<(), ()>(&mut store, "_start")
+				.map_err(|e| Failure::InvalidModule(format!("no `_start` entry point: {e}")))?;
+			// The module's own start function first, as instantiation would have run it.
+			let module_start = instance.get_typed_func::<(), ()>(&mut store, START_EXPORT).ok();
+			// SAFETY: the meter memory's first 8 bytes, aligned (a memory starts on a page);
+			// it never grows (one page at most) and `store` outlives the watch, which ends
+			// below before this scope does.
+			let watchdog = unsafe {
+				Watchdog::start(scope, meter.data_ptr(&store).cast::<i64>(), limits.wall_time)
+			}
+			.map_err(|e| Failure::Io(format!("cannot start the task's watchdog: {e}")))?;
+			let call = match module_start {
+				Some(module_start) => {
+					module_start.call(&mut store, ()).and_then(|()| start.call(&mut store, ()))
+				}
+				None => start.call(&mut store, ()),
+			};
+			timed_out = watchdog.stop();
+			Ok(call)
+		});
 		let wall_time = started.elapsed();
 		// A trap leaves the frames' units counted: past the limit, the stack limit trapped.
-		let stack_overflow = stack_height
-			.and_then(|global| global.get(&mut store).i32())
-			.is_some_and(|height| height as u32 > STACK_LIMIT);
-		let fuel = limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0));
+		let (height, left) = counters.map_or((0, 0), |(height, meter)| {
+			let mut left = [0u8; 8];
+			let _ = meter.read(&store, 0, &mut left);
+			(height.get(&mut store).i32().unwrap_or(0) as u32, i64::from_le_bytes(left))
+		});
 		let state = store.into_data();
+		let fuel = fuel_meter::used(limits.fuel, left);
 		let resources = Resources { fuel, wall_time, peak_memory_bytes: state.limiter.peak as u64 };
 		let stdout = String::from_utf8_lossy(&stdout.contents()).into_owned();
 		let stderr = String::from_utf8_lossy(&stderr.contents()).into_owned();
+		// What ended a task that the host stopped or refused memory.
+		let stopped = |state: &TaskState| {
+			if state.limiter.denied {
+				return Some(Failure::OutOfMemory { limit_bytes: limits.memory_bytes });
+			}
+			if timed_out {
+				return Some(Failure::Timeout { seconds: wall_time.as_secs_f64() });
+			}
+			(left < 0).then_some(Failure::OutOfFuel { fuel: limits.fuel })
+		};
 
 		let call = match outcome {
-			// A module whose initial memory is over the limit fails to instantiate.
-			Err(_) if state.limiter.denied => {
-				return Err(Failure::OutOfMemory { limit_bytes: limits.memory_bytes })
-			}
-			Err(failure) => return Err(failure),
+			Err(failure) => return Err(stopped(&state).unwrap_or(failure)),
 			Ok(call) => call,
 		};
 		match call {
@@ -368,17 +396,13 @@ impl WasmExecutor {
 						Err(Failure::NonZeroExit { code: i64::from(exit.0), stderr })
 					};
 				}
-				if state.limiter.denied {
-					return Err(Failure::OutOfMemory { limit_bytes: limits.memory_bytes });
+				if let Some(failure) = stopped(&state) {
+					return Err(failure);
 				}
-				if stack_overflow {
+				if height > STACK_LIMIT {
 					return Err(Failure::StackOverflow { limit: STACK_LIMIT });
 				}
-				Err(match error.downcast_ref::<Trap>() {
-					Some(Trap::OutOfFuel) => Failure::OutOfFuel { fuel: limits.fuel },
-					Some(Trap::Interrupt) => Failure::Timeout { seconds: wall_time.as_secs_f64() },
-					_ => Failure::Trap(format!("{error:#}")),
-				})
+				Err(Failure::Trap(format!("{error:#}")))
 			}
 		}
 	}
