@@ -32,10 +32,14 @@ const ERRNO_NOMEM: i32 = 48;
 /// than listed in part, which would depend on where the host cut it.
 const MAX_LISTING_BYTES: usize = 64 << 20;
 
-/// The inode numbers a task sees: host identities renumbered in the order the task meets them.
+/// The inode numbers a task sees (host identities renumbered in the order the task meets
+/// them), and the sorted listing of each directory descriptor being read: a listing is read
+/// from the host when a task starts it (cookie 0) and then served from here, so reading one
+/// with a small buffer costs one host listing, not one per call.
 #[derive(Default)]
 pub struct FileIdentities {
 	by_host: HashMap<u64, u64>,
+	listings: HashMap<u32, Vec<Entry>>,
 }
 
 impl FileIdentities {
@@ -137,6 +141,20 @@ fn write_guest<T>(caller: &mut Caller<'_, T>, ptr: i32, bytes: &[u8]) -> Result<
 	memory.write(caller, ptr as u32 as usize, bytes).map_err(|_| ERRNO_FAULT)
 }
 
+/// Hands `listing` to the task: its bytes at `buf`, their count at `bufused`.
+fn finish_listing<T>(
+	caller: &mut Caller<'_, T>,
+	buf: i32,
+	bufused: i32,
+	listing: &[u8],
+) -> anyhow::Result<i32> {
+	if let Err(errno) = write_guest(caller, buf, listing) {
+		return Ok(errno);
+	}
+	let used = (listing.len() as u32).to_le_bytes();
+	Ok(write_guest(caller, bufused, &used).err().unwrap_or(0))
+}
+
 /// Replaces WASI's `fd_filestat_get`, `path_filestat_get` and `fd_readdir` in `linker` (which
 /// must already hold WASI) with their deterministic views; `parts` reaches the task's WASI
 /// context and its inode numbering.
@@ -213,6 +231,15 @@ pub fn add_deterministic_fs<T: 'static>(
 			let fuel = caller.as_context_mut().hostcall_fuel();
 			let (ctx, ids) = parts(caller.data_mut());
 			ctx.set_hostcall_fuel(fuel);
+			let dir = fd as u32;
+			if cookie != 0 {
+				if let Some(entries) = ids.listings.remove(&dir) {
+					let listing =
+						encode_listing(&entries, cookie as u64, buf_len as u32 as usize, ids);
+					ids.listings.insert(dir, entries);
+					return finish_listing(&mut caller, buf, bufused, &listing);
+				}
+			}
 			// The whole listing, read into a scratch buffer that grows until it holds it all.
 			let mut scratch = vec![0u8; 64 << 10];
 			let raw = loop {
@@ -241,11 +268,8 @@ pub fn add_deterministic_fs<T: 'static>(
 			};
 			sort_listing(&mut entries);
 			let listing = encode_listing(&entries, cookie as u64, buf_len as u32 as usize, ids);
-			if let Err(errno) = write_guest(&mut caller, buf, &listing) {
-				return Ok(errno);
-			}
-			let used = (listing.len() as u32).to_le_bytes();
-			Ok(write_guest(&mut caller, bufused, &used).err().unwrap_or(0))
+			ids.listings.insert(dir, entries);
+			finish_listing(&mut caller, buf, bufused, &listing)
 		},
 	)?;
 

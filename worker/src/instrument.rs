@@ -43,8 +43,8 @@ use wasmparser::{FuncValidatorAllocations, Operator, Parser, Payload, Validator,
 
 /// Stack units a task may hold at once (a unit is about one Wasm value).
 pub const STACK_LIMIT: u32 = 1 << 18;
-/// Native stack given to Wasm code: 256 bytes a unit, many times what a compiled frame needs.
-pub const NATIVE_STACK_BYTES: usize = 64 << 20;
+/// Native stack given to Wasm code: 512 bytes a unit, many times what a compiled frame needs.
+pub const NATIVE_STACK_BYTES: usize = 128 << 20;
 /// The export through which the host reads the stack counter after a trap.
 pub const STACK_HEIGHT_EXPORT: &str = "iexec:stack-height";
 /// The memory whose first 8 bytes are the fuel left (an `i64`; below zero once it ran out).
@@ -189,6 +189,7 @@ fn plan(bytes: &[u8]) -> Result<Plan, String> {
 		start: None,
 	};
 	let mut allocations = FuncValidatorAllocations::default();
+	let mut seen_results = std::collections::HashSet::new();
 	let error = |e: wasmparser::BinaryReaderError| e.to_string();
 	for payload in Parser::new(0).parse_all(bytes) {
 		let payload = payload.map_err(error)?;
@@ -286,32 +287,13 @@ fn plan(bytes: &[u8]) -> Result<Plan, String> {
 			ops.finish().map_err(error)?;
 			// Parameters may hold anything; other locals start at 0.0 and stay exact while
 			// every write is exact (to a fixed point: a local copied from a local).
-			let mut exact: Vec<bool> = (0..locals).map(|l| l >= params).collect();
-			loop {
-				let mut changed = false;
-				for (local, from) in &writes {
-					let ok = match from {
-						Source::Exact => true,
-						Source::Local(other) => {
-							exact.get(*other as usize).copied().unwrap_or(false)
-						}
-						Source::Computed => false,
-					};
-					if !ok && exact[*local as usize] {
-						exact[*local as usize] = false;
-						changed = true;
-					}
-				}
-				if !changed {
-					break;
-				}
-			}
+			let exact = exact_locals(locals, params, &writes);
 			let cost = FRAME_UNITS
 				.saturating_add(locals)
 				.saturating_add(deepest)
 				.saturating_add(count / INSTRUCTIONS_PER_UNIT);
 			let results = ty.results().to_vec();
-			if results.len() > 1 && !plan.new_types.contains(&results) {
+			if results.len() > 1 && seen_results.insert(results.clone()) {
 				plan.new_types.push(results.clone());
 			}
 			plan.functions.push(FunctionPlan {
@@ -328,6 +310,31 @@ fn plan(bytes: &[u8]) -> Result<Plan, String> {
 	plan.types = func_types.len() as u32;
 	plan.globals = plan.global_types.len() as u32;
 	Ok(plan)
+}
+
+/// Which locals only ever hold exact floats: not parameters (they may hold anything), and not
+/// a local given a computed value or the value of a local that is not exact. Spread along the
+/// copies with a work list, so the cost is linear in locals and writes.
+fn exact_locals(locals: u32, params: u32, writes: &[(u32, Source)]) -> Vec<bool> {
+	let mut exact: Vec<bool> = (0..locals).map(|l| l >= params).collect();
+	let mut copies_of: HashMap<u32, Vec<u32>> = HashMap::new();
+	let mut lost: Vec<u32> = (0..params.min(locals)).collect();
+	for (local, from) in writes {
+		match from {
+			Source::Exact => {}
+			Source::Local(other) => copies_of.entry(*other).or_default().push(*local),
+			Source::Computed => lost.push(*local),
+		}
+	}
+	while let Some(local) = lost.pop() {
+		let Some(slot) = exact.get_mut(local as usize) else { continue };
+		let was_exact = *slot || local < params;
+		*slot = false;
+		if was_exact {
+			lost.extend(copies_of.remove(&local).unwrap_or_default());
+		}
+	}
+	exact
 }
 
 /// The rewrite, as a re-encoder that keeps the module and changes what [`plan`] says.
@@ -916,6 +923,26 @@ mod tests {
 		set_fuel(&mut store, &instance, 71);
 		assert!(spin.call(&mut store, 10).is_err());
 		assert_eq!(fuel_left(&mut store, &instance), -1);
+	}
+
+	#[test]
+	fn exactness_follows_copies_and_stops_at_parameters_and_arithmetic() {
+		let copies = [
+			(1, Source::Local(0)),
+			(2, Source::Exact),
+			(3, Source::Local(2)),
+			(4, Source::Local(3)),
+		];
+		assert_eq!(exact_locals(5, 1, &copies), [false, false, true, true, true]);
+		let mut computed = copies.to_vec();
+		computed.push((2, Source::Computed));
+		assert_eq!(exact_locals(5, 1, &computed), [false, false, false, false, false]);
+		// A long chain written backwards is settled in one pass, not one per link.
+		let chain: Vec<(u32, Source)> = (1..50_000u32)
+			.map(|l| (l - 1, Source::Local(l)))
+			.chain([(49_999, Source::Computed)])
+			.collect();
+		assert!(exact_locals(50_000, 0, &chain).iter().all(|e| !e));
 	}
 
 	#[test]

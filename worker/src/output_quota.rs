@@ -2,11 +2,12 @@
 //! that would pass it fails with `ENOSPC`, as on a full disk, and the task decides what to do.
 //!
 //! What counts is what the task asks for, not what the host's file system ends up holding:
-//! every byte written through `fd_write` / `fd_pwrite` to anything but stdout and stderr
-//! (capped on their own), and every size set through `fd_filestat_set_size` (which could
-//! otherwise make a huge sparse file). Overwrites count again. So the outcome depends on the
-//! task alone, never on the host's block size or free space, and the output directory can
-//! never hold more than the quota.
+//! every byte written through `fd_write` / `fd_pwrite` to a regular file — whatever its
+//! descriptor number, so a file moved onto descriptor 1 counts too — with the hole a write
+//! past the end of the file would leave, and every size set through `fd_filestat_set_size`.
+//! Overwrites count again. So the outcome depends on the task alone, never on the host's
+//! block size, free space or limit on file sizes, and the files a task writes can never hold
+//! more than the quota. (Stdout and stderr are in-memory pipes, capped on their own.)
 
 use wasmtime::{AsContextMut, Caller, Extern, Linker};
 use wasmtime_wasi::preview1::{types, wasi_snapshot_preview1::WasiSnapshotPreview1, WasiP1Ctx};
@@ -14,8 +15,6 @@ use wiggle::{GuestMemory, GuestPtr};
 
 const ERRNO_FAULT: i32 = 21;
 const ERRNO_NOSPC: i32 = 51;
-const STDOUT: i32 = 1;
-const STDERR: i32 = 2;
 
 /// Bytes a task may still write.
 pub struct OutputQuota {
@@ -51,6 +50,29 @@ fn requested(data: &[u8], iovs: u32, count: u32) -> Option<u64> {
 	)
 }
 
+/// For a regular file, the hole a write at `offset` (or at the file's position, or its end in
+/// append mode) would leave past the end of the file; `None` for anything else.
+fn file_growth(
+	ctx: &mut WasiP1Ctx,
+	fd: types::Fd,
+	offset: Option<i64>,
+) -> Result<Option<u64>, types::Error> {
+	let mut none = GuestMemory::Unshared(&mut []);
+	let stat = wasmtime_wasi::runtime::in_tokio(ctx.fd_fdstat_get(&mut none, fd))?;
+	if stat.fs_filetype != types::Filetype::RegularFile {
+		return Ok(None);
+	}
+	let size = wasmtime_wasi::runtime::in_tokio(ctx.fd_filestat_get(&mut none, fd))?.size;
+	let at = if stat.fs_flags.contains(types::Fdflags::APPEND) {
+		size
+	} else if let Some(offset) = offset {
+		offset as u64
+	} else {
+		ctx.fd_tell(&mut none, fd)?
+	};
+	Ok(Some(at.saturating_sub(size)))
+}
+
 fn errno(error: types::Error) -> anyhow::Result<i32> {
 	error.downcast().map(|errno| errno as i32)
 }
@@ -71,13 +93,18 @@ fn write<T>(
 	let (data, state) = memory.data_and_store_mut(&mut caller);
 	let (ctx, quota) = parts(state);
 	ctx.set_hostcall_fuel(fuel);
-	let counted = fd != STDOUT && fd != STDERR;
-	let Some(asked) = requested(data, iovs as u32, count as u32) else { return Ok(ERRNO_FAULT) };
-	if counted && !quota.take(asked) {
+	let Some(length) = requested(data, iovs as u32, count as u32) else { return Ok(ERRNO_FAULT) };
+	let fd = types::Fd::from(fd as u32);
+	// Only a regular file takes room: a pipe (stdout, stderr) or a directory does not.
+	let hole = match file_growth(ctx, fd, offset) {
+		Ok(hole) => hole,
+		Err(error) => return errno(error),
+	};
+	let asked = hole.map_or(0, |hole| length.saturating_add(hole));
+	if !quota.take(asked) {
 		return Ok(ERRNO_NOSPC);
 	}
 	let mut guest = GuestMemory::Unshared(data);
-	let fd = types::Fd::from(fd as u32);
 	let ciovs = GuestPtr::new((iovs as u32, count as u32));
 	let written = wasmtime_wasi::runtime::in_tokio(async {
 		match offset {
@@ -89,15 +116,13 @@ fn write<T>(
 		Ok(written) => written,
 		Err(error) => {
 			// Nothing was written: nothing is spent.
-			if counted {
-				quota.left = quota.left.saturating_add(asked);
-			}
+			quota.left = quota.left.saturating_add(asked);
 			return errno(error);
 		}
 	};
-	if counted {
-		// A short write spends only what it wrote.
-		quota.left = quota.left.saturating_add(asked.saturating_sub(u64::from(written)));
+	if hole.is_some() {
+		// A short write spends only what it wrote, and the hole.
+		quota.left = quota.left.saturating_add(length.saturating_sub(u64::from(written)));
 	}
 	match memory.write(&mut caller, nwritten as u32 as usize, &written.to_le_bytes()) {
 		Ok(()) => Ok(0),

@@ -113,6 +113,9 @@ struct TaskState {
 	quota: OutputQuota,
 }
 
+/// The meter memory the rewrite adds (one page), left out of the task's memory.
+const METER_BYTES: usize = 64 << 10;
+
 /// Bytes a table element is counted as (a reference: a pointer and its type on 64-bit hosts).
 const TABLE_ELEMENT_BYTES: usize = 16;
 
@@ -220,9 +223,22 @@ impl WasmExecutor {
 		// The limits that decide the result are put into the module itself; the rewrite also
 		// validates it against the sandbox's features.
 		let instrumented = instrument::instrument(bytes).map_err(Failure::InvalidModule)?;
+		// Vector code grows the most (a canonicalisation after each float operation); bound
+		// what Cranelift is given too.
+		if instrumented.len() > 4 * MAX_MODULE_BYTES {
+			return Err(Failure::InvalidModule(format!(
+				"{} bytes once instrumented, more than the {} MiB a worker compiles",
+				instrumented.len(),
+				4 * MAX_MODULE_BYTES >> 20
+			)));
+		}
 		let module = Module::new(&self.engine, &instrumented)
 			.map_err(|e| Failure::InvalidModule(format!("{e:#}")))?;
-		self.cache.lock().expect("cache lock").insert(*code_hash, module.clone(), bytes.len());
+		self.cache.lock().expect("cache lock").insert(
+			*code_hash,
+			module.clone(),
+			instrumented.len(),
+		);
 		Ok(module)
 	}
 
@@ -313,7 +329,8 @@ impl WasmExecutor {
 		let limit = usize::try_from(limits.memory_bytes).unwrap_or(usize::MAX);
 		let state = TaskState {
 			wasi: wasi.build_p1(),
-			limiter: MemoryLimiter::new(limit),
+			// The meter's page is the sandbox's, not the task's.
+			limiter: MemoryLimiter::new(limit.saturating_add(METER_BYTES)),
 			clock,
 			files: FileIdentities::default(),
 			quota: OutputQuota::new(limits.output_bytes),
@@ -368,7 +385,11 @@ impl WasmExecutor {
 		});
 		let state = store.into_data();
 		let fuel = fuel_meter::used(limits.fuel, left);
-		let resources = Resources { fuel, wall_time, peak_memory_bytes: state.limiter.peak as u64 };
+		let resources = Resources {
+			fuel,
+			wall_time,
+			peak_memory_bytes: state.limiter.peak.saturating_sub(METER_BYTES) as u64,
+		};
 		let stdout = String::from_utf8_lossy(&stdout.contents()).into_owned();
 		let stderr = String::from_utf8_lossy(&stderr.contents()).into_owned();
 		// What ended a task that the host stopped or refused memory.

@@ -23,6 +23,8 @@ const WASI_PRELUDE: &str = r#"
   (import "wasi_snapshot_preview1" "random_get" (func $random_get (param i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll_oneoff (param i32 i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "clock_time_get" (func $clock_time_get (param i32 i64 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_seek" (func $fd_seek (param i32 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_renumber" (func $fd_renumber (param i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "fd_readdir" (func $fd_readdir (param i32 i32 i32 i64 i32) (result i32)))
   (import "wasi_snapshot_preview1" "fd_filestat_get" (func $fd_filestat_get (param i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "path_filestat_get"
@@ -361,12 +363,14 @@ async fn file_metadata_and_listings_are_the_same_on_every_host() {
 #[tokio::test]
 async fn writes_past_the_output_quota_fail_with_enospc_and_the_task_decides() {
 	let (engine, _dir) = engine().await;
-	// Writes 1,000 bytes to /output/data three times, recording each write's errno in
-	// /output/errnos.
+	// Writes 1,000 bytes to /output/data three times; then one byte 1 MB into a new file (a
+	// hole the file system would not store, but the quota counts); then moves that file onto
+	// descriptor 1 and writes 1,000 bytes there. Each write's errno goes to /output/errnos.
 	let writer = module(
 		r#"
   (data (i32.const 2048) "data")
   (data (i32.const 2056) "errnos")
+  (data (i32.const 2064) "sparse")
   (func (export "_start")
     (local $fd i32) (local $i i32)
     (local.set $fd (call $create (i32.const 3) (i32.const 2048) (i32.const 4)))
@@ -377,7 +381,16 @@ async fn writes_past_the_output_quota_fail_with_enospc_and_the_task_decides() {
         (call $fd_write (local.get $fd) (i32.const 1032) (i32.const 1) (i32.const 1040)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $each (i32.lt_u (local.get $i) (i32.const 3))))
-    (call $write (call $create (i32.const 3) (i32.const 2056) (i32.const 6)) (i32.const 3000) (i32.const 3)))
+    (local.set $fd (call $create (i32.const 3) (i32.const 2064) (i32.const 6)))
+    (drop (call $fd_seek (local.get $fd) (i64.const 1000000) (i32.const 0) (i32.const 1056)))
+    (i32.store (i32.const 1036) (i32.const 1))
+    (i32.store8 (i32.const 3003)
+      (call $fd_write (local.get $fd) (i32.const 1032) (i32.const 1) (i32.const 1040)))
+    (drop (call $fd_renumber (local.get $fd) (i32.const 1)))
+    (i32.store (i32.const 1036) (i32.const 1000))
+    (i32.store8 (i32.const 3004)
+      (call $fd_write (i32.const 1) (i32.const 1032) (i32.const 1) (i32.const 1040)))
+    (call $write (call $create (i32.const 3) (i32.const 2056) (i32.const 6)) (i32.const 3000) (i32.const 5)))
 "#,
 	);
 	let mut task = wasm_task(writer.clone(), &[]);
@@ -385,10 +398,12 @@ async fn writes_past_the_output_quota_fail_with_enospc_and_the_task_decides() {
 	let outcome = engine.run(task).await.expect("the writer runs");
 	assert_eq!(std::fs::read(outcome.output_dir.join("data")).unwrap().len(), 2_000);
 	// 51 = ENOSPC in WASI's numbering.
-	assert_eq!(std::fs::read(outcome.output_dir.join("errnos")).unwrap(), [0, 0, 51]);
-	// Under a large quota all three go through.
+	assert_eq!(std::fs::read(outcome.output_dir.join("errnos")).unwrap(), [0, 0, 51, 51, 51]);
+	assert_eq!(std::fs::metadata(outcome.output_dir.join("sparse")).unwrap().len(), 0);
+	// Under a large quota all of them go through.
 	let outcome = engine.run(wasm_task(writer, &[])).await.unwrap();
-	assert_eq!(std::fs::read(outcome.output_dir.join("errnos")).unwrap(), [0, 0, 0]);
+	assert_eq!(std::fs::read(outcome.output_dir.join("errnos")).unwrap(), [0, 0, 0, 0, 0]);
+	assert_eq!(std::fs::metadata(outcome.output_dir.join("sparse")).unwrap().len(), 1_001_001);
 }
 
 #[tokio::test]
