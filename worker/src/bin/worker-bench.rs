@@ -237,7 +237,7 @@ fn median<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
 async fn main() -> anyhow::Result<()> {
 	let work = tempfile::tempdir()?;
 	let engine = TaskEngine::new(work.path()).await?;
-	let runs = 5;
+	let runs = 11;
 
 	for (name, module, native) in [
 		(
@@ -295,7 +295,7 @@ async fn main() -> anyhow::Result<()> {
 		);
 		println!(
 			"  {:<32} {:>8.1} ms  {:.2}x  ({fuel} fuel)",
-			"executor (all, + epochs, WASI)",
+			"executor (rewrite, watchdog, WASI)",
 			wasm_time.as_secs_f64() * 1e3,
 			ratio(wasm_time)
 		);
