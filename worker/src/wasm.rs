@@ -11,10 +11,10 @@
 //!   is dropped, never refused (a refused write changes the result).
 //! - **Sandbox.** The module sees its arguments, stdin, a read-only `/input` and a writable
 //!   `/output`, nothing else: no network, no other files, no environment.
-//! - **Limits.** Fuel (reported as used) and the wall clock, both through the meter the module
-//!   asks for fuel ([`crate::fuel_meter`]); a memory limiter over all memories and tables; the
-//!   output size as a write quota ([`crate::output_quota`]); a task runs on a thread of its own
-//!   with a native stack larger than its Wasm stack limit can use.
+//! - **Limits.** Fuel (reported as used) and the wall clock, both through the module's fuel
+//!   counter and its watchdog ([`crate::fuel_meter`]); a memory limiter over all memories and
+//!   tables; the output size as a write quota ([`crate::output_quota`]); a task runs on a
+//!   thread of its own with a native stack larger than its Wasm stack limit can use.
 //! - Untrusted modules are compiled within bounds: at most [`MAX_MODULE_BYTES`], on one
 //!   thread; compiled modules are cached by code hash, at most [`CACHE_BYTES`] of them (by
 //!   module size), least recently used out first.
@@ -43,8 +43,9 @@ use wasmtime_wasi::{
 };
 
 /// The version of this engine's deterministic behaviour: the rewrite (fuel costs, the stack
-/// limit, where NaNs are canonicalised: instrument.rs), virtual time, the random streams, the
-/// memory accounting. Bumped whenever any of them changes; workers advertise it (`WasmEngineVersion`) and sign it in attestations.
+/// limit, where NaNs are canonicalised: instrument.rs), virtual time, the random streams, file
+/// metadata, the memory accounting. Bumped whenever any of them changes; workers advertise it
+/// (`WasmEngineVersion`) and sign it in attestations.
 pub const ENGINE_VERSION: u32 = 3;
 
 /// Native stack for the host calls (WASI) made from the deepest Wasm frame.

@@ -4,7 +4,8 @@
 //! cargo run --release -p iexec-worker --bin worker-bench
 //! ```
 //!
-//! - compute kernels run by the Wasm executor (the rewrite of instrument.rs, fuel and epoch
+//! - compute kernels (a float matrix multiply, an integer hash, branchy integer code, a
+//!   memory-bound pointer chase) run by the Wasm executor (the rewrite of instrument.rs, fuel and epoch
 //!   interruption on, as in production) against the same loops compiled natively, and under
 //!   wasmtime with each determinism feature alone;
 //! - executor start-up per task, module compiled or cached;
@@ -22,6 +23,38 @@ const N: usize = 128;
 const MATMUL_REPS: usize = 30;
 const WORDS: usize = 8 << 20; // 64 MiB of u64
 const HASH_PASSES: usize = 4;
+const COLLATZ_N: u64 = 300_000;
+const CHASE_ENTRIES: u32 = 1 << 22; // 16 MiB of u32
+const CHASE_STEPS: u32 = 1 << 24;
+
+/// Branchy integer code: the Collatz steps of every number up to `COLLATZ_N`, summed.
+#[inline(never)]
+fn collatz_native() -> u64 {
+	let mut total = 0u64;
+	for n in 1..=COLLATZ_N {
+		let mut x = n;
+		while x != 1 {
+			x = if x & 1 == 0 { x >> 1 } else { 3 * x + 1 };
+			total += 1;
+		}
+	}
+	total
+}
+
+/// Memory-bound code: a chase through a 16 MiB table of next indices (a full-period linear
+/// congruential step, so every load waits for the one before).
+#[inline(never)]
+fn chase_native() -> u64 {
+	let next: Vec<u32> = (0..CHASE_ENTRIES)
+		.map(|i| i.wrapping_mul(1_664_525).wrapping_add(1_013_904_223) & (CHASE_ENTRIES - 1))
+		.collect();
+	let (mut p, mut sum) = (0u32, 0u64);
+	for _ in 0..CHASE_STEPS {
+		p = next[p as usize];
+		sum += u64::from(p);
+	}
+	sum
+}
 
 /// `C = A × B` for 128×128 f64 matrices, `MATMUL_REPS` times; returns the sum of C.
 #[inline(never)]
@@ -127,6 +160,53 @@ fn matmul_wasm() -> Vec<u8> {
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $sum_c (i32.lt_u (local.get $i) (i32.const 16384))))
     (f64.store (i32.const 64) (local.get $total))
+    (call $emit (i32.const 64)))
+"#,
+	)
+}
+
+fn collatz_wasm() -> Vec<u8> {
+	kernel_module(
+		r#"
+  (func (export "_start")
+    (local $n i64) (local $x i64) (local $total i64)
+    (local.set $n (i64.const 1))
+    (loop $outer
+      (local.set $x (local.get $n))
+      (block $done
+        (loop $steps
+          (br_if $done (i64.eq (local.get $x) (i64.const 1)))
+          (if (i64.eqz (i64.and (local.get $x) (i64.const 1)))
+            (then (local.set $x (i64.shr_u (local.get $x) (i64.const 1))))
+            (else (local.set $x (i64.add (i64.mul (local.get $x) (i64.const 3)) (i64.const 1)))))
+          (local.set $total (i64.add (local.get $total) (i64.const 1)))
+          (br $steps)))
+      (local.set $n (i64.add (local.get $n) (i64.const 1)))
+      (br_if $outer (i64.le_u (local.get $n) (i64.const 300000))))
+    (i64.store (i32.const 64) (local.get $total))
+    (call $emit (i32.const 64)))
+"#,
+	)
+}
+
+fn chase_wasm() -> Vec<u8> {
+	// The table at 1 MiB.
+	kernel_module(
+		r#"
+  (func (export "_start")
+    (local $i i32) (local $p i32) (local $sum i64) (local $s i32)
+    (loop $fill
+      (i32.store (i32.add (i32.const 1048576) (i32.shl (local.get $i) (i32.const 2)))
+        (i32.and (i32.add (i32.mul (local.get $i) (i32.const 1664525)) (i32.const 1013904223))
+          (i32.const 4194303)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $fill (i32.lt_u (local.get $i) (i32.const 4194304))))
+    (loop $chase
+      (local.set $p (i32.load (i32.add (i32.const 1048576) (i32.shl (local.get $p) (i32.const 2)))))
+      (local.set $sum (i64.add (local.get $sum) (i64.extend_i32_u (local.get $p))))
+      (local.set $s (i32.add (local.get $s) (i32.const 1)))
+      (br_if $chase (i32.lt_u (local.get $s) (i32.const 16777216))))
+    (i64.store (i32.const 64) (local.get $sum))
     (call $emit (i32.const 64)))
 "#,
 	)
@@ -246,6 +326,8 @@ async fn main() -> anyhow::Result<()> {
 			Box::new(|| matmul_native().to_le_bytes()) as Box<dyn Fn() -> [u8; 8]>,
 		),
 		("u64 hash over 64 MiB x4", hash_wasm(), Box::new(|| hash_native().to_le_bytes())),
+		("collatz steps to 300,000", collatz_wasm(), Box::new(|| collatz_native().to_le_bytes())),
+		("pointer chase 16 MiB x16M", chase_wasm(), Box::new(|| chase_native().to_le_bytes())),
 	] {
 		let (native_time, native_result) = median(runs, || native());
 		engine.run(task(&module)).await.map_err(|f| anyhow::anyhow!("{f}"))?; // compile and cache
