@@ -5,9 +5,11 @@
 //! every byte written through `fd_write` / `fd_pwrite` to a regular file — whatever its
 //! descriptor number, so a file moved onto descriptor 1 counts too — with the hole a write
 //! past the end of the file would leave, and every size set through `fd_filestat_set_size`.
-//! Overwrites count again. So the outcome depends on the task alone, never on the host's
-//! block size, free space or limit on file sizes, and the files a task writes can never hold
-//! more than the quota. (Stdout and stderr are in-memory pipes, capped on their own.)
+//! Overwrites count again. Every entry a task makes — a file opened with `O_CREAT`, a
+//! directory, a link — costs [`ENTRY_BYTES`], so empty files cannot use up the host's inodes.
+//! So the outcome depends on the task alone, never on the host's block size, free space,
+//! inodes or limit on file sizes, and what a task writes can never hold more than the quota.
+//! (Stdout and stderr are in-memory pipes, capped on their own.)
 
 use wasmtime::{AsContextMut, Caller, Extern, Linker};
 use wasmtime_wasi::preview1::{types, wasi_snapshot_preview1::WasiSnapshotPreview1, WasiP1Ctx};
@@ -15,6 +17,9 @@ use wiggle::{GuestMemory, GuestPtr};
 
 const ERRNO_FAULT: i32 = 21;
 const ERRNO_NOSPC: i32 = 51;
+const OFLAGS_CREAT: i32 = 1;
+/// What making a directory entry costs, as a block of a file system would.
+pub const ENTRY_BYTES: u64 = 4096;
 
 /// Bytes a task may still write.
 pub struct OutputQuota {
@@ -130,8 +135,41 @@ fn write<T>(
 	}
 }
 
-/// Replaces WASI's `fd_write`, `fd_pwrite` and `fd_filestat_set_size` in `linker` (which must
-/// already hold WASI) with ones that keep to the task's quota.
+/// A WASI call that makes a directory entry, under the quota: [`ENTRY_BYTES`] taken first, and
+/// given back if the call fails. `call` gets the task's WASI context and memory.
+fn making_entry<T, R>(
+	mut caller: Caller<'_, T>,
+	parts: fn(&mut T) -> (&mut WasiP1Ctx, &mut OutputQuota),
+	call: impl FnOnce(&mut WasiP1Ctx, &mut GuestMemory<'_>) -> Result<R, types::Error>,
+) -> anyhow::Result<Result<(R, Caller<'_, T>), i32>> {
+	let Some(Extern::Memory(memory)) = caller.get_export("memory") else {
+		return Ok(Err(ERRNO_FAULT));
+	};
+	let fuel = caller.as_context_mut().hostcall_fuel();
+	let (data, state) = memory.data_and_store_mut(&mut caller);
+	let (ctx, quota) = parts(state);
+	ctx.set_hostcall_fuel(fuel);
+	if !quota.take(ENTRY_BYTES) {
+		return Ok(Err(ERRNO_NOSPC));
+	}
+	match call(ctx, &mut GuestMemory::Unshared(data)) {
+		Ok(value) => Ok(Ok((value, caller))),
+		Err(error) => {
+			quota.left = quota.left.saturating_add(ENTRY_BYTES);
+			errno(error).map(Err)
+		}
+	}
+}
+
+/// The errno of a call that made an entry, or success.
+fn entry_errno<R, C>(outcome: anyhow::Result<Result<(R, C), i32>>) -> anyhow::Result<i32> {
+	outcome.map(|made| made.err().unwrap_or(0))
+}
+
+/// Replaces WASI's `fd_write`, `fd_pwrite`, `fd_filestat_set_size`, and the calls that make
+/// directory entries (`path_open` with `O_CREAT`, `path_create_directory`, `path_symlink`,
+/// `path_link`) in `linker` (which must already hold WASI) with ones that keep to the task's
+/// quota.
 pub fn add_output_quota<T: 'static>(
 	linker: &mut Linker<T>,
 	parts: fn(&mut T) -> (&mut WasiP1Ctx, &mut OutputQuota),
@@ -176,8 +214,119 @@ pub fn add_output_quota<T: 'static>(
 			}
 		},
 	)?;
+	linker.func_wrap(
+		MODULE,
+		"path_create_directory",
+		move |caller: Caller<'_, T>, fd: i32, path: i32, len: i32| {
+			entry_errno(making_entry(caller, parts, |ctx, memory| {
+				let path = GuestPtr::<str>::new((path as u32, len as u32));
+				wasmtime_wasi::runtime::in_tokio(ctx.path_create_directory(memory, fd_of(fd), path))
+			}))
+		},
+	)?;
+	linker.func_wrap(
+		MODULE,
+		"path_symlink",
+		move |caller: Caller<'_, T>, old: i32, old_len: i32, fd: i32, new: i32, new_len: i32| {
+			entry_errno(making_entry(caller, parts, |ctx, memory| {
+				let old = GuestPtr::<str>::new((old as u32, old_len as u32));
+				let new = GuestPtr::<str>::new((new as u32, new_len as u32));
+				wasmtime_wasi::runtime::in_tokio(ctx.path_symlink(memory, old, fd_of(fd), new))
+			}))
+		},
+	)?;
+	linker.func_wrap(
+		MODULE,
+		"path_link",
+		move |caller: Caller<'_, T>,
+		      old_fd: i32,
+		      flags: i32,
+		      old: i32,
+		      old_len: i32,
+		      new_fd: i32,
+		      new: i32,
+		      new_len: i32| {
+			entry_errno(making_entry(caller, parts, |ctx, memory| {
+				let flags = types::Lookupflags::try_from(flags).map_err(|_| types::Errno::Inval)?;
+				let old = GuestPtr::<str>::new((old as u32, old_len as u32));
+				let new = GuestPtr::<str>::new((new as u32, new_len as u32));
+				let (old_fd, new_fd) = (fd_of(old_fd), fd_of(new_fd));
+				wasmtime_wasi::runtime::in_tokio(
+					ctx.path_link(memory, old_fd, flags, old, new_fd, new),
+				)
+			}))
+		},
+	)?;
+	linker.func_wrap(
+		MODULE,
+		"path_open",
+		move |mut caller: Caller<'_, T>,
+		      fd: i32,
+		      dirflags: i32,
+		      path: i32,
+		      len: i32,
+		      oflags: i32,
+		      base: i64,
+		      inheriting: i64,
+		      fdflags: i32,
+		      opened: i32|
+		      -> anyhow::Result<i32> {
+			let open = |ctx: &mut WasiP1Ctx, memory: &mut GuestMemory<'_>| {
+				let inval = |_| types::Errno::Inval;
+				let dirflags = types::Lookupflags::try_from(dirflags).map_err(inval)?;
+				let oflags_bits = types::Oflags::try_from(oflags).map_err(inval)?;
+				let base = types::Rights::try_from(base).map_err(inval)?;
+				let inheriting = types::Rights::try_from(inheriting).map_err(inval)?;
+				let fdflags = types::Fdflags::try_from(fdflags).map_err(inval)?;
+				let path = GuestPtr::<str>::new((path as u32, len as u32));
+				wasmtime_wasi::runtime::in_tokio(ctx.path_open(
+					memory,
+					fd_of(fd),
+					dirflags,
+					path,
+					oflags_bits,
+					base,
+					inheriting,
+					fdflags,
+				))
+			};
+			// Only an open that may create a file makes an entry.
+			let new_fd = if oflags & OFLAGS_CREAT != 0 {
+				match making_entry(caller, parts, open)? {
+					Ok((new_fd, back)) => {
+						caller = back;
+						new_fd
+					}
+					Err(errno) => return Ok(errno),
+				}
+			} else {
+				let Some(Extern::Memory(memory)) = caller.get_export("memory") else {
+					return Ok(ERRNO_FAULT);
+				};
+				let fuel = caller.as_context_mut().hostcall_fuel();
+				let (data, state) = memory.data_and_store_mut(&mut caller);
+				let (ctx, _) = parts(state);
+				ctx.set_hostcall_fuel(fuel);
+				match open(ctx, &mut GuestMemory::Unshared(data)) {
+					Ok(new_fd) => new_fd,
+					Err(error) => return errno(error),
+				}
+			};
+			let Some(Extern::Memory(memory)) = caller.get_export("memory") else {
+				return Ok(ERRNO_FAULT);
+			};
+			let bytes = u32::from(new_fd).to_le_bytes();
+			Ok(memory
+				.write(&mut caller, opened as u32 as usize, &bytes)
+				.map_or(ERRNO_FAULT, |()| 0))
+		},
+	)?;
 	linker.allow_shadowing(false);
 	Ok(())
+}
+
+fn fd_of(fd: i32) -> types::Fd {
+	types::Fd::from(fd as u32)
 }
 
 #[cfg(test)]

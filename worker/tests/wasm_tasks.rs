@@ -363,47 +363,56 @@ async fn file_metadata_and_listings_are_the_same_on_every_host() {
 #[tokio::test]
 async fn writes_past_the_output_quota_fail_with_enospc_and_the_task_decides() {
 	let (engine, _dir) = engine().await;
-	// Writes 1,000 bytes to /output/data three times; then one byte 1 MB into a new file (a
-	// hole the file system would not store, but the quota counts); then moves that file onto
-	// descriptor 1 and writes 1,000 bytes there. Each write's errno goes to /output/errnos.
+	// Makes three files (an entry costs 4,096 bytes of quota); writes 1,000 bytes to `data`
+	// three times; one byte 1 MB into `sparse` (a hole the file system would not store, but
+	// the quota counts); moves `sparse` onto descriptor 1 and writes 1,000 bytes there; makes
+	// a fourth file. Each errno goes to /output/errnos.
 	let writer = module(
 		r#"
   (data (i32.const 2048) "data")
   (data (i32.const 2056) "errnos")
   (data (i32.const 2064) "sparse")
+  (data (i32.const 2072) "more")
   (func (export "_start")
-    (local $fd i32) (local $i i32)
-    (local.set $fd (call $create (i32.const 3) (i32.const 2048) (i32.const 4)))
+    (local $data i32) (local $sparse i32) (local $log i32) (local $i i32)
+    (local.set $data (call $create (i32.const 3) (i32.const 2048) (i32.const 4)))
+    (local.set $sparse (call $create (i32.const 3) (i32.const 2064) (i32.const 6)))
+    (local.set $log (call $create (i32.const 3) (i32.const 2056) (i32.const 6)))
     (i32.store (i32.const 1032) (i32.const 4096))
     (i32.store (i32.const 1036) (i32.const 1000))
     (loop $each
       (i32.store8 (i32.add (i32.const 3000) (local.get $i))
-        (call $fd_write (local.get $fd) (i32.const 1032) (i32.const 1) (i32.const 1040)))
+        (call $fd_write (local.get $data) (i32.const 1032) (i32.const 1) (i32.const 1040)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $each (i32.lt_u (local.get $i) (i32.const 3))))
-    (local.set $fd (call $create (i32.const 3) (i32.const 2064) (i32.const 6)))
-    (drop (call $fd_seek (local.get $fd) (i64.const 1000000) (i32.const 0) (i32.const 1056)))
+    (drop (call $fd_seek (local.get $sparse) (i64.const 1000000) (i32.const 0) (i32.const 1056)))
     (i32.store (i32.const 1036) (i32.const 1))
     (i32.store8 (i32.const 3003)
-      (call $fd_write (local.get $fd) (i32.const 1032) (i32.const 1) (i32.const 1040)))
-    (drop (call $fd_renumber (local.get $fd) (i32.const 1)))
+      (call $fd_write (local.get $sparse) (i32.const 1032) (i32.const 1) (i32.const 1040)))
+    (drop (call $fd_renumber (local.get $sparse) (i32.const 1)))
     (i32.store (i32.const 1036) (i32.const 1000))
     (i32.store8 (i32.const 3004)
       (call $fd_write (i32.const 1) (i32.const 1032) (i32.const 1) (i32.const 1040)))
-    (call $write (call $create (i32.const 3) (i32.const 2056) (i32.const 6)) (i32.const 3000) (i32.const 5)))
+    (i32.store8 (i32.const 3005)
+      (call $path_open (i32.const 3) (i32.const 0) (i32.const 2072) (i32.const 4)
+        (i32.const 9) (i64.const 0x1fffffff) (i64.const 0x1fffffff) (i32.const 0) (i32.const 1024)))
+    (call $write (local.get $log) (i32.const 3000) (i32.const 6)))
 "#,
 	);
+	let entry = iexec_worker::output_quota::ENTRY_BYTES;
 	let mut task = wasm_task(writer.clone(), &[]);
-	task.limits.output_bytes = 2_500;
+	task.limits.output_bytes = 3 * entry + 2_500;
 	let outcome = engine.run(task).await.expect("the writer runs");
 	assert_eq!(std::fs::read(outcome.output_dir.join("data")).unwrap().len(), 2_000);
 	// 51 = ENOSPC in WASI's numbering.
-	assert_eq!(std::fs::read(outcome.output_dir.join("errnos")).unwrap(), [0, 0, 51, 51, 51]);
+	assert_eq!(std::fs::read(outcome.output_dir.join("errnos")).unwrap(), [0, 0, 51, 51, 51, 51]);
 	assert_eq!(std::fs::metadata(outcome.output_dir.join("sparse")).unwrap().len(), 0);
+	assert!(!outcome.output_dir.join("more").exists());
 	// Under a large quota all of them go through.
 	let outcome = engine.run(wasm_task(writer, &[])).await.unwrap();
-	assert_eq!(std::fs::read(outcome.output_dir.join("errnos")).unwrap(), [0, 0, 0, 0, 0]);
+	assert_eq!(std::fs::read(outcome.output_dir.join("errnos")).unwrap(), [0, 0, 0, 0, 0, 0]);
 	assert_eq!(std::fs::metadata(outcome.output_dir.join("sparse")).unwrap().len(), 1_001_001);
+	assert!(outcome.output_dir.join("more").exists());
 }
 
 #[tokio::test]
