@@ -27,6 +27,7 @@ use wiggle::{GuestMemory, GuestPtr};
 const FILESTAT_SIZE: usize = 64;
 const DIRENT_HEADER: usize = 24;
 const ERRNO_FAULT: i32 = 21;
+const ERRNO_INVAL: i32 = 28;
 const ERRNO_NOMEM: i32 = 48;
 /// The largest listing read at once (its encoding): beyond, the directory is refused rather
 /// than listed in part, which would depend on where the host cut it.
@@ -202,7 +203,7 @@ pub fn add_deterministic_fs<T: 'static>(
 			let (ctx, ids) = parts(state);
 			ctx.set_hostcall_fuel(fuel);
 			let mut guest = GuestMemory::Unshared(data);
-			let Ok(flags) = types::Lookupflags::try_from(flags) else { return Ok(28) };
+			let Ok(flags) = types::Lookupflags::try_from(flags) else { return Ok(ERRNO_INVAL) };
 			let path = GuestPtr::<str>::new((path as u32, path_len as u32));
 			let stat = match wasmtime_wasi::runtime::in_tokio(ctx.path_filestat_get(
 				&mut guest,
