@@ -142,6 +142,23 @@ fn write_guest<T>(caller: &mut Caller<'_, T>, ptr: i32, bytes: &[u8]) -> Result<
 	memory.write(caller, ptr as u32 as usize, bytes).map_err(|_| ERRNO_FAULT)
 }
 
+/// Hands WASI's answer to a `stat` to the task, at `buf`, in its deterministic view; or the
+/// errno.
+fn answer_stat<T>(
+	caller: &mut Caller<'_, T>,
+	parts: fn(&mut T) -> (&mut WasiP1Ctx, &mut FileIdentities),
+	buf: i32,
+	stat: Result<types::Filestat, types::Error>,
+) -> anyhow::Result<i32> {
+	let stat = match stat {
+		Ok(stat) => stat,
+		Err(error) => return errno(error),
+	};
+	let (_, ids) = parts(caller.data_mut());
+	let bytes = normalise(&stat, ids);
+	Ok(write_guest(caller, buf, &bytes).err().unwrap_or(0))
+}
+
 /// Hands `listing` to the task: its bytes at `buf`, their count at `bufused`.
 fn finish_listing<T>(
 	caller: &mut Caller<'_, T>,
@@ -171,17 +188,13 @@ pub fn add_deterministic_fs<T: 'static>(
 		"fd_filestat_get",
 		move |mut caller: Caller<'_, T>, fd: i32, buf: i32| -> anyhow::Result<i32> {
 			let fuel = caller.as_context_mut().hostcall_fuel();
-			let (ctx, ids) = parts(caller.data_mut());
+			let (ctx, _) = parts(caller.data_mut());
 			ctx.set_hostcall_fuel(fuel);
 			let mut none = GuestMemory::Unshared(&mut []);
-			let stat = match wasmtime_wasi::runtime::in_tokio(
+			let stat = wasmtime_wasi::runtime::in_tokio(
 				ctx.fd_filestat_get(&mut none, types::Fd::from(fd as u32)),
-			) {
-				Ok(stat) => stat,
-				Err(error) => return errno(error),
-			};
-			let bytes = normalise(&stat, ids);
-			Ok(write_guest(&mut caller, buf, &bytes).err().unwrap_or(0))
+			);
+			answer_stat(&mut caller, parts, buf, stat)
 		},
 	)?;
 
@@ -200,22 +213,18 @@ pub fn add_deterministic_fs<T: 'static>(
 			};
 			let fuel = caller.as_context_mut().hostcall_fuel();
 			let (data, state) = memory.data_and_store_mut(&mut caller);
-			let (ctx, ids) = parts(state);
+			let (ctx, _) = parts(state);
 			ctx.set_hostcall_fuel(fuel);
 			let mut guest = GuestMemory::Unshared(data);
 			let Ok(flags) = types::Lookupflags::try_from(flags) else { return Ok(ERRNO_INVAL) };
 			let path = GuestPtr::<str>::new((path as u32, path_len as u32));
-			let stat = match wasmtime_wasi::runtime::in_tokio(ctx.path_filestat_get(
+			let stat = wasmtime_wasi::runtime::in_tokio(ctx.path_filestat_get(
 				&mut guest,
 				types::Fd::from(fd as u32),
 				flags,
 				path,
-			)) {
-				Ok(stat) => stat,
-				Err(error) => return errno(error),
-			};
-			let bytes = normalise(&stat, ids);
-			Ok(write_guest(&mut caller, buf, &bytes).err().unwrap_or(0))
+			));
+			answer_stat(&mut caller, parts, buf, stat)
 		},
 	)?;
 

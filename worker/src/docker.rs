@@ -3,10 +3,9 @@
 //! The image is pinned by ID; the container gets no network, a read-only root filesystem,
 //! no capabilities, `no-new-privileges`, an unprivileged user, CPU / memory / PID limits, the
 //! input mounted read-only at `/iexec/input` and the output directory at `/iexec/output`, the
-//! task's standard input,
-//! GPUs through a device request when the task asks for them, and a wall-clock limit that
-//! kills it; an init process, no core files, a fixed hostname, logs capped by the engine too.
-//! The container is removed afterwards, whatever happened — also when the task's future is
+//! task's standard input, GPUs through a device request when the task asks for them, and a
+//! wall-clock limit that kills it; an init process, no core files, a fixed hostname, logs
+//! capped by the engine too. The container is removed afterwards, whatever happened — also when the task's future is
 //! dropped — and containers a dead worker left (they carry [`TASK_LABEL`]) are removed when the
 //! next one connects.
 
@@ -108,7 +107,6 @@ impl DockerExecutor {
 	}
 
 	/// Runs image `image_id` with `args` as its command and `stdin` as its standard input.
-	#[allow(clippy::too_many_arguments)]
 	pub async fn run(
 		&self,
 		image_id: &str,

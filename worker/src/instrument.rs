@@ -163,9 +163,9 @@ struct FunctionPlan {
 /// The whole module as the rewrite needs it.
 struct Plan {
 	functions: Vec<FunctionPlan>,
-	/// Types in the module (new ones go after), and globals (the counter goes after).
+	/// Types in the module (new ones go after), and the types of its globals (the counter
+	/// goes after them).
 	types: u32,
-	globals: u32,
 	global_types: Vec<wasmparser::ValType>,
 	/// Result lists that need a type of their own, with the index each gets.
 	new_types: Vec<Vec<wasmparser::ValType>>,
@@ -182,7 +182,6 @@ fn plan(bytes: &[u8]) -> Result<Plan, String> {
 	let mut plan = Plan {
 		functions: Vec::new(),
 		types: 0,
-		globals: 0,
 		global_types: Vec::new(),
 		new_types: Vec::new(),
 		memories: 0,
@@ -308,7 +307,6 @@ fn plan(bytes: &[u8]) -> Result<Plan, String> {
 		}
 	}
 	plan.types = func_types.len() as u32;
-	plan.globals = plan.global_types.len() as u32;
 	Ok(plan)
 }
 
@@ -350,7 +348,7 @@ struct Rewriter<'p> {
 impl Rewriter<'_> {
 	/// The stack counter: the global after the module's own.
 	fn counter(&self) -> u32 {
-		self.plan.globals
+		self.plan.global_types.len() as u32
 	}
 
 	fn global_section_with_counter(&mut self, globals: &mut wasm_encoder::GlobalSection) {
