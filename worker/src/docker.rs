@@ -5,9 +5,9 @@
 //! input mounted read-only at `/iexec/input` and the output directory at `/iexec/output`, the
 //! task's standard input, GPUs through a device request when the task asks for them, and a
 //! wall-clock limit that kills it; an init process, no core files, a fixed hostname, logs
-//! capped by the engine too. The container is removed afterwards, whatever happened — also when the task's future is
-//! dropped — and containers a dead worker left (they carry [`TASK_LABEL`]) are removed when the
-//! next one connects.
+//! capped by the engine too. The container is removed afterwards, whatever happened — also
+//! when the task's future is dropped — and containers a dead worker left (they carry
+//! [`TASK_LABEL`]) are removed when the next one connects.
 
 use crate::task::{Failure, Limits, Resources};
 use bollard::{
