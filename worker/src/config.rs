@@ -23,6 +23,9 @@ pub struct Config {
 	pub result_url: Option<String>,
 	/// Memory offered to tasks, MiB: the host's by default, never more.
 	pub offer_memory_mib: Option<u64>,
+	/// Whether Docker tasks of GPU deals get this host's GPUs: by default when NVML lists
+	/// any; `true` on a host without one is refused.
+	pub offer_gpus: Option<bool>,
 	/// Whether apps and data sets may be read from `file://` locations: off by default, since
 	/// a location comes from the chain and could name any file of this host.
 	pub allow_file_uris: bool,
@@ -72,6 +75,7 @@ impl Default for Config {
 			listen: "127.0.0.1:9616".into(),
 			result_url: None,
 			offer_memory_mib: None,
+			offer_gpus: None,
 			allow_file_uris: false,
 			shutdown_grace_s: 60,
 			// Not a temporary folder: the journal must outlive a reboot.
@@ -149,6 +153,7 @@ impl Config {
 			"listen" => self.listen = value.into(),
 			"result_url" => self.result_url = Some(value.into()),
 			"offer_memory_mib" => self.offer_memory_mib = Some(parse(field, value)?),
+			"offer_gpus" => self.offer_gpus = Some(parse(field, value)?),
 			"allow_file_uris" => self.allow_file_uris = parse(field, value)?,
 			"shutdown_grace_s" => self.shutdown_grace_s = parse(field, value)?,
 			"work_dir" => self.work_dir = value.into(),
@@ -202,6 +207,9 @@ impl Config {
 				));
 			}
 		}
+		if self.offer_gpus == Some(true) && crate::gpu::detect().is_empty() {
+			return Err(invalid("offer_gpus", "this host has no GPU that NVML lists"));
+		}
 		let l = &self.limits;
 		if l.fuel == 0 {
 			return Err(invalid("limits.fuel", "must be positive"));
@@ -243,14 +251,15 @@ impl Config {
 	}
 
 	/// The most a deal's task may ask of this worker: the memory offered (the host's by
-	/// default), any fuel and a week of wall time (the deal's category bounds them), and the
-	/// host limits of the configuration.
+	/// default), any fuel and a week of wall time (the deal's category bounds them), the
+	/// host's GPUs unless turned off, and the host limits of the configuration.
 	pub fn offer(&self) -> Limits {
 		let host = crate::machine::memory_mib().unwrap_or(self.limits.memory_mib);
 		Limits {
 			fuel: u64::MAX,
 			memory_bytes: self.offer_memory_mib.unwrap_or(host) << 20,
 			wall_time: Duration::from_secs(7 * 24 * 3600),
+			gpus: self.offer_gpus.unwrap_or_else(|| !crate::gpu::detect().is_empty()),
 			..self.task_limits()
 		}
 	}
@@ -329,5 +338,20 @@ mod tests {
 		assert_eq!(load(&too_much, &[]).unwrap_err().field, "offer_memory_mib");
 		let offered = load(&format!("offer_memory_mib = {host}"), &[]).unwrap().offer();
 		assert_eq!(offered.memory_bytes, host << 20);
+	}
+
+	#[test]
+	fn gpus_are_offered_only_where_nvml_lists_some() {
+		let has_gpus = !crate::gpu::detect().is_empty();
+		assert_eq!(load("", &[]).unwrap().offer().gpus, has_gpus);
+		let forced = load("", &[("IEXEC_WORKER_OFFER_GPUS", "true")]);
+		if has_gpus {
+			assert!(forced.unwrap().offer().gpus);
+		} else {
+			assert_eq!(forced.unwrap_err().field, "offer_gpus");
+		}
+		assert!(!load("offer_gpus = false", &[]).unwrap().offer().gpus);
+		let unreadable = load("", &[("IEXEC_WORKER_OFFER_GPUS", "yes")]).unwrap_err();
+		assert_eq!(unreadable.field, "offer_gpus");
 	}
 }

@@ -908,8 +908,9 @@ fn tasks<T>(items: &[(TaskId, T)]) -> Vec<TaskId> {
 }
 
 /// The limits a deal's tasks run under, with the host limits of `offer` (CPUs, processes,
-/// log size) that do not change a result.
+/// log size) that do not change a result. A Docker task of a deal tagged GPU gets the GPUs.
 pub fn deal_limits(deal: &Deal, offer: &Limits) -> Limits {
+	let docker = deal.app_runtime == pallet_registry::AppRuntime::Docker;
 	Limits {
 		fuel: deal.limits.fuel,
 		memory_bytes: u64::from(deal.limits.memory_mib) << 20,
@@ -918,7 +919,7 @@ pub fn deal_limits(deal: &Deal, offer: &Limits) -> Limits {
 		output_bytes: deal.limits.output_bytes,
 		cpus: offer.cpus,
 		pids: offer.pids,
-		gpus: false,
+		gpus: docker && deal.tag & pallet_market::TAG_GPU != 0,
 	}
 }
 
@@ -1082,4 +1083,70 @@ async fn app_uri(chain: &Chain, app: u64) -> Result<String, (String, String)> {
 /// An input file's checksum from its bytes (see [`digest::input_checksum`]).
 fn file_checksum(bytes: &[u8]) -> [u8; 32] {
 	digest::blake2_256(&[digest::INPUT_FILE_DOMAIN, bytes].concat())
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use pallet_market::{Category, DealTerms, TAG_GPU, TAG_TEE};
+	use pallet_registry::AppRuntime;
+
+	fn deal(runtime: AppRuntime, tag: u64) -> Deal {
+		let someone = AccountId::from([7; 32]);
+		Deal {
+			request: 1,
+			requester: someone.clone(),
+			beneficiary: someone.clone(),
+			app: 1,
+			app_order: 2,
+			app_owner: someone.clone(),
+			app_price: 0,
+			app_runtime: runtime,
+			code_hash: [0; 32],
+			dataset: None,
+			pool: 1,
+			pool_order: 3,
+			pool_owner: someone,
+			pool_price: 0,
+			pool_stake: 0,
+			worker_stake_ratio: 30,
+			scheduler_reward_ratio: 5,
+			category: Category::XS,
+			trust: 1,
+			tag,
+			volume: 1,
+			params: Default::default(),
+			job_ad: pallet_market::ads::store(
+				&pallet_market::ads::parse_order_ad(b"[ Requirements = true ]").unwrap(),
+			)
+			.unwrap(),
+			limits: Category::XS.limits(300),
+			terms: DealTerms::design(Category::XS),
+			created_at: 1,
+		}
+	}
+
+	#[test]
+	fn limits_come_from_the_deal_and_gpus_from_its_tag() {
+		let offer = Limits { gpus: true, cpus: 3.0, ..Limits::default() };
+		let limits = deal_limits(&deal(AppRuntime::Docker, TAG_GPU | TAG_TEE), &offer);
+		assert!(limits.gpus);
+		assert_eq!(limits.memory_bytes, 512 << 20);
+		assert_eq!(limits.output_bytes, 16 << 20);
+		assert_eq!(limits.wall_time, Duration::from_secs(300));
+		assert_eq!(limits.cpus, 3.0, "host limits that do not change a result: the offer's");
+		assert!(!deal_limits(&deal(AppRuntime::Docker, TAG_TEE), &offer).gpus);
+		// A Wasm task has no use for a GPU, whatever the tag.
+		assert!(!deal_limits(&deal(AppRuntime::Wasm, TAG_GPU), &offer).gpus);
+	}
+
+	#[test]
+	fn a_gpu_deal_is_unfit_for_a_worker_without_gpus() {
+		let ad = iexec_classad::Ad::new();
+		let gpu_deal = deal(AppRuntime::Docker, TAG_GPU);
+		let without = Limits { gpus: false, fuel: u64::MAX, ..Limits::default() };
+		let why = unfit(&gpu_deal, &ad, &without, true).expect("no GPU offered");
+		assert!(why.contains("GPUs"), "{why}");
+		assert_eq!(unfit(&gpu_deal, &ad, &Limits { gpus: true, ..without }, true), None);
+	}
 }

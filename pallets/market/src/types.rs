@@ -13,6 +13,10 @@ pub type OrderId = u64;
 pub type DealId = u64;
 /// Tag bits: features an order demands or offers (TEE, GPU, …); see docs/market.md.
 pub type Tag = u64;
+/// The tag bit of trusted execution (an enclave).
+pub const TAG_TEE: Tag = 1 << 0;
+/// The tag bit of GPUs: a deal that carries it gives its Docker tasks the worker's GPUs.
+pub const TAG_GPU: Tag = 1 << 1;
 
 /// What an account type must be for the market's types: every runtime's `AccountId` is.
 pub trait Party: Clone + PartialEq + Eq + core::fmt::Debug {}
