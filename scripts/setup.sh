@@ -13,7 +13,7 @@ done
 rustup component list --installed | grep -q '^rust-src' || rustup component add rust-src
 
 need_pkgs=()
-for pkg in protobuf-compiler clang libclang-dev libssl-dev pkg-config make curl ca-certificates \
+for pkg in protobuf-compiler clang libclang-dev libssl-dev openssl pkg-config make curl ca-certificates \
 	docker.io busybox-static bc zstd iproute2; do
 	dpkg -s "$pkg" >/dev/null 2>&1 || need_pkgs+=("$pkg")
 done

@@ -4,11 +4,15 @@
 //! Every block it reconciles what the chain says of each task it watches with what it knows
 //! (the journal): the chain decides where a replica stands, so a restart, a lost connection or
 //! a transaction that did not make it only delays the next step, never repeats a done one.
+//! Decisions wait for finality, but for one: the commitment that follows the worker's own
+//! claim and run is sent from the best block, since a reorganisation can only make it fail.
+//! A reveal waits for a final consensus: revealed from a block later reorganised away, a
+//! digest could be copied by a worker still able to commit on the surviving chain.
 
 use crate::{
 	chain::{
-		AccountId, BlockNumber, Chain, ChainError, Deal, Disclosure, Head, RuntimeEvent, TaskId,
-		TaskRecord,
+		AccountId, Balance, BlockNumber, Chain, ChainError, Deal, Disclosure, Head, RuntimeEvent,
+		TaskId, TaskRecord,
 	},
 	digest,
 	engine::TaskEngine,
@@ -24,6 +28,7 @@ use pallet_poco::{
 	commitments, rules, Attestation, Commitment, ReplicaState, ResourcesUsed, ResultLocation,
 	TaskStatus,
 };
+use sp_core::H256;
 use std::{
 	collections::{BTreeMap, BTreeSet},
 	path::PathBuf,
@@ -96,6 +101,8 @@ struct Tally {
 	owed: usize,
 	/// Tasks this worker could claim.
 	open: Vec<TaskId>,
+	/// What the replicas held and not yet committed will stake.
+	stakes_due: Balance,
 }
 
 struct Watched {
@@ -126,6 +133,8 @@ pub struct Daemon {
 	running: BTreeSet<TaskId>,
 	/// Tasks whose result the journal lost (reported once).
 	lost: BTreeSet<TaskId>,
+	/// Deals whose tasks were passed over for want of stake (reported once).
+	short_of_stake: BTreeSet<u64>,
 	handles: BTreeMap<TaskId, tokio::task::JoinHandle<()>>,
 	quiet: Arc<Mutex<BTreeMap<(TaskId, Step), BlockNumber>>>,
 	/// Calls sent and not yet included or refused.
@@ -136,7 +145,7 @@ pub struct Daemon {
 	finished_tx: mpsc::UnboundedSender<RunOutcome>,
 	finished_rx: mpsc::UnboundedReceiver<RunOutcome>,
 	/// Claims included in a block (not yet final): their runs start at once, overlapping
-	/// finality; nothing is committed before the claim is final.
+	/// finality, and their commitments follow at the best block (`follow_ups_at_best`).
 	claimed_tx: mpsc::UnboundedSender<Vec<TaskId>>,
 	claimed_rx: mpsc::UnboundedReceiver<Vec<TaskId>>,
 	/// The last block whose events were read.
@@ -144,6 +153,10 @@ pub struct Daemon {
 	/// The finalised block last reconciled, and whether something changed locally since.
 	reconciled: Option<BlockNumber>,
 	dirty: bool,
+	/// The best block our commitments were last decided at, and whether a run finished
+	/// since.
+	followed_best: Option<H256>,
+	fresh_results: bool,
 	draining: bool,
 }
 
@@ -195,6 +208,7 @@ impl Daemon {
 			deals: BTreeMap::new(),
 			running: BTreeSet::new(),
 			lost: BTreeSet::new(),
+			short_of_stake: BTreeSet::new(),
 			handles: BTreeMap::new(),
 			quiet: Default::default(),
 			in_flight: Default::default(),
@@ -206,6 +220,8 @@ impl Daemon {
 			seen: None,
 			reconciled: None,
 			dirty: true,
+			followed_best: None,
+			fresh_results: false,
 			draining: false,
 		};
 		daemon.read_deals(head).await?;
@@ -237,7 +253,12 @@ impl Daemon {
 			match self.tick(past_grace).await {
 				Ok(done) => {
 					backoff = Duration::from_secs(1);
-					if self.draining && done {
+					if let Err(error) = self.follow_ups_at_best().await {
+						// The finalised reconciliation takes these steps anyway.
+						tracing::debug!(%error, "follow-ups at the best block skipped");
+					}
+					// A commitment just sent is waited for too.
+					if self.draining && done && self.in_flight.load(Relaxed) == 0 {
 						tracing::info!("nothing held that can be finished now; stopped");
 						return;
 					}
@@ -276,6 +297,13 @@ impl Daemon {
 
 	/// Our claims are in a block: journal them and start their runs.
 	fn claimed_in_block(&mut self, tasks: Vec<TaskId>) {
+		// From now on the journal holds these replicas (and their slots): a claim waiting for
+		// finality is no longer a claim in flight.
+		let mut quiet = self.quiet.lock().unwrap_or_else(|e| e.into_inner());
+		for task in &tasks {
+			quiet.remove(&(*task, Step::Claim));
+		}
+		drop(quiet);
 		for task in tasks {
 			if self.journal.get(task).is_none() {
 				self.journal_claim(task, self.reconciled.unwrap_or_default());
@@ -308,6 +336,7 @@ impl Daemon {
 	/// Records a finished run in the journal.
 	fn finished(&mut self, (task, outcome): RunOutcome) {
 		self.dirty = true;
+		self.fresh_results = true;
 		self.running.remove(&task);
 		self.handles.remove(&task);
 		self.metrics.running.store(self.running.len() as u64, Relaxed);
@@ -427,17 +456,40 @@ impl Daemon {
 		for id in ids {
 			self.reconcile_deal(id, head, &mut plan, &mut tally, past_grace).await?;
 		}
-		// Replicas held and not yet committed, or being claimed, fill the slots.
+		// Replicas held and not yet committed, or being claimed, fill the slots; claims in
+		// flight will stake too.
 		let pending_claims = self.quiet_count(Step::Claim);
+		for (task, step) in self.quiet.lock().unwrap_or_else(|e| e.into_inner()).keys() {
+			if let (Step::Claim, Some(watched)) = (step, self.deals.get(&task.deal)) {
+				tally.stakes_due = tally.stakes_due.saturating_add(worker_stake(&watched.deal));
+			}
+		}
 		let mut free = self.settings.slots.saturating_sub(tally.claimed + pending_claims);
-		if !self.draining {
-			let mut open = tally.open;
+		if !self.draining && !tally.open.is_empty() {
+			let mut open = std::mem::take(&mut tally.open);
 			open.sort();
 			open.dedup();
+			// Claim only what the free balance can stake once the runs are done: a replica
+			// whose commitment cannot be paid is only held until it is due.
+			let mut spendable = self.spendable(head).await?.saturating_sub(tally.stakes_due);
+			let mut unaffordable = BTreeSet::new();
 			for task in open {
 				if free == 0 || plan.claims.len() >= 32 {
 					break;
 				}
+				let stake = self.deals.get(&task.deal).map_or(0, |w| worker_stake(&w.deal));
+				// A deal's later tasks stake as much: skip them all, so that a batch of
+				// not-started tasks stays in order.
+				if unaffordable.contains(&task.deal) {
+					continue;
+				}
+				if stake > spendable {
+					self.warn_short_of_stake(task, stake, spendable);
+					unaffordable.insert(task.deal);
+					continue;
+				}
+				spendable -= stake;
+				self.short_of_stake.remove(&task.deal);
 				plan.claims.push(task);
 				free -= 1;
 			}
@@ -455,6 +507,26 @@ impl Daemon {
 		}
 		self.send(plan, head);
 		Ok(idle)
+	}
+
+	/// What this worker can stake: its free balance above the existential deposit, the lesser
+	/// of the finalised `head`'s and the best block's (a transfer out may not be final yet).
+	async fn spendable(&self, head: Head) -> Result<Balance, ChainError> {
+		let mut free = self.chain.account(&self.me, head.hash).await?.data.free;
+		if let Ok(best) = self.chain.best().await {
+			free = free.min(self.chain.account(&self.me, best.hash).await?.data.free);
+		}
+		Ok(free.saturating_sub(iexec_runtime::EXISTENTIAL_DEPOSIT))
+	}
+
+	/// Says once per deal that its tasks are not claimed for want of stake.
+	fn warn_short_of_stake(&mut self, task: TaskId, stake: Balance, spendable: Balance) {
+		if self.short_of_stake.insert(task.deal) {
+			tracing::warn!(
+				deal = task.deal, %stake, %spendable,
+				"not claiming: a contribution stakes more than the free balance left (top the account up)"
+			);
+		}
 	}
 
 	fn quiet_count(&self, step: Step) -> usize {
@@ -509,9 +581,41 @@ impl Daemon {
 				all_settled_below = false;
 			}
 		}
-		let first = TaskId { deal: id, index: next };
-		if fit && next < volume && !self.is_quiet(first, Step::Claim) {
-			tally.open.push(first);
+		// Our claims of tasks not started at `head`, in a block finality has not reached:
+		// they hold a slot and a stake to come; one that never becomes final is forgotten.
+		let stake = worker_stake(&self.deals[&id].deal);
+		let mut ours_beyond = BTreeSet::new();
+		for entry in self.journal.entries() {
+			let task = entry.task();
+			if task.deal != id || task.index < next {
+				continue;
+			}
+			if head.number > entry.claimed_at + 2 * STEP_QUIET_BLOCKS {
+				tracing::warn!(task = %format_task(task), "our claim never became final");
+				self.forget(task);
+			} else {
+				ours_beyond.insert(task.index);
+				tally.claimed += 1;
+				tally.stakes_due = tally.stakes_due.saturating_add(stake);
+			}
+		}
+		// Tasks not started are claimed in order only: as many as the slots allow, in one
+		// batch, after those our claims already hold; none past a claim still in flight or
+		// just refused (the chain would refuse the next ones as out of order).
+		if fit {
+			let mut wanted = self.settings.slots;
+			let mut index = next;
+			while wanted > 0 && index < volume {
+				let task = TaskId { deal: id, index };
+				if self.is_quiet(task, Step::Claim) {
+					break;
+				}
+				if !ours_beyond.contains(&index) {
+					tally.open.push(task);
+					wanted -= 1;
+				}
+				index += 1;
+			}
 		}
 		if cursor >= volume {
 			self.deals.remove(&id);
@@ -551,11 +655,7 @@ impl Daemon {
 				let Some(entry) = entry.as_ref() else { return false };
 				if head.number > entry.claimed_at + 2 * STEP_QUIET_BLOCKS {
 					tracing::warn!(task = %format_task(task), "our claim never became final");
-					if let Some(handle) = self.handles.remove(&task) {
-						handle.abort();
-					}
-					self.running.remove(&task);
-					let _ = self.journal.remove(task);
+					self.forget(task);
 				} else {
 					tally.claimed += 1;
 				}
@@ -575,6 +675,7 @@ impl Daemon {
 			}
 			Some(ReplicaState::Claimed { due }) => {
 				tally.claimed += 1;
+				tally.stakes_due = tally.stakes_due.saturating_add(worker_stake(&deal));
 				let entry = match entry {
 					Some(entry) => entry,
 					None => self.journal_claim(task, head.number),
@@ -588,15 +689,7 @@ impl Daemon {
 						plan.releases.push(task);
 					}
 				} else if let Some(computed) = &entry.computed {
-					let attestation = self.attestation(&deal, task, computed);
-					if deal.trust <= 1 {
-						if !self.is_quiet(task, Step::Submit) {
-							plan.submissions
-								.push((task, self.disclosure(task, attestation, computed)));
-						}
-					} else if !self.is_quiet(task, Step::Contribute) {
-						plan.contributions.push((task, self.commitment(task, &attestation)));
-					}
+					self.plan_contribution(&deal, task, computed, plan);
 				} else if entry.failure.is_some() || (self.draining && past_grace) {
 					if !self.is_quiet(task, Step::Release) {
 						plan.releases.push(task);
@@ -613,11 +706,7 @@ impl Daemon {
 						&& !self.is_quiet(task, Step::Reveal)
 					{
 						match entry.and_then(|e| e.computed) {
-							Some(computed) => {
-								let attestation = self.attestation(&deal, task, &computed);
-								plan.reveals
-									.push((task, self.disclosure(task, attestation, &computed)));
-							}
+							Some(computed) => self.plan_reveal(&deal, task, &computed, plan),
 							// Said once: the other winners may still complete the task.
 							None if self.lost.insert(task) => tracing::error!(
 								task = %format_task(task),
@@ -643,6 +732,62 @@ impl Daemon {
 			}
 		}
 		false
+	}
+
+	/// Our commitment of `computed` (at trust 1, our submission), unless one is in flight.
+	fn plan_contribution(&self, deal: &Deal, task: TaskId, computed: &Computed, plan: &mut Plan) {
+		let attestation = self.attestation(deal, task, computed);
+		if deal.trust <= 1 {
+			if !self.is_quiet(task, Step::Submit) {
+				plan.submissions.push((task, self.disclosure(task, attestation, computed)));
+			}
+		} else if !self.is_quiet(task, Step::Contribute) {
+			plan.contributions.push((task, self.commitment(task, &attestation)));
+		}
+	}
+
+	fn plan_reveal(&self, deal: &Deal, task: TaskId, computed: &Computed, plan: &mut Plan) {
+		let attestation = self.attestation(deal, task, computed);
+		plan.reveals.push((task, self.disclosure(task, attestation, computed)));
+	}
+
+	/// Our commitments at the best block, without waiting for finality: once our claim is in
+	/// a block and its run is done. It follows from our own calls already included, so a
+	/// reorganisation can only make it fail (its fee, never a stake); everything else waits
+	/// for finality, and the finalised reconciliation retries whatever did not make it.
+	async fn follow_ups_at_best(&mut self) -> Result<(), ChainError> {
+		let best = self.chain.best().await?;
+		if self.followed_best == Some(best.hash) && !self.fresh_results {
+			return Ok(());
+		}
+		self.followed_best = Some(best.hash);
+		self.fresh_results = false;
+		let mut plan = Plan::default();
+		for entry in self.journal.entries() {
+			let (task, Some(computed)) = (entry.task(), &entry.computed) else { continue };
+			let Some(deal) = self.deals.get(&task.deal).map(|w| w.deal.clone()) else { continue };
+			let Some(record) = self.chain.task(task, best.hash).await? else { continue };
+			match record.replica_of(&self.me).map(|at| record.replicas[at].state) {
+				Some(ReplicaState::Claimed { due })
+					if record.status == TaskStatus::Open
+						&& best.number < record.contribution_deadline.min(due) =>
+				{
+					self.plan_contribution(&deal, task, computed, &mut plan);
+				}
+				_ => {}
+			}
+		}
+		self.send(plan, best);
+		Ok(())
+	}
+
+	/// Drops a replica whose claim never became final: its run, and its journal entry.
+	fn forget(&mut self, task: TaskId) {
+		if let Some(handle) = self.handles.remove(&task) {
+			handle.abort();
+		}
+		self.running.remove(&task);
+		let _ = self.journal.remove(task);
 	}
 
 	/// A task is over for this worker: count how it went and forget it.
@@ -724,8 +869,7 @@ impl Daemon {
 			);
 		}
 		let location = inline.or_else(|| {
-			let url = self.settings.result_url.as_ref()?;
-			let uri = format!("{}/results/{}/{}", url.trim_end_matches('/'), task.deal, task.index);
+			let uri = crate::serve::result_uri(self.settings.result_url.as_ref()?, task);
 			uri.into_bytes().try_into().ok().map(ResultLocation::Uri)
 		});
 		Disclosure { attestation, signature, location }
@@ -768,7 +912,6 @@ impl Daemon {
 	fn send(&mut self, plan: Plan, head: Head) {
 		use pallet_poco::Call;
 		type Make<T> = fn(Vec<T>) -> Option<Call<iexec_runtime::Runtime>>;
-		let claims: Vec<(TaskId, TaskId)> = plan.claims.iter().map(|t| (*t, *t)).collect();
 		let make_claim: Make<TaskId> =
 			|tasks| tasks.try_into().ok().map(|tasks| Call::claim { tasks });
 		let make_contribution: Make<Commitment> =
@@ -777,7 +920,8 @@ impl Daemon {
 			|items| items.try_into().ok().map(|items| Call::reveal { items });
 		let make_submission: Make<Disclosure> =
 			|items| items.try_into().ok().map(|items| Call::submit { items });
-		self.send_batched(Step::Claim, claims, make_claim, head);
+		// Claims go in one call, never split: tasks not started must be claimed in order.
+		self.send_call(Step::Claim, plan.claims.clone(), make_claim(plan.claims), head);
 		self.send_batched(Step::Contribute, plan.contributions, make_contribution, head);
 		self.send_batched(Step::Reveal, plan.reveals, make_reveal, head);
 		self.send_batched(Step::Submit, plan.submissions, make_submission, head);
@@ -856,7 +1000,7 @@ impl Daemon {
 					for task in &tasks {
 						quiet.insert((*task, step), head.number + REFUSED_QUIET_BLOCKS);
 					}
-					if tasks.len() > 1 {
+					if tasks.len() > 1 && step != Step::Claim {
 						let mut solo = solo.lock().unwrap_or_else(|e| e.into_inner());
 						solo.extend(tasks.iter().map(|task| (*task, step)));
 					}
@@ -905,6 +1049,11 @@ fn check_private(dir: &std::path::Path) -> Result<(), StartError> {
 
 fn tasks<T>(items: &[(TaskId, T)]) -> Vec<TaskId> {
 	items.iter().map(|(task, _)| *task).collect()
+}
+
+/// What a worker stakes on each contribution to `deal`'s tasks.
+fn worker_stake(deal: &Deal) -> Balance {
+	rules::worker_stake(deal.pool_price, deal.worker_stake_ratio)
 }
 
 /// The limits a deal's tasks run under, with the host limits of `offer` (CPUs, processes,

@@ -1,5 +1,6 @@
 //! Fetching what a task runs: an app's code or a data set, from `file://` paths or `http://`
-//! URLs, with a size bound, into a cache named by the hash the chain records (so a second
+//! and `https://` URLs (certificates checked against the host's trusted roots), with a size
+//! bound, into a cache named by the hash the chain records (so a second
 //! replica of the same app is not fetched again). Checking the bytes against that hash is the
 //! caller's: a mismatch must fail the replica and say so.
 
@@ -11,7 +12,7 @@ use std::{path::PathBuf, time::Duration};
 /// Why fetching failed.
 #[derive(Debug, PartialEq, thiserror::Error)]
 pub enum FetchError {
-	#[error("unsupported location {0:?}: use http://")]
+	#[error("unsupported location {0:?}: use https:// or http://")]
 	Unsupported(String),
 	#[error("{0} is a local file and this worker does not read local files (allow_file_uris)")]
 	FileRefused(String),
@@ -47,16 +48,24 @@ pub async fn fetch(location: &str, max: usize, allow_files: bool) -> Result<Vec<
 		}
 		return Ok(bytes);
 	}
-	if !location.starts_with("http://") {
+	if !(location.starts_with("https://") || location.starts_with("http://")) {
 		return Err(FetchError::Unsupported(location.into()));
 	}
 	let uri: hyper::Uri =
 		location.parse().map_err(|e: hyper::http::uri::InvalidUri| failed(e.to_string()))?;
-	let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
+	// The host's trusted roots (`SSL_CERT_FILE` overrides them), read for each fetch so that
+	// an updated store is used without a restart.
+	let connector = hyper_rustls::HttpsConnectorBuilder::new()
+		.with_native_roots()
+		.map_err(|e| failed(format!("no trusted root certificates on this host: {e}")))?
+		.https_or_http()
+		.enable_http1()
+		.build();
+	let client = Client::builder(TokioExecutor::new()).build::<_, Empty<Bytes>>(connector);
 	let response = tokio::time::timeout(Duration::from_secs(60), client.get(uri))
 		.await
 		.map_err(|_| failed("no answer within 60 s".into()))?
-		.map_err(|e| failed(e.to_string()))?;
+		.map_err(|e| failed(with_causes(&e)))?;
 	if !response.status().is_success() {
 		return Err(failed(format!("HTTP {}", response.status())));
 	}
@@ -69,6 +78,18 @@ pub async fn fetch(location: &str, max: usize, allow_files: bool) -> Result<Vec<
 		}
 		Ok(Err(error)) => Err(failed(error.to_string())),
 	}
+}
+
+/// An error and its causes, as the client's own message ("client error (Connect)") says
+/// nothing of why (a refused certificate, a refused connection).
+fn with_causes(error: &dyn std::error::Error) -> String {
+	let mut text = error.to_string();
+	let mut cause = error.source();
+	while let Some(inner) = cause {
+		text = format!("{text}: {inner}");
+		cause = inner.source();
+	}
+	text
 }
 
 /// A cache of fetched files, named by the hash the chain records for them.
@@ -141,5 +162,72 @@ mod tests {
 		assert!(matches!(endless, Err(FetchError::Failed { .. })), "{endless:?}");
 		let proc = fetch("file:///proc/self/status", 10, true).await;
 		assert!(matches!(proc, Err(FetchError::TooLarge { .. })), "{proc:?}");
+	}
+
+	/// Runs `openssl` with `args` in `dir`, which must succeed.
+	fn openssl(dir: &std::path::Path, args: &[&str]) {
+		let out = std::process::Command::new("openssl").args(args).current_dir(dir).output();
+		let out = out.expect("openssl is required (scripts/setup.sh installs it)");
+		assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+	}
+
+	/// A real HTTPS server (`openssl s_server -WWW`) with a certificate of a test authority:
+	/// trusted through `SSL_CERT_FILE`, a module is fetched whole and bounded; not trusted
+	/// (another authority), the fetch fails and names the certificate.
+	#[tokio::test]
+	async fn https_locations_are_fetched_with_their_certificate_checked() {
+		let dir = tempfile::tempdir().unwrap();
+		let d = dir.path();
+		let (key, days) = (["-newkey", "rsa:2048", "-nodes"], ["-days", "1"]);
+		for ca in ["ca", "other-ca"] {
+			let (ca_key, ca_pem, subject) =
+				(format!("{ca}.key"), format!("{ca}.pem"), format!("/CN=iexec test {ca}"));
+			let mut args = vec!["req", "-x509"];
+			args.extend(key);
+			args.extend(days);
+			args.extend(["-keyout", &ca_key, "-out", &ca_pem, "-subj", &subject]);
+			openssl(d, &args);
+		}
+		let mut request = vec!["req"];
+		request.extend(key);
+		request.extend(["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"]);
+		openssl(d, &request);
+		std::fs::write(
+			d.join("san.ext"),
+			"subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+		)
+		.unwrap();
+		let mut sign =
+			vec!["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key"];
+		sign.extend(["-CAcreateserial", "-out", "server.pem", "-extfile", "san.ext"]);
+		sign.extend(days);
+		openssl(d, &sign);
+		std::fs::create_dir(d.join("www")).unwrap();
+		std::fs::write(d.join("www/app.wasm"), b"\0asm module bytes").unwrap();
+
+		let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+		let mut server = std::process::Command::new("openssl")
+			.args(["s_server", "-quiet", "-WWW", "-accept", &format!("127.0.0.1:{port}")])
+			.args(["-cert", "../server.pem", "-key", "../server.key"])
+			.current_dir(d.join("www"))
+			.stdout(std::process::Stdio::null())
+			.spawn()
+			.unwrap();
+		while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+			tokio::time::sleep(Duration::from_millis(20)).await;
+		}
+		let location = format!("https://127.0.0.1:{port}/app.wasm");
+		// Only this test of the binary reads the trusted roots.
+		std::env::set_var("SSL_CERT_FILE", d.join("ca.pem"));
+		let fetched = fetch(&location, 1024, false).await;
+		let too_small = fetch(&location, 4, false).await;
+		std::env::set_var("SSL_CERT_FILE", d.join("other-ca.pem"));
+		let untrusted = fetch(&location, 1024, false).await;
+		std::env::remove_var("SSL_CERT_FILE");
+		let _ = server.kill();
+		assert_eq!(fetched.unwrap(), b"\0asm module bytes");
+		assert!(matches!(too_small, Err(FetchError::TooLarge { .. })), "{too_small:?}");
+		let Err(FetchError::Failed { reason, .. }) = untrusted else { panic!("{untrusted:?}") };
+		assert!(reason.to_lowercase().contains("certificate"), "{reason}");
 	}
 }

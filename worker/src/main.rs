@@ -198,9 +198,15 @@ async fn on_chain(command: Command, config: Config, key: WorkerKey) -> anyhow::R
 			let metrics = Arc::new(Metrics::default());
 			let results = ResultStore::open(config.work_dir.join("results"))?;
 			let address = config.listen.parse()?;
-			let bound = serve::serve(address, metrics.clone(), chain.clone(), results)
-				.await
-				.map_err(|e| anyhow::anyhow!("cannot listen on {address}: {e}"))?;
+			let bound = serve::serve(
+				address,
+				metrics.clone(),
+				chain.clone(),
+				results,
+				config.result_url.clone(),
+			)
+			.await
+			.map_err(|e| anyhow::anyhow!("cannot listen on {address}: {e}"))?;
 			tracing::info!(%bound, "health, metrics and results served");
 			let settings = Settings {
 				slots: config.slots,

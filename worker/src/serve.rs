@@ -3,10 +3,11 @@
 //! the on-chain digest) to the deal's beneficiary only.
 //!
 //! The beneficiary proves itself by signing, with its account key (sr25519),
-//! `iexec/result-access/v1 ‖ SCALE((deal: u64, index: u32, at: u64))`, `at` being the current
-//! Unix time in seconds; it sends `?at=…&signature=0x…` (the 64 signature bytes). A signature
-//! more than five minutes old or ahead is refused, so a captured one does not open the result
-//! for long.
+//! `iexec/result-access/v2 ‖ SCALE((deal: u64, index: u32, at: u64, uri: Vec<u8>))`, `at` being
+//! the current Unix time in seconds and `uri` the result's location as this worker revealed
+//! it; it sends `?at=…&signature=0x…` (the 64 signature bytes). A signature more than five
+//! minutes old or ahead is refused, so a captured one does not open the result for long, and
+//! one made for another worker's location does not open this worker's copy.
 
 use crate::{
 	chain::{Chain, TaskId},
@@ -25,7 +26,7 @@ use std::{
 };
 
 /// What a result-access signature covers first.
-pub const RESULT_ACCESS_CONTEXT: &[u8] = b"iexec/result-access/v1";
+pub const RESULT_ACCESS_CONTEXT: &[u8] = b"iexec/result-access/v2";
 /// How far a signature's time may be from the server's.
 const MAX_SKEW_SECONDS: u64 = 300;
 
@@ -69,10 +70,15 @@ impl ResultStore {
 	}
 }
 
-/// The bytes a beneficiary signs to fetch `task`'s result at Unix time `at`.
-pub fn access_message(task: TaskId, at: u64) -> Vec<u8> {
+/// The location a worker whose result server is reached at `base` reveals for `task`.
+pub fn result_uri(base: &str, task: TaskId) -> String {
+	format!("{}/results/{}/{}", base.trim_end_matches('/'), task.deal, task.index)
+}
+
+/// The bytes a beneficiary signs to fetch `task`'s result from `uri` at Unix time `at`.
+pub fn access_message(task: TaskId, at: u64, uri: &str) -> Vec<u8> {
 	let mut bytes = RESULT_ACCESS_CONTEXT.to_vec();
-	(task.deal, task.index, at).encode_to(&mut bytes);
+	(task.deal, task.index, at, uri.as_bytes()).encode_to(&mut bytes);
 	bytes
 }
 
@@ -82,22 +88,23 @@ pub async fn serve(
 	metrics: Arc<Metrics>,
 	chain: Chain,
 	results: ResultStore,
+	result_url: Option<String>,
 ) -> std::io::Result<SocketAddr> {
 	let listener = tokio::net::TcpListener::bind(address).await?;
 	let bound = listener.local_addr()?;
 	tokio::spawn(async move {
 		loop {
 			let Ok((stream, _)) = listener.accept().await else { continue };
-			let (metrics, chain, results) = (metrics.clone(), chain.clone(), results.clone());
+			let server = Server {
+				metrics: metrics.clone(),
+				chain: chain.clone(),
+				results: results.clone(),
+				result_url: result_url.clone(),
+			};
 			tokio::spawn(async move {
 				let service = hyper::service::service_fn(move |request| {
-					let (metrics, chain, results) =
-						(metrics.clone(), chain.clone(), results.clone());
-					async move {
-						Ok::<_, std::convert::Infallible>(
-							answer(request, &metrics, &chain, &results).await,
-						)
-					}
+					let server = server.clone();
+					async move { Ok::<_, std::convert::Infallible>(server.answer(request).await) }
 				});
 				let _ = hyper::server::conn::http1::Builder::new()
 					.serve_connection(TokioIo::new(stream), service)
@@ -114,95 +121,136 @@ fn reply(status: StatusCode, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
 	response
 }
 
-async fn answer(
-	request: Request<hyper::body::Incoming>,
-	metrics: &Metrics,
-	chain: &Chain,
-	results: &ResultStore,
-) -> Response<Full<Bytes>> {
-	let path = request.uri().path().to_string();
-	match path.as_str() {
-		"/health" => {
-			if metrics.synced.load(Relaxed) == 1 {
-				reply(StatusCode::OK, "ok\n")
-			} else {
-				reply(StatusCode::SERVICE_UNAVAILABLE, "not synced with a node yet\n")
+/// What a connection is served from.
+#[derive(Clone)]
+struct Server {
+	metrics: Arc<Metrics>,
+	chain: Chain,
+	results: ResultStore,
+	/// The base of the locations this worker reveals (`result_url`).
+	result_url: Option<String>,
+}
+
+impl Server {
+	async fn answer(&self, request: Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
+		let path = request.uri().path().to_string();
+		match path.as_str() {
+			"/health" => {
+				if self.metrics.synced.load(Relaxed) == 1 {
+					reply(StatusCode::OK, "ok\n")
+				} else {
+					reply(StatusCode::SERVICE_UNAVAILABLE, "not synced with a node yet\n")
+				}
 			}
+			"/metrics" => reply(StatusCode::OK, self.metrics.render()),
+			_ => match path.strip_prefix("/results/") {
+				Some(rest) => self.result(rest, request.uri().query().unwrap_or("")).await,
+				None => reply(
+					StatusCode::NOT_FOUND,
+					"no such endpoint: try /health, /metrics or /results/{deal}/{index}\n",
+				),
+			},
 		}
-		"/metrics" => reply(StatusCode::OK, metrics.render()),
-		_ => match path.strip_prefix("/results/") {
-			Some(rest) => result(rest, request.uri().query().unwrap_or(""), chain, results).await,
-			None => reply(
+	}
+
+	async fn result(&self, rest: &str, query: &str) -> Response<Full<Bytes>> {
+		let bad = |why: &str| reply(StatusCode::BAD_REQUEST, format!("{why}\n"));
+		let Some((deal, index)) = rest.split_once('/') else {
+			return bad("use /results/{deal}/{index}");
+		};
+		let (Ok(deal), Ok(index)) = (deal.parse::<u64>(), index.parse::<u32>()) else {
+			return bad("deal and index must be numbers");
+		};
+		let task = TaskId { deal, index };
+		let parameter = |name: &str| {
+			query
+				.split('&')
+				.find_map(|pair| pair.strip_prefix(name)?.strip_prefix('=').map(str::to_owned))
+		};
+		let (Some(at), Some(signature)) = (parameter("at"), parameter("signature")) else {
+			return reply(
+				StatusCode::UNAUTHORIZED,
+				"sign the access message and send ?at=…&signature=0x… (docs/worker.md)\n",
+			);
+		};
+		let Ok(at) = at.parse::<u64>() else { return bad("`at` must be Unix seconds") };
+		// Local checks first: a request for nothing costs no node call.
+		let not_kept = "this worker keeps no certified result of that task\n";
+		if !self.results.has(task) {
+			return reply(StatusCode::NOT_FOUND, not_kept);
+		}
+		// The signature covers the location this worker revealed: without one, nobody was
+		// told where to ask.
+		let Some(base) = &self.result_url else {
+			return reply(
 				StatusCode::NOT_FOUND,
-				"no such endpoint: try /health, /metrics or /results/{deal}/{index}\n",
-			),
-		},
+				"this worker reveals no result location (its result_url is unset)\n",
+			);
+		};
+		let now = std::time::SystemTime::now()
+			.duration_since(std::time::UNIX_EPOCH)
+			.map(|d| d.as_secs())
+			.unwrap_or_default();
+		if now.abs_diff(at) > MAX_SKEW_SECONDS {
+			return reply(
+				StatusCode::UNAUTHORIZED,
+				"the signed time is more than five minutes away\n",
+			);
+		}
+		let Some(signature) = hex::decode(signature.trim_start_matches("0x"))
+			.ok()
+			.and_then(|bytes| sr25519::Signature::try_from(&bytes[..]).ok())
+		else {
+			return bad("`signature` must be 64 bytes of hex (sr25519)");
+		};
+		let head = match self.chain.finalized().await {
+			Ok(head) => head,
+			Err(error) => return reply(StatusCode::SERVICE_UNAVAILABLE, format!("{error}\n")),
+		};
+		let beneficiary = match self.chain.deal(deal, head.hash).await {
+			Ok(Some(deal)) => deal.beneficiary,
+			Ok(None) => return reply(StatusCode::NOT_FOUND, "no such deal\n"),
+			Err(error) => return reply(StatusCode::SERVICE_UNAVAILABLE, format!("{error}\n")),
+		};
+		let signer = sr25519::Public::from_raw(*beneficiary.as_ref());
+		let message = access_message(task, at, &result_uri(base, task));
+		if !signature.verify(&message[..], &signer) {
+			return reply(
+				StatusCode::FORBIDDEN,
+				"not signed by the deal's beneficiary for this worker's location\n",
+			);
+		}
+		match self.results.encoding(task) {
+			Some(bytes) => reply(StatusCode::OK, bytes),
+			None => reply(StatusCode::NOT_FOUND, not_kept),
+		}
 	}
 }
 
-async fn result(
-	rest: &str,
-	query: &str,
-	chain: &Chain,
-	results: &ResultStore,
-) -> Response<Full<Bytes>> {
-	let bad = |why: &str| reply(StatusCode::BAD_REQUEST, format!("{why}\n"));
-	let Some((deal, index)) = rest.split_once('/') else {
-		return bad("use /results/{deal}/{index}");
-	};
-	let (Ok(deal), Ok(index)) = (deal.parse::<u64>(), index.parse::<u32>()) else {
-		return bad("deal and index must be numbers");
-	};
-	let task = TaskId { deal, index };
-	let parameter = |name: &str| {
-		query
-			.split('&')
-			.find_map(|pair| pair.strip_prefix(name)?.strip_prefix('=').map(str::to_owned))
-	};
-	let (Some(at), Some(signature)) = (parameter("at"), parameter("signature")) else {
-		return reply(
-			StatusCode::UNAUTHORIZED,
-			"sign the access message and send ?at=…&signature=0x… (docs/worker.md)\n",
-		);
-	};
-	let Ok(at) = at.parse::<u64>() else { return bad("`at` must be Unix seconds") };
-	// Local checks first: a request for nothing costs no node call.
-	if !results.has(task) {
-		return reply(
-			StatusCode::NOT_FOUND,
-			"this worker keeps no certified result of that task\n",
-		);
-	}
-	let now = std::time::SystemTime::now()
-		.duration_since(std::time::UNIX_EPOCH)
-		.map(|d| d.as_secs())
-		.unwrap_or_default();
-	if now.abs_diff(at) > MAX_SKEW_SECONDS {
-		return reply(StatusCode::UNAUTHORIZED, "the signed time is more than five minutes away\n");
-	}
-	let Some(signature) = hex::decode(signature.trim_start_matches("0x"))
-		.ok()
-		.and_then(|bytes| sr25519::Signature::try_from(&bytes[..]).ok())
-	else {
-		return bad("`signature` must be 64 bytes of hex (sr25519)");
-	};
-	let head = match chain.finalized().await {
-		Ok(head) => head,
-		Err(error) => return reply(StatusCode::SERVICE_UNAVAILABLE, format!("{error}\n")),
-	};
-	let beneficiary = match chain.deal(deal, head.hash).await {
-		Ok(Some(deal)) => deal.beneficiary,
-		Ok(None) => return reply(StatusCode::NOT_FOUND, "no such deal\n"),
-		Err(error) => return reply(StatusCode::SERVICE_UNAVAILABLE, format!("{error}\n")),
-	};
-	let signer = sr25519::Public::from_raw(*beneficiary.as_ref());
-	if !signature.verify(&access_message(task, at)[..], &signer) {
-		return reply(StatusCode::FORBIDDEN, "not signed by the deal's beneficiary\n");
-	}
-	match results.encoding(task) {
-		Some(bytes) => reply(StatusCode::OK, bytes),
-		None => {
-			reply(StatusCode::NOT_FOUND, "this worker keeps no certified result of that task\n")
-		}
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn the_access_message_is_bound_to_the_task_time_and_location() {
+		let task = TaskId { deal: 7, index: 2 };
+		let uri = result_uri("http://rig.example:9616/", task);
+		assert_eq!(uri, "http://rig.example:9616/results/7/2");
+		let message = access_message(task, 1_800_000_000, &uri);
+		// The layout docs/worker.md gives: context, then SCALE of (u64, u32, u64, bytes).
+		let mut expected = b"iexec/result-access/v2".to_vec();
+		expected.extend(7u64.to_le_bytes());
+		expected.extend(2u32.to_le_bytes());
+		expected.extend(1_800_000_000u64.to_le_bytes());
+		expected.push((uri.len() as u8) << 2);
+		expected.extend(uri.as_bytes());
+		assert_eq!(message, expected);
+		// What polkadot.js gives (scripts/js/lib/results.mjs, accessMessage), the same bytes.
+		let from_js =
+			"69657865632f726573756c742d6163636573732f763207000000000000000200000000d2496b0000\
+			00008c687474703a2f2f7269672e6578616d706c653a393631362f726573756c74732f372f32";
+		assert_eq!(hex::encode(&message), from_js);
+		let elsewhere = result_uri("http://other.example:9616", task);
+		assert_ne!(access_message(task, 1_800_000_000, &elsewhere), message);
 	}
 }

@@ -87,7 +87,7 @@ impl<T: Config> Pallet<T> {
 
 	/// What a worker stakes per contribution to `deal`.
 	pub(crate) fn worker_stake(deal: &DealOf<T>) -> BalanceOf<T> {
-		rules::fraction(deal.pool_price, u32::from(deal.worker_stake_ratio.min(100)), 100)
+		rules::worker_stake(deal.pool_price, deal.worker_stake_ratio)
 	}
 
 	/// The storage deposit of a worker whose stored ad is `len` bytes.

@@ -56,6 +56,11 @@ pub fn log_weight(weight: u64) -> u32 {
 	weight.max(2).ilog2()
 }
 
+/// What a worker stakes per contribution: `ratio_percent` % (at most 100) of the pool price.
+pub fn worker_stake<B: AtLeast32BitUnsigned + Copy>(pool_price: B, ratio_percent: u8) -> B {
+	fraction(pool_price, u32::from(ratio_percent.min(100)), 100)
+}
+
 /// `floor(amount × numerator / denominator)` without overflow, for small factors.
 pub fn fraction<B: AtLeast32BitUnsigned + Copy>(amount: B, numerator: u32, denominator: u32) -> B {
 	if denominator == 0 {

@@ -1,7 +1,7 @@
 // Certified results as a requester gets them: on chain (small ones) or from the worker that
 // keeps them, always checked against the on-chain digest, and decoded into their files.
 import { blake2AsU8a } from '@polkadot/util-crypto';
-import { stringToU8a, u8aConcat, u8aEq, u8aToHex, u8aToString } from '@polkadot/util';
+import { compactAddLength, stringToU8a, u8aConcat, u8aEq, u8aToHex, u8aToString } from '@polkadot/util';
 
 // A result is the worker's directory encoding (docs/poco.md): for each file, in path order,
 // u64 LE path length ‖ path ‖ u64 LE content length ‖ content. Its files, or an error saying
@@ -26,9 +26,11 @@ export function decodeDirectory (bytes) {
   return files;
 }
 
-// What the beneficiary signs to read task `deal`/`index` from a worker (docs/worker.md).
-export function accessMessage (api, deal, index, at) {
-  return u8aConcat(stringToU8a('iexec/result-access/v1'), api.createType('(u64,u32,u64)', [deal, index, at]).toU8a());
+// What the beneficiary signs to read task `deal`/`index` from the worker that revealed the
+// location `uri` (docs/worker.md): bound to that location, so no other worker can replay it.
+export function accessMessage (api, deal, index, at, uri) {
+  // The location as SCALE bytes: its compact length, then its UTF-8.
+  return u8aConcat(stringToU8a('iexec/result-access/v2'), api.createType('(u64,u32,u64)', [deal, index, at]).toU8a(), compactAddLength(stringToU8a(uri)));
 }
 
 // The body of `response`, refused as soon as it passes `limit` bytes.
@@ -58,7 +60,7 @@ export async function resultBytes (api, { location, digest, deal, index, benefic
     const uri = u8aToString(location.asUri.toU8a(true));
     if (!beneficiary) throw new Error(`the result is at ${uri}; only the deal's beneficiary can fetch it`);
     const at = Math.floor(Date.now() / 1000);
-    const signature = u8aToHex(beneficiary.sign(accessMessage(api, deal, index, at)));
+    const signature = u8aToHex(beneficiary.sign(accessMessage(api, deal, index, at, uri)));
     let url;
     try {
       url = new URL(uri);

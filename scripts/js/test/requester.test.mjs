@@ -141,14 +141,19 @@ test('a requester gets a 2 MiB result from the worker, checked against the diges
   assert.deepEqual(readFileSync(join(out, `${deal}-0`, 'copy')), readFileSync(ids.busybox), 'the saved file is what the app wrote');
 
   // Someone else cannot read it: the client says so before asking, and the worker refuses
-  // another account's signature (403) and the beneficiary's from ten minutes ago (401).
+  // another account's signature (403), the beneficiary's from ten minutes ago (401), and the
+  // beneficiary's made for another worker's location (403: no replay from worker to worker).
   const other = iexec('result', String(deal), '0', '--suri', '//Bob');
   assert.equal(other.status, 1);
   assert.match(other.stderr, /only the deal's beneficiary can fetch it/);
   const now = Math.floor(Date.now() / 1000);
-  const ask = (who, at) => fetch(`http://127.0.0.1:${port}/results/${deal}/0?at=${at}&signature=${u8aToHex(signerFrom(who).sign(accessMessage(api, deal, 0, at)))}`);
+  const location = `http://127.0.0.1:${port}/results/${deal}/0`;
+  const ask = (who, at, signedFor = location) => fetch(`${location}?at=${at}&signature=${u8aToHex(signerFrom(who).sign(accessMessage(api, deal, 0, at, signedFor)))}`);
   assert.equal((await ask('//Bob', now)).status, 403);
   assert.equal((await ask('//Charlie', now - 600)).status, 401);
+  const replayed = await ask('//Charlie', now, `http://127.0.0.1:1/results/${deal}/0`);
+  assert.equal(replayed.status, 403);
+  assert.match(await replayed.text(), /for this worker's location/);
   assert.equal((await ask('//Charlie', now)).status, 200);
   // The beneficiary can, again, as JSON-free text.
   assert.match(ok('result', String(deal), '0', '--suri', '//Charlie'), /^copy: \d+ bytes \(--out DIR saves it\)$/m);

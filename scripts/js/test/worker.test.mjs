@@ -3,8 +3,11 @@
 // trust 3 needs two replicas: two workers claim, run, commit, reveal; the task is certified
 // with the digest the app gives, and every balance moves by exactly what the protocol says
 // (fees found in the blocks' events, total issuance down by exactly those fees). A Docker app
-// lives the same life. An app whose code does not hash to its registered code hash, and a data
-// set whose checksum differs, are refused by every worker with a clear error and no stake.
+// lives the same life. A deal of 12 trivial tasks at trust 1 is certified task by task, its
+// not-started tasks claimed several at a time. An app whose code does not hash to its
+// registered code hash, and a data set whose checksum differs, are refused by every worker
+// with a clear error and no stake. A worker whose free balance cannot pay a stake claims
+// nothing and says why.
 // worker-faults.test.mjs, in its own world beside this one, has the faults of real rigs.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -114,6 +117,50 @@ test('a Docker app: the same life, the result the image gives', async () => {
   assert.equal(u8aToHex(blake2AsU8a(result.location.unwrap().asInline, 256)), expected.success.digest);
 });
 
+test('a deal of 12 trivial tasks at trust 1: not-started tasks claimed several at a time, all certified once', async () => {
+  const volume = 12;
+  const from = await bestNumber();
+  const events = await send(api, api.tx.market.submitRequest({ ...request(ids.app, '1000', 1), volume }), charlie());
+  const made = findEvent(events, 'market', 'DealMade').data;
+  const deal = made.deal.toNumber();
+  assert.equal(made.volume.toNumber(), volume);
+  await waitFor(`the ${volume} tasks to be certified`, async () => {
+    for (let index = 0; index < volume; index++) {
+      const task = await api.query.poco.tasks(deal, index);
+      if (!(task.isSome && task.unwrap().status.isCompleted)) return false;
+    }
+    return true;
+  }, 300);
+  const to = await bestNumber();
+  const starts = new Map(); // block → worker → tasks started by its claims there
+  const completed = [];
+  let first;
+  let last;
+  for (let n = from + 1; n <= to; n++) {
+    for (const { event } of await api.query.system.events.at(await api.rpc.chain.getBlockHash(n))) {
+      if (event.section !== 'poco' || event.data.task?.deal.toNumber() !== deal) continue;
+      if (event.method === 'ReplicaClaimed') {
+        first ??= n;
+        if (event.data.started.isTrue) {
+          const byWorker = starts.get(n) ?? new Map();
+          const who = event.data.worker.toString();
+          byWorker.set(who, (byWorker.get(who) ?? 0) + 1);
+          starts.set(n, byWorker);
+        }
+      }
+      if (event.method === 'TaskCompleted') {
+        completed.push(event.data.task.index.toNumber());
+        last = n;
+      }
+    }
+  }
+  assert.deepEqual(completed.sort((a, b) => a - b), [...Array(volume).keys()], 'each task certified once');
+  const most = Math.max(...[...starts.values()].flatMap((m) => [...m.values()]));
+  assert.ok(most >= 2, `a worker's claim started several tasks in one block (at most ${most})`);
+  const blocks = last - first + 1;
+  console.log(`measured: ${volume} trivial tasks at trust 1, two workers of 2 slots on this machine: first claim in block ${first}, last certified in ${last} (${blocks} blocks, ${(volume / (blocks * 6)).toFixed(2)} tasks/s at 6 s blocks)`);
+});
+
 test('a code hash that does not match: every worker hands the replica back, says why, stakes nothing', async () => {
   const dave = signerFrom('//Dave');
   const eve = signerFrom('//Eve');
@@ -144,3 +191,26 @@ test('a data set whose checksum differs: the replica is handed back with the rea
   assert.deepEqual(await Promise.all(['//Dave', '//Eve'].map(async (s) => (await account(signerFrom(s))).reserved.toBigInt())), reserved, 'no stake held');
 });
 
+
+test("a worker whose free balance cannot pay a contribution's stake claims nothing and says why", async () => {
+  // The tampered app's task above is still open, and this worker has not tried it yet.
+  const ferdie = signerFrom('//Ferdie');
+  const free = (await account(ferdie)).free.toBigInt();
+  // Keep 1 RLC: enough for the fees of a claim, less than the 1.2 RLC a contribution stakes
+  // (30 % of the pool's 4 RLC).
+  await send(api, api.tx.balances.transferKeepAlive(alice().address, free - RLC), ferdie);
+  const from = await bestNumber();
+  const poor = startWorker({ url: node.url, suri: '//Ferdie', dir, name: 'ferdie' });
+  workers.push(poor);
+  started.push(poor);
+  await waitFor('the worker to say why it claims nothing', async () => /not claiming: a contribution stakes more than the free balance left/.test(poor.output()), 120);
+  const until = (await bestNumber()) + 3;
+  await waitFor('three more blocks', async () => (await bestNumber()) >= until, 60);
+  assert.equal((await api.query.poco.workers(ferdie.address)).unwrap().replicas.toNumber(), 0, 'no replica held');
+  for (let n = from + 1; n <= until; n++) {
+    for (const { event } of await api.query.system.events.at(await api.rpc.chain.getBlockHash(n))) {
+      const claimed = event.section === 'poco' && event.method === 'ReplicaClaimed' && event.data.worker.toString() === ferdie.address;
+      assert.ok(!claimed, `no claim by the worker (block ${n})`);
+    }
+  }
+});

@@ -148,6 +148,14 @@ impl Chain {
 		Ok(Head { hash, number })
 	}
 
+	/// The best block (the head of the chain this node builds on, not yet final).
+	pub async fn best(&self) -> Result<Head, ChainError> {
+		let hash: String = self.rpc.call("chain_getBlockHash", vec![]).await?;
+		let hash = hash_of(&hash)?;
+		let number = self.number_of(hash).await?;
+		Ok(Head { hash, number })
+	}
+
 	/// The best block's number.
 	pub async fn best_number(&self) -> Result<BlockNumber, ChainError> {
 		let header: Value = self.rpc.call("chain_getHeader", vec![]).await?;
