@@ -31,6 +31,8 @@ pub struct Config {
 	pub allow_file_uris: bool,
 	/// Seconds a shutdown lets running tasks finish before handing their replicas back.
 	pub shutdown_grace_s: u64,
+	/// Days a certified result of this worker is kept for its beneficiary; then it is deleted.
+	pub result_retention_days: u64,
 	/// Where task inputs and outputs live.
 	pub work_dir: PathBuf,
 	/// Default limits of a task.
@@ -78,6 +80,7 @@ impl Default for Config {
 			offer_gpus: None,
 			allow_file_uris: false,
 			shutdown_grace_s: 60,
+			result_retention_days: 30,
 			// Not a temporary folder: the journal must outlive a reboot.
 			work_dir: std::env::var_os("HOME")
 				.map(|home| PathBuf::from(home).join(".local/share/iexec-worker"))
@@ -156,6 +159,7 @@ impl Config {
 			"offer_gpus" => self.offer_gpus = Some(parse(field, value)?),
 			"allow_file_uris" => self.allow_file_uris = parse(field, value)?,
 			"shutdown_grace_s" => self.shutdown_grace_s = parse(field, value)?,
+			"result_retention_days" => self.result_retention_days = parse(field, value)?,
 			"work_dir" => self.work_dir = value.into(),
 			"fuel" => self.limits.fuel = parse(field, value)?,
 			"memory_mib" => self.limits.memory_mib = parse(field, value)?,
@@ -184,6 +188,9 @@ impl Config {
 		}
 		if self.shutdown_grace_s > 24 * 3600 {
 			return Err(invalid("shutdown_grace_s", "must be at most 86400"));
+		}
+		if !(1..=3650).contains(&self.result_retention_days) {
+			return Err(invalid("result_retention_days", "must be between 1 and 3650"));
 		}
 		if self.slots == 0 || self.slots > 1024 {
 			return Err(invalid("slots", "must be between 1 and 1024"));
@@ -331,6 +338,12 @@ mod tests {
 		assert_eq!(load("node_url = \"ws://a:9944,http://b\"", &[]).unwrap_err().field, "node_url");
 		assert_eq!(load("", &[("IEXEC_WORKER_SLOTS", "0")]).unwrap_err().field, "slots");
 		assert_eq!(load("slots = 0", &[]).unwrap_err().field, "slots");
+		assert_eq!(
+			load("result_retention_days = 0", &[]).unwrap_err().field,
+			"result_retention_days"
+		);
+		let kept = load("", &[("IEXEC_WORKER_RESULT_RETENTION_DAYS", "7")]).unwrap();
+		assert_eq!(kept.result_retention_days, 7);
 		assert_eq!(load("listen = \"nowhere\"", &[]).unwrap_err().field, "listen");
 		assert_eq!(load("result_url = \"ftp://x\"", &[]).unwrap_err().field, "result_url");
 		let host = crate::machine::memory_mib().unwrap();

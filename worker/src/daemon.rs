@@ -48,6 +48,11 @@ const MAX_DATASET_BYTES: usize = 1 << 30;
 const STEP_QUIET_BLOCKS: BlockNumber = 12;
 /// Blocks a step the chain refused is not sent again: enough for finality to show why.
 const REFUSED_QUIET_BLOCKS: BlockNumber = 3;
+/// How often results past their retention are looked for.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+/// Kept aside from what can be staked, for the fees of the claims, commitments and reveals
+/// (a few thousandths of an RLC each on the dev chain).
+const FEE_RESERVE: Balance = 100 * iexec_runtime::MILLI_RLC;
 /// Blocks of events read to catch up; after a longer absence the deals are read anew.
 const MAX_CATCH_UP: BlockNumber = 600;
 
@@ -64,6 +69,8 @@ pub struct Settings {
 	pub poll: Duration,
 	/// How long a shutdown waits for running tasks before handing their replicas back.
 	pub shutdown_grace: Duration,
+	/// How long certified results are kept for their beneficiary.
+	pub result_retention: Duration,
 	/// Whether apps and data sets may be read from `file://` locations (development).
 	pub allow_file_uris: bool,
 	/// Test only: commit a wrong digest (to watch the protocol punish it).
@@ -157,6 +164,10 @@ pub struct Daemon {
 	/// since.
 	followed_best: Option<H256>,
 	fresh_results: bool,
+	/// When results past their retention were last deleted.
+	pruned_at: Option<tokio::time::Instant>,
+	/// The work directory: outputs not kept live in it until settled.
+	work_dir: PathBuf,
 	draining: bool,
 }
 
@@ -222,6 +233,8 @@ impl Daemon {
 			dirty: true,
 			followed_best: None,
 			fresh_results: false,
+			pruned_at: None,
+			work_dir: work_dir.clone(),
 			draining: false,
 		};
 		daemon.read_deals(head).await?;
@@ -245,6 +258,13 @@ impl Daemon {
 			}
 			while let Ok(outcome) = self.finished_rx.try_recv() {
 				self.finished(outcome);
+			}
+			if self.pruned_at.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
+				self.pruned_at = Some(tokio::time::Instant::now());
+				let pruned = self.results.prune(self.settings.result_retention);
+				if pruned > 0 {
+					tracing::info!(pruned, "results past their retention deleted");
+				}
 			}
 			let past_grace = grace_until.is_some_and(|t| tokio::time::Instant::now() >= t);
 			if past_grace && !self.handles.is_empty() {
@@ -509,14 +529,15 @@ impl Daemon {
 		Ok(idle)
 	}
 
-	/// What this worker can stake: its free balance above the existential deposit, the lesser
-	/// of the finalised `head`'s and the best block's (a transfer out may not be final yet).
+	/// What this worker can stake: its free balance above the existential deposit and a fee
+	/// reserve, the lesser of the finalised `head`'s and the best block's (a transfer out may
+	/// not be final yet).
 	async fn spendable(&self, head: Head) -> Result<Balance, ChainError> {
 		let mut free = self.chain.account(&self.me, head.hash).await?.data.free;
 		if let Ok(best) = self.chain.best().await {
 			free = free.min(self.chain.account(&self.me, best.hash).await?.data.free);
 		}
-		Ok(free.saturating_sub(iexec_runtime::EXISTENTIAL_DEPOSIT))
+		Ok(free.saturating_sub(iexec_runtime::EXISTENTIAL_DEPOSIT + FEE_RESERVE))
 	}
 
 	/// Says once per deal that its tasks are not claimed for want of stake.
@@ -781,13 +802,25 @@ impl Daemon {
 		Ok(())
 	}
 
-	/// Drops a replica whose claim never became final: its run, and its journal entry.
+	/// Drops a replica whose claim never became final: its run, output and journal entry.
 	fn forget(&mut self, task: TaskId) {
 		if let Some(handle) = self.handles.remove(&task) {
 			handle.abort();
 		}
 		self.running.remove(&task);
+		if let Some(entry) = self.journal.get(task) {
+			self.discard_output(&entry);
+		}
 		let _ = self.journal.remove(task);
+	}
+
+	/// Deletes the output of a result this worker will not serve (it lives in the work
+	/// directory; the journal names nothing else, but a damaged one is not trusted).
+	fn discard_output(&self, entry: &Entry) {
+		let Some(computed) = &entry.computed else { return };
+		if computed.output_dir.starts_with(&self.work_dir) && computed.output_dir != self.work_dir {
+			let _ = std::fs::remove_dir_all(&computed.output_dir);
+		}
 	}
 
 	/// A task is over for this worker: count how it went and forget it.
@@ -813,6 +846,9 @@ impl Daemon {
 		} else {
 			self.metrics.lost.fetch_add(1, Relaxed);
 			tracing::warn!(task = %format_task(task), status = ?record.status, "our result did not win");
+		}
+		if !won {
+			self.discard_output(entry);
 		}
 		if let Err(error) = self.journal.remove(task) {
 			tracing::error!(task = %format_task(task), %error, "cannot update the journal");

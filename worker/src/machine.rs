@@ -32,6 +32,16 @@ impl Host {
 		}
 	}
 
+	/// The host as offered: without its GPUs when the operator keeps them (`offer_gpus =
+	/// false`), so that no job requiring a GPU matches a worker that would not give it one.
+	pub fn offering(self, gpus: bool) -> Host {
+		if gpus {
+			self
+		} else {
+			Host { gpus: Vec::new(), ..self }
+		}
+	}
+
 	/// The machine ad, with the operator's extra attributes.
 	pub fn ad(&self, extra: &AdConfig) -> Ad {
 		let mut ad = Ad::new();

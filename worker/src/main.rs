@@ -214,6 +214,7 @@ async fn on_chain(command: Command, config: Config, key: WorkerKey) -> anyhow::R
 				result_url: config.result_url.clone(),
 				poll: Duration::from_millis(1000),
 				shutdown_grace: Duration::from_secs(config.shutdown_grace_s),
+				result_retention: Duration::from_secs(config.result_retention_days * 24 * 3600),
 				allow_file_uris: config.allow_file_uris,
 				fault_wrong_result: args.fault_wrong_result,
 			};
@@ -240,6 +241,7 @@ async fn on_chain(command: Command, config: Config, key: WorkerKey) -> anyhow::R
 		Command::Join { pool } => {
 			let engine = TaskEngine::new(&config.work_dir).await?;
 			let ad = Host::detect(&config.work_dir, engine.docker().is_some())
+				.offering(config.offer().gpus)
 				.ad(&config.ad)
 				.to_string();
 			let ad = ad
@@ -376,7 +378,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
 	let engine = TaskEngine::new(&config.work_dir).await?;
 	match command {
 		Command::Ad => {
-			let host = Host::detect(&config.work_dir, engine.docker().is_some());
+			let host = Host::detect(&config.work_dir, engine.docker().is_some())
+				.offering(config.offer().gpus);
 			println!("{}", host.ad(&config.ad));
 			Ok(ExitCode::SUCCESS)
 		}

@@ -68,6 +68,33 @@ impl ResultStore {
 	pub fn has(&self, task: TaskId) -> bool {
 		self.index(task).exists()
 	}
+
+	/// Forgets the results kept longer than `retention`, their outputs with them (only those
+	/// inside the work directory). Returns how many went.
+	pub fn prune(&self, retention: std::time::Duration) -> usize {
+		let Some(cutoff) = std::time::SystemTime::now().checked_sub(retention) else { return 0 };
+		let Ok(entries) = std::fs::read_dir(&self.dir) else { return 0 };
+		let work_dir = self.dir.parent().and_then(|d| std::fs::canonicalize(d).ok());
+		let mut pruned = 0;
+		for entry in entries.flatten() {
+			let kept_since = entry.metadata().and_then(|m| m.modified());
+			if !kept_since.is_ok_and(|t| t < cutoff) {
+				continue;
+			}
+			let output = std::fs::read_to_string(entry.path())
+				.ok()
+				.and_then(|path| std::fs::canonicalize(path).ok());
+			if let (Some(output), Some(work_dir)) = (output, &work_dir) {
+				if output.starts_with(work_dir) && output != *work_dir {
+					let _ = std::fs::remove_dir_all(output);
+				}
+			}
+			if std::fs::remove_file(entry.path()).is_ok() {
+				pruned += 1;
+			}
+		}
+		pruned
+	}
 }
 
 /// The location a worker whose result server is reached at `base` reveals for `task`.
@@ -230,6 +257,33 @@ impl Server {
 #[cfg(test)]
 mod tests {
 	use super::*;
+
+	#[test]
+	fn results_kept_past_their_retention_are_pruned_with_their_outputs() {
+		let work = tempfile::tempdir().unwrap();
+		let store = ResultStore::open(work.path().join("results")).unwrap();
+		let (old, new) = (TaskId { deal: 1, index: 0 }, TaskId { deal: 2, index: 0 });
+		for (task, name) in [(old, "task-old"), (new, "task-new")] {
+			let output = work.path().join(name);
+			std::fs::create_dir(&output).unwrap();
+			std::fs::write(output.join("result.txt"), name).unwrap();
+			store.keep(task, &output).unwrap();
+		}
+		let forty_days = std::time::Duration::from_secs(40 * 24 * 3600);
+		let record = std::fs::File::options().write(true).open(store.index(old)).unwrap();
+		record.set_modified(std::time::SystemTime::now() - forty_days).unwrap();
+		// A record naming something outside the work directory loses only itself.
+		let outside = tempfile::tempdir().unwrap();
+		let stray = TaskId { deal: 3, index: 0 };
+		store.keep(stray, outside.path()).unwrap();
+		let record = std::fs::File::options().write(true).open(store.index(stray)).unwrap();
+		record.set_modified(std::time::SystemTime::now() - forty_days).unwrap();
+
+		assert_eq!(store.prune(std::time::Duration::from_secs(30 * 24 * 3600)), 2);
+		assert!(!store.has(old) && !work.path().join("task-old").exists());
+		assert!(store.has(new) && store.encoding(new).is_some());
+		assert!(!store.has(stray) && outside.path().exists());
+	}
 
 	#[test]
 	fn the_access_message_is_bound_to_the_task_time_and_location() {

@@ -119,4 +119,11 @@ fn gpus_are_counted_and_the_smallest_memory_advertised() {
 	assert_eq!(get("GPUModel"), Value::Str("NVIDIA H100 80GB HBM3".into()));
 	// A task asking for memory must fit on whichever GPU it lands.
 	assert_eq!(get("GPUMemory"), Value::Int(40_000));
+	// GPUs the operator does not offer (`offer_gpus = false`) are not advertised.
+	let kept =
+		parse_ad(&host.offering(false).ad(&AdConfig::default()).to_string(), &Limits::default())
+			.unwrap();
+	let in_kept = |expr: &str| value_in(&kept, expr);
+	assert_eq!(in_kept("GPUs"), Value::Int(0));
+	assert_eq!(in_kept("GPUModel"), Value::Undefined);
 }

@@ -103,9 +103,9 @@ export function workerBinary () {
 
 // Starts `iexec-worker run` as `suri` against `url`, its work directory under `dir`; its output
 // is kept (`.output()`). `stop()` sends SIGTERM and resolves with the exit code.
-export function startWorker ({ url, suri, dir, name, listen = '127.0.0.1:0', extra = [] }) {
+export function startWorker ({ url, suri, dir, name, listen = '127.0.0.1:0', slots = 2, extra = [] }) {
   const child = spawn(workerBinary(), [
-    'run', '--node-url', url, '--work-dir', join(dir, name), '--listen', listen, '--slots', '2',
+    'run', '--node-url', url, '--work-dir', join(dir, name), '--listen', listen, '--slots', String(slots),
     '--shutdown-grace-s', '5', '--allow-file-uris', ...extra
   ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, IEXEC_WORKER_SURI: suri, IEXEC_WORKER_LOG: 'info' } });
   let output = '';
