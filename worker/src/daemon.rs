@@ -261,10 +261,13 @@ impl Daemon {
 			}
 			if self.pruned_at.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
 				self.pruned_at = Some(tokio::time::Instant::now());
-				let pruned = self.results.prune(self.settings.result_retention);
-				if pruned > 0 {
-					tracing::info!(pruned, "results past their retention deleted");
-				}
+				let (results, retention) = (self.results.clone(), self.settings.result_retention);
+				tokio::task::spawn_blocking(move || {
+					let pruned = results.prune(retention);
+					if pruned > 0 {
+						tracing::info!(pruned, "results past their retention deleted");
+					}
+				});
 			}
 			let past_grace = grace_until.is_some_and(|t| tokio::time::Instant::now() >= t);
 			if past_grace && !self.handles.is_empty() {
@@ -360,7 +363,13 @@ impl Daemon {
 		self.running.remove(&task);
 		self.handles.remove(&task);
 		self.metrics.running.store(self.running.len() as u64, Relaxed);
-		let Some(mut entry) = self.journal.get(task) else { return };
+		let Some(mut entry) = self.journal.get(task) else {
+			// Settled or forgotten while it ran: nobody will ask for this output.
+			if let Ok(computed) = &outcome {
+				self.discard_output(computed);
+			}
+			return;
+		};
 		match outcome {
 			Ok(computed) => {
 				tracing::info!(task = %format_task(task), digest = %hash_hex(&computed.digest), "task ran");
@@ -679,6 +688,7 @@ impl Daemon {
 					self.forget(task);
 				} else {
 					tally.claimed += 1;
+					tally.stakes_due = tally.stakes_due.saturating_add(worker_stake(&deal));
 				}
 			}
 			None => {
@@ -788,14 +798,13 @@ impl Daemon {
 			let (task, Some(computed)) = (entry.task(), &entry.computed) else { continue };
 			let Some(deal) = self.deals.get(&task.deal).map(|w| w.deal.clone()) else { continue };
 			let Some(record) = self.chain.task(task, best.hash).await? else { continue };
-			match record.replica_of(&self.me).map(|at| record.replicas[at].state) {
-				Some(ReplicaState::Claimed { due })
-					if record.status == TaskStatus::Open
-						&& best.number < record.contribution_deadline.min(due) =>
-				{
+			let mine = record.replica_of(&self.me).map(|at| record.replicas[at].state);
+			if let Some(ReplicaState::Claimed { due }) = mine {
+				let open = record.status == TaskStatus::Open
+					&& best.number < record.contribution_deadline.min(due);
+				if open {
 					self.plan_contribution(&deal, task, computed, &mut plan);
 				}
-				_ => {}
 			}
 		}
 		self.send(plan, best);
@@ -808,19 +817,25 @@ impl Daemon {
 			handle.abort();
 		}
 		self.running.remove(&task);
-		if let Some(entry) = self.journal.get(task) {
-			self.discard_output(&entry);
+		if let Some(computed) = self.journal.get(task).and_then(|e| e.computed) {
+			self.discard_output(&computed);
 		}
 		let _ = self.journal.remove(task);
 	}
 
-	/// Deletes the output of a result this worker will not serve (it lives in the work
-	/// directory; the journal names nothing else, but a damaged one is not trusted).
-	fn discard_output(&self, entry: &Entry) {
-		let Some(computed) = &entry.computed else { return };
-		if computed.output_dir.starts_with(&self.work_dir) && computed.output_dir != self.work_dir {
-			let _ = std::fs::remove_dir_all(&computed.output_dir);
-		}
+	/// Deletes the output of a result this worker will not serve, off the async threads (it
+	/// can be large). Only a task output of the work directory: the journal names nothing
+	/// else, but a damaged one is not trusted.
+	fn discard_output(&self, computed: &Computed) {
+		let Some(output) = crate::engine::task_output_in(&self.work_dir, &computed.output_dir)
+		else {
+			return;
+		};
+		tokio::task::spawn_blocking(move || {
+			if let Err(error) = std::fs::remove_dir_all(&output) {
+				tracing::warn!(output = %output.display(), %error, "cannot delete a task output");
+			}
+		});
 	}
 
 	/// A task is over for this worker: count how it went and forget it.
@@ -847,8 +862,8 @@ impl Daemon {
 			self.metrics.lost.fetch_add(1, Relaxed);
 			tracing::warn!(task = %format_task(task), status = ?record.status, "our result did not win");
 		}
-		if !won {
-			self.discard_output(entry);
+		if let (false, Some(computed)) = (won, &entry.computed) {
+			self.discard_output(computed);
 		}
 		if let Err(error) = self.journal.remove(task) {
 			tracing::error!(task = %format_task(task), %error, "cannot update the journal");

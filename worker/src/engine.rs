@@ -79,7 +79,7 @@ impl TaskEngine {
 			}
 		}
 		let output_dir = tempfile::Builder::new()
-			.prefix("task-")
+			.prefix(OUTPUT_PREFIX)
 			.tempdir_in(&self.work_dir)
 			.map_err(|e| Failure::Io(e.to_string()))?
 			.keep();
@@ -191,6 +191,19 @@ impl TaskEngine {
 			}
 		}
 	}
+}
+
+/// Where task outputs are made in a work directory: `task-…` folders directly inside it.
+const OUTPUT_PREFIX: &str = "task-";
+
+/// `path`, resolved, if it is a task output of `work_dir` (a `task-…` folder directly inside
+/// it): the only thing the worker deletes on its own, whatever a damaged journal or result
+/// record names.
+pub fn task_output_in(work_dir: &Path, path: &Path) -> Option<std::path::PathBuf> {
+	let work_dir = std::fs::canonicalize(work_dir).ok()?;
+	let path = std::fs::canonicalize(path).ok()?;
+	let named = path.file_name()?.to_str()?.starts_with(OUTPUT_PREFIX);
+	(named && path.parent() == Some(work_dir.as_path())).then_some(path)
 }
 
 /// Bytes of the regular files under `root` (links are not followed).

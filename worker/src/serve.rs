@@ -69,12 +69,13 @@ impl ResultStore {
 		self.index(task).exists()
 	}
 
-	/// Forgets the results kept longer than `retention`, their outputs with them (only those
-	/// inside the work directory). Returns how many went.
+	/// Forgets the results kept longer than `retention`, their outputs with them (task outputs
+	/// of the work directory only). A record whose output cannot be deleted (files a container
+	/// left to another user) is kept, to be tried again. Returns how many went.
 	pub fn prune(&self, retention: std::time::Duration) -> usize {
 		let Some(cutoff) = std::time::SystemTime::now().checked_sub(retention) else { return 0 };
 		let Ok(entries) = std::fs::read_dir(&self.dir) else { return 0 };
-		let work_dir = self.dir.parent().and_then(|d| std::fs::canonicalize(d).ok());
+		let Some(work_dir) = self.dir.parent() else { return 0 };
 		let mut pruned = 0;
 		for entry in entries.flatten() {
 			let kept_since = entry.metadata().and_then(|m| m.modified());
@@ -83,10 +84,11 @@ impl ResultStore {
 			}
 			let output = std::fs::read_to_string(entry.path())
 				.ok()
-				.and_then(|path| std::fs::canonicalize(path).ok());
-			if let (Some(output), Some(work_dir)) = (output, &work_dir) {
-				if output.starts_with(work_dir) && output != *work_dir {
-					let _ = std::fs::remove_dir_all(output);
+				.and_then(|path| crate::engine::task_output_in(work_dir, path.as_ref()));
+			if let Some(output) = output {
+				if let Err(error) = std::fs::remove_dir_all(&output) {
+					tracing::warn!(output = %output.display(), %error, "cannot delete an old result");
+					continue;
 				}
 			}
 			if std::fs::remove_file(entry.path()).is_ok() {
@@ -272,17 +274,25 @@ mod tests {
 		let forty_days = std::time::Duration::from_secs(40 * 24 * 3600);
 		let record = std::fs::File::options().write(true).open(store.index(old)).unwrap();
 		record.set_modified(std::time::SystemTime::now() - forty_days).unwrap();
-		// A record naming something outside the work directory loses only itself.
+		// Records naming anything but a task output of the work directory lose only
+		// themselves: a task folder elsewhere, the journal through `..`.
 		let outside = tempfile::tempdir().unwrap();
-		let stray = TaskId { deal: 3, index: 0 };
-		store.keep(stray, outside.path()).unwrap();
-		let record = std::fs::File::options().write(true).open(store.index(stray)).unwrap();
-		record.set_modified(std::time::SystemTime::now() - forty_days).unwrap();
+		let elsewhere = outside.path().join("task-elsewhere");
+		std::fs::create_dir(&elsewhere).unwrap();
+		std::fs::create_dir(work.path().join("journal")).unwrap();
+		let (stray, sneaky) = (TaskId { deal: 3, index: 0 }, TaskId { deal: 4, index: 0 });
+		store.keep(stray, &elsewhere).unwrap();
+		store.keep(sneaky, &work.path().join("task-new/../journal")).unwrap();
+		for task in [stray, sneaky] {
+			let record = std::fs::File::options().write(true).open(store.index(task)).unwrap();
+			record.set_modified(std::time::SystemTime::now() - forty_days).unwrap();
+		}
 
-		assert_eq!(store.prune(std::time::Duration::from_secs(30 * 24 * 3600)), 2);
+		assert_eq!(store.prune(std::time::Duration::from_secs(30 * 24 * 3600)), 3);
 		assert!(!store.has(old) && !work.path().join("task-old").exists());
 		assert!(store.has(new) && store.encoding(new).is_some());
-		assert!(!store.has(stray) && outside.path().exists());
+		assert!(!store.has(stray) && elsewhere.exists());
+		assert!(!store.has(sneaky) && work.path().join("journal").exists());
 	}
 
 	#[test]
