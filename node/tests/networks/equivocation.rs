@@ -32,7 +32,10 @@ fn a_validator_key_run_twice_is_reported_and_disabled_and_the_chain_goes_on() {
 	// An operator starts a second node with the same key, say a standby left running.
 	let mut twin = local_validator("alice-twin", "alice", dir.path(), Some(&alice.multiaddr()));
 
-	let disabled_at = poll(minutes(6), || {
+	// The twin must first sync and meet one of Alice's slots (a quarter of them): on a loaded
+	// 2-core machine that once took five minutes before the first equivocation, then the
+	// report needs its blocks. Ten minutes bound a failure, not a measure.
+	let disabled_at = poll(minutes(10), || {
 		bob.assert_running();
 		twin.assert_running();
 		disabled(&bob).contains(&alice_index).then(|| bob.best_number()).flatten()
@@ -52,7 +55,7 @@ fn a_validator_key_run_twice_is_reported_and_disabled_and_the_chain_goes_on() {
 				format!("--- {}:\n{}", n.name, lines[lines.len().saturating_sub(15)..].join("\n"))
 			})
 			.collect();
-		panic!("Alice was not reported and disabled in 6 minutes:\n{}", said.join("\n"))
+		panic!("Alice was not reported and disabled in 10 minutes:\n{}", said.join("\n"))
 	});
 	let set: Vec<AccountId> =
 		tx::storage(&bob.rpc, &pallet_validator_set::Validators::<Runtime>::hashed_key()).unwrap();
