@@ -482,8 +482,10 @@ impl Daemon {
 		let mut plan = Plan::default();
 		let mut tally = Tally::default();
 		let ids: Vec<u64> = self.deals.keys().copied().collect();
+		// Read once for every deal of this tick.
+		let journal = self.journal.entries();
 		for id in ids {
-			self.reconcile_deal(id, head, &mut plan, &mut tally, past_grace).await?;
+			self.reconcile_deal(id, head, &journal, &mut plan, &mut tally, past_grace).await?;
 		}
 		// Replicas held and not yet committed, or being claimed, fill the slots; claims in
 		// flight will stake too.
@@ -576,6 +578,7 @@ impl Daemon {
 		&mut self,
 		id: u64,
 		head: Head,
+		journal: &[Entry],
 		plan: &mut Plan,
 		tally: &mut Tally,
 		past_grace: bool,
@@ -615,7 +618,7 @@ impl Daemon {
 		// they hold a slot and a stake to come; one that never becomes final is forgotten.
 		let stake = worker_stake(&self.deals[&id].deal);
 		let mut ours_beyond = BTreeSet::new();
-		for entry in self.journal.entries() {
+		for entry in journal {
 			let task = entry.task();
 			if task.deal != id || task.index < next {
 				continue;
