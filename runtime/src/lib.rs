@@ -66,11 +66,12 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	impl_name: alloc::borrow::Cow::Borrowed("iexec"),
 	authoring_version: 1,
 	// Bump on every change of runtime logic, so that nodes run the new Wasm.
-	spec_version: 105,
+	spec_version: 106,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	// Bump when the encoding of extrinsics changes (calls reordered, extensions changed).
-	transaction_version: 1,
+	// 2: `market.submit_request` takes a request with its determinism.
+	transaction_version: 2,
 	system_version: 1,
 };
 
@@ -172,7 +173,10 @@ pub fn signed_extrinsic(
 
 /// Storage migrations run on runtime upgrade.
 /// Storage migrations run at the next upgrade (each versioned: it runs once).
-type Migrations = (pallet_validator_set::migrations::v1::MigrateV0ToV1<Runtime>,);
+type Migrations = (
+	pallet_validator_set::migrations::v1::MigrateV0ToV1<Runtime>,
+	pallet_market::migrations::v1::MigrateV0ToV1<Runtime>,
+);
 
 /// Executive: dispatches calls to the pallets.
 pub type Executive = frame_executive::Executive<

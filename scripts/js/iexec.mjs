@@ -24,12 +24,16 @@ Requester
           [--category XS|S|M|L|XL] [--pool ID] [--app-max-price RLC]
           [--dataset-max-price RLC] [--pool-max-price RLC] [--job-ad CLASSAD]
           [--weights cost=1,performance=0,trust=0,reliability=0,energy=0,rank=0]
+          [--same-architecture X86_64|aarch64]
           [--beneficiary ADDRESS] [--match-blocks N] [--keep-open] [--out DIR] [--json]
       Submits a request, follows its deals and tasks in finalised blocks, prints each
       certified result (checked against the on-chain digest) and what it all cost. Maximum
       prices default to the cheapest open order's. With no deal after --match-blocks (20)
       blocks it says why and cancels the request (unless --keep-open). Exit status: 0 when
       every task is certified, 1 otherwise (no match, a task failed or was refunded).
+      --same-architecture runs every replica on workers of that architecture, with NaN bits
+      left as the processor makes them (a little faster on float code); by default results
+      are portable: NaNs are canonicalised and any worker may take a replica.
   result DEAL INDEX [--out DIR]
       Fetches a certified result again (from the chain or the worker keeping it).
 
@@ -61,6 +65,7 @@ const options = {
   'pool-max-price': { type: 'string' },
   'job-ad': { type: 'string', default: '[ Requirements = true ]' },
   weights: { type: 'string', default: 'cost=1' },
+  'same-architecture': { type: 'string' },
   beneficiary: { type: 'string' },
   'match-blocks': { type: 'string', default: '20' },
   'keep-open': { type: 'boolean', default: false },
@@ -130,6 +135,18 @@ async function cheapestPool (api, category, pool) {
   return 0n;
 }
 
+// The chain's architectures, by the names machine ads give them (`Arch`).
+const architectures = { X86_64: 'X86_64', aarch64: 'Aarch64' };
+
+// `--same-architecture`: the request's `Determinism`.
+function parseDeterminism (arch) {
+  if (arch === undefined) return 'Portable';
+  if (!Object.hasOwn(architectures, arch)) {
+    throw new UsageError(`--same-architecture must be one of ${Object.keys(architectures).join(', ')}`);
+  }
+  return { SameArchitecture: architectures[arch] };
+}
+
 // `request`, checked before any connection: the call that carries it out.
 function requestCommand (opts) {
   const app = count(required(opts.app, '--app'), '--app');
@@ -148,7 +165,8 @@ function requestCommand (opts) {
     pool: opts.pool === undefined ? null : count(opts.pool, '--pool'),
     params: opts.params,
     jobAd: opts['job-ad'],
-    weights: parseWeights(opts.weights)
+    weights: parseWeights(opts.weights),
+    determinism: parseDeterminism(opts['same-architecture'])
   };
   const matchBlocks = count(opts['match-blocks'], '--match-blocks', 1);
   return (api, signer, out) => request(api, signer, { fixed, prices, matchBlocks }, opts, out);

@@ -21,7 +21,7 @@ use crate::{
 	keys::WorkerKey,
 	metrics::Metrics,
 	serve::ResultStore,
-	task::{hash_hex, App, Failure, Input, Limits, Task},
+	task::{hash_hex, App, Determinism, Failure, Input, Limits, Task},
 };
 use iexec_runtime::RuntimeCall;
 use pallet_poco::{
@@ -1079,6 +1079,17 @@ pub fn unfit(deal: &Deal, ad: &iexec_classad::Ad, offer: &Limits, docker: bool) 
 	if !iexec_classad::matching::requirements_met(&job, ad, &limits).0 {
 		return Some("the job's Requirements are not met by this worker's ad".into());
 	}
+	if let Some(pinned) = deal.determinism.architecture() {
+		use pallet_market::matching::{architecture_of, is_architecture};
+		let arch = architecture_of(ad);
+		if !is_architecture(arch, pinned) {
+			return Some(format!(
+				"the deal's replicas run on {} only (its determinism), this worker's Arch is {}",
+				pinned.classad_name(),
+				arch.unwrap_or("not given")
+			));
+		}
+	}
 	if let Some(beyond) = deal_limits(deal, offer).beyond(offer) {
 		return Some(format!("the deal asks for {beyond}"));
 	}
@@ -1123,6 +1134,10 @@ pub fn deal_limits(deal: &Deal, offer: &Limits) -> Limits {
 		cpus: offer.cpus,
 		pids: offer.pids,
 		gpus: docker && deal.tag & pallet_market::TAG_GPU != 0,
+		determinism: match deal.determinism {
+			pallet_market::Determinism::Portable => Determinism::Portable,
+			pallet_market::Determinism::SameArchitecture(_) => Determinism::SameArchitecture,
+		},
 	}
 }
 
@@ -1326,6 +1341,7 @@ mod tests {
 			limits: Category::XS.limits(300),
 			terms: DealTerms::design(Category::XS),
 			created_at: 1,
+			determinism: Default::default(),
 		}
 	}
 
@@ -1351,5 +1367,24 @@ mod tests {
 		let why = unfit(&gpu_deal, &ad, &without, true).expect("no GPU offered");
 		assert!(why.contains("GPUs"), "{why}");
 		assert_eq!(unfit(&gpu_deal, &ad, &Limits { gpus: true, ..without }, true), None);
+	}
+
+	#[test]
+	fn a_deal_pinned_to_another_architecture_is_unfit_and_runs_without_canonicalisation() {
+		use pallet_market::{Architecture, Determinism as Pinning};
+		let offer = Limits { fuel: u64::MAX, ..Limits::default() };
+		let ad = crate::machine::Host::detect(&std::env::temp_dir(), false).ad(&Default::default());
+		let mut pinned = deal(AppRuntime::Wasm, 0);
+		assert_eq!(deal_limits(&pinned, &offer).determinism, Determinism::Portable);
+		let (here, elsewhere) = match std::env::consts::ARCH {
+			"aarch64" => (Architecture::Aarch64, Architecture::X86_64),
+			_ => (Architecture::X86_64, Architecture::Aarch64),
+		};
+		pinned.determinism = Pinning::SameArchitecture(here);
+		assert_eq!(unfit(&pinned, &ad, &offer, true), None);
+		assert_eq!(deal_limits(&pinned, &offer).determinism, Determinism::SameArchitecture);
+		pinned.determinism = Pinning::SameArchitecture(elsewhere);
+		let why = unfit(&pinned, &ad, &offer, true).expect("another architecture");
+		assert!(why.contains(elsewhere.classad_name()), "{why}");
 	}
 }

@@ -6,12 +6,16 @@
 //!
 //! - times of 0 (the epoch), whatever the host holds;
 //! - inode numbers numbered 1, 2, 3… in the order the task first meets each file, on device 1;
+//!   a file the task removes (its last link) takes its number with it, so a file made later
+//!   gets a new one even where the host reuses the old file's inode;
 //! - directories with one link and size 0;
 //! - directory listings sorted by name (`.` and `..` first), their cookies positions in that
 //!   order.
 //!
 //! `fd_filestat_get`, `path_filestat_get` and `fd_readdir` are shadowed in the linker: each
-//! asks WASI's own implementation, then rewrites what it answered. File contents, sizes of
+//! asks WASI's own implementation, then rewrites what it answered. `path_unlink_file`,
+//! `path_remove_directory`, `path_rename` and `fd_close` are shadowed too, to forget the
+//! identity of what they remove (a file unlinked while open is gone when it is closed). File contents, sizes of
 //! files and link counts of files are the task's own doing and pass unchanged.
 
 use std::collections::HashMap;
@@ -40,14 +44,46 @@ const MAX_LISTING_BYTES: usize = 64 << 20;
 #[derive(Default)]
 pub struct FileIdentities {
 	by_host: HashMap<u64, u64>,
+	/// Numbers given so far: never given again, even once their file is gone.
+	given: u64,
 	listings: HashMap<u32, Vec<Entry>>,
 }
 
 impl FileIdentities {
+	/// The number the task sees for host identity `host` (WASI's hash of the host's device
+	/// and inode).
 	fn synthetic(&mut self, host: u64) -> u64 {
-		let next = self.by_host.len() as u64 + 1;
-		*self.by_host.entry(host).or_insert(next)
+		if let Some(known) = self.by_host.get(&host) {
+			return *known;
+		}
+		self.given += 1;
+		self.by_host.insert(host, self.given);
+		self.given
 	}
+
+	/// The file of host identity `host` is gone: a host may give its inode to the next file,
+	/// which must still get a number of its own, as on a host that does not.
+	fn forget(&mut self, host: u64) {
+		self.by_host.remove(&host);
+	}
+}
+
+/// The host identity of what `path` names in directory `fd` (not following a last symbolic
+/// link), when removing it removes the file itself (its last link, or a directory).
+fn removed_identity(
+	ctx: &mut WasiP1Ctx,
+	memory: &mut GuestMemory<'_>,
+	fd: types::Fd,
+	path: GuestPtr<str>,
+) -> Option<u64> {
+	let stat = wasmtime_wasi::runtime::in_tokio(ctx.path_filestat_get(
+		memory,
+		fd,
+		types::Lookupflags::empty(),
+		path,
+	))
+	.ok()?;
+	(stat.filetype == Filetype::Directory || stat.nlink <= 1).then_some(stat.ino)
 }
 
 /// What a task may see of a file's metadata: `stat` as WASI answered it, with every
@@ -283,8 +319,114 @@ pub fn add_deterministic_fs<T: 'static>(
 		},
 	)?;
 
+	// Closing the last descriptor of a file already unlinked frees its inode for reuse.
+	linker.func_wrap(
+		MODULE,
+		"fd_close",
+		move |mut caller: Caller<'_, T>, fd: i32| -> anyhow::Result<i32> {
+			let fuel = caller.as_context_mut().hostcall_fuel();
+			let (ctx, ids) = parts(caller.data_mut());
+			ctx.set_hostcall_fuel(fuel);
+			let mut none = GuestMemory::Unshared(&mut []);
+			let descriptor = types::Fd::from(fd as u32);
+			let orphan = wasmtime_wasi::runtime::in_tokio(ctx.fd_filestat_get(&mut none, descriptor))
+				.ok()
+				.filter(|stat| stat.nlink == 0 && stat.filetype != Filetype::Directory)
+				.map(|stat| stat.ino);
+			match wasmtime_wasi::runtime::in_tokio(ctx.fd_close(&mut none, descriptor)) {
+				Ok(()) => {
+					if let Some(host) = orphan {
+						ids.forget(host);
+					}
+					// The number may name another directory next: no listing carries over.
+					ids.listings.remove(&(fd as u32));
+					Ok(0)
+				}
+				Err(error) => errno(error),
+			}
+		},
+	)?;
+
+	// Removals: the identity of what goes is forgotten once the host removed it.
+	linker.func_wrap(
+		MODULE,
+		"path_unlink_file",
+		move |caller: Caller<'_, T>, fd: i32, path: i32, len: i32| {
+			removing(caller, parts, |ctx, memory| {
+				let (fd, path) = (types::Fd::from(fd as u32), str_at(path, len));
+				let gone = removed_identity(ctx, memory, fd, path);
+				wasmtime_wasi::runtime::in_tokio(ctx.path_unlink_file(memory, fd, path))
+					.map(|()| gone)
+			})
+		},
+	)?;
+	linker.func_wrap(
+		MODULE,
+		"path_remove_directory",
+		move |caller: Caller<'_, T>, fd: i32, path: i32, len: i32| {
+			removing(caller, parts, |ctx, memory| {
+				let (fd, path) = (types::Fd::from(fd as u32), str_at(path, len));
+				let gone = removed_identity(ctx, memory, fd, path);
+				wasmtime_wasi::runtime::in_tokio(ctx.path_remove_directory(memory, fd, path))
+					.map(|()| gone)
+			})
+		},
+	)?;
+	linker.func_wrap(
+		MODULE,
+		"path_rename",
+		move |caller: Caller<'_, T>,
+		      old_fd: i32,
+		      old: i32,
+		      old_len: i32,
+		      new_fd: i32,
+		      new: i32,
+		      new_len: i32| {
+			removing(caller, parts, |ctx, memory| {
+				let (old_fd, old) = (types::Fd::from(old_fd as u32), str_at(old, old_len));
+				let (new_fd, new) = (types::Fd::from(new_fd as u32), str_at(new, new_len));
+				// A rename onto an existing name removes what was there, unless both names are
+				// links of one file (then nothing happens).
+				let moved = removed_identity(ctx, memory, old_fd, old);
+				let gone = removed_identity(ctx, memory, new_fd, new).filter(|g| Some(*g) != moved);
+				wasmtime_wasi::runtime::in_tokio(ctx.path_rename(memory, old_fd, old, new_fd, new))
+					.map(|()| gone)
+			})
+		},
+	)?;
+
 	linker.allow_shadowing(false);
 	Ok(())
+}
+
+/// The task's string of `len` bytes at `ptr`.
+fn str_at(ptr: i32, len: i32) -> GuestPtr<str> {
+	GuestPtr::<str>::new((ptr as u32, len as u32))
+}
+
+/// Runs `remove` (a removal through WASI, which answers the identity it removed) with the
+/// task's memory, forgets that identity, and answers the errno.
+fn removing<T>(
+	mut caller: Caller<'_, T>,
+	parts: fn(&mut T) -> (&mut WasiP1Ctx, &mut FileIdentities),
+	remove: impl FnOnce(&mut WasiP1Ctx, &mut GuestMemory<'_>) -> Result<Option<u64>, types::Error>,
+) -> anyhow::Result<i32> {
+	let Some(Extern::Memory(memory)) = caller.get_export("memory") else {
+		return Ok(ERRNO_FAULT);
+	};
+	let fuel = caller.as_context_mut().hostcall_fuel();
+	let (data, state) = memory.data_and_store_mut(&mut caller);
+	let (ctx, ids) = parts(state);
+	ctx.set_hostcall_fuel(fuel);
+	match remove(ctx, &mut GuestMemory::Unshared(data)) {
+		Ok(gone) => {
+			if let Some(host) = gone {
+				ids.forget(host);
+			}
+			Ok(0)
+		}
+		Err(error) => errno(error),
+	}
 }
 
 #[cfg(test)]
@@ -342,6 +484,10 @@ mod tests {
 		assert_eq!(ids.synthetic(0xdead_beef), 1);
 		assert_eq!(ids.synthetic(42), 2);
 		assert_eq!(ids.synthetic(0xdead_beef), 1);
+		// Removed, then its host inode reused by a new file: a new number, as elsewhere.
+		ids.forget(0xdead_beef);
+		assert_eq!(ids.synthetic(0xdead_beef), 3);
+		assert_eq!(ids.synthetic(42), 2);
 	}
 
 	#[test]

@@ -4,12 +4,16 @@
 //! no capabilities, `no-new-privileges`, an unprivileged user, CPU / memory / PID limits, the
 //! input mounted read-only at `/iexec/input` and the output directory at `/iexec/output`, the
 //! task's standard input, GPUs through a device request when the task asks for them, and a
-//! wall-clock limit that kills it; an init process, no core files, a fixed hostname, logs
-//! capped by the engine too. The container is removed afterwards, whatever happened — also
+//! wall-clock limit that kills it; an output quota watched while it runs (a container past it
+//! is stopped); an init process, no core files, a fixed hostname, logs capped by the engine
+//! too. The container is removed afterwards, whatever happened — also
 //! when the task's future is dropped — and containers a dead worker left (they carry
 //! [`TASK_LABEL`]) are removed when the next one connects.
 
-use crate::task::{Failure, Limits, Resources};
+use crate::{
+	output_quota::tree_bytes,
+	task::{Failure, Limits, Resources},
+};
 use bollard::{
 	models::{
 		ContainerCreateBody, DeviceRequest, HostConfig, HostConfigLogConfig, Mount, MountTypeEnum,
@@ -23,7 +27,10 @@ use bollard::{
 	Docker,
 };
 use futures::StreamExt;
-use std::{path::Path, time::Instant};
+use std::{
+	path::{Path, PathBuf},
+	time::{Duration, Instant},
+};
 
 /// Where the task finds its input and writes its output inside the container.
 pub const INPUT_MOUNT: &str = "/iexec/input";
@@ -34,6 +41,9 @@ const TASK_USER: &str = "65534:65534";
 pub const TASK_LABEL: &str = "ec.iex.worker.task";
 /// The hostname every task sees, whatever the host's.
 pub const TASK_HOSTNAME: &str = "iexec-task";
+/// How often a running container's output is measured, at least: a container can pass its
+/// quota by what it writes in this time before it is stopped.
+const OUTPUT_WATCH_EVERY: Duration = Duration::from_millis(250);
 
 /// Removes a container when dropped, unless disarmed: a task whose future is dropped (a
 /// shutdown, a timeout above it) must not leave its container running.
@@ -210,7 +220,7 @@ impl DockerExecutor {
 		// Removed whatever happens below, also if this future is dropped (then by a task the
 		// guard spawns); a failure to remove is logged, not hidden.
 		let mut guard = RemoveOnDrop { docker: self.docker.clone(), id: Some(id.clone()) };
-		let result = self.run_created(&id, stdin, limits).await;
+		let result = self.run_created(&id, stdin, output, limits).await;
 		// Not dropped: remove it now, and be done before returning.
 		guard.id = None;
 		let remove = RemoveContainerOptions { force: true, v: true, ..Default::default() };
@@ -224,6 +234,7 @@ impl DockerExecutor {
 		&self,
 		id: &str,
 		stdin: &[u8],
+		output: &Path,
 		limits: &Limits,
 	) -> Result<DockerRun, Failure> {
 		let engine = |e: bollard::errors::Error| Failure::EngineUnavailable(e.to_string());
@@ -250,10 +261,15 @@ impl DockerExecutor {
 			let _ = attached.input.shutdown().await;
 		});
 		let mut wait = self.docker.wait_container(id, None::<WaitContainerOptions>);
-		let timed_out = tokio::time::timeout(limits.wall_time, wait.next()).await.is_err();
+		let (mut timed_out, mut bad_output) = (false, None);
+		tokio::select! {
+			_ = wait.next() => {}
+			_ = tokio::time::sleep(limits.wall_time) => timed_out = true,
+			failure = output_watch(output.to_path_buf(), limits.output_bytes) => bad_output = Some(failure),
+		}
 		let wall_time = started.elapsed();
 		writer.abort();
-		if timed_out {
+		if timed_out || bad_output.is_some() {
 			let kill = KillContainerOptions { signal: "KILL".into() };
 			let _ = self.docker.kill_container(id, Some(kill)).await;
 		}
@@ -266,6 +282,9 @@ impl DockerExecutor {
 		let (stdout, stderr) = self.logs(id, limits.output_cap).await;
 		if timed_out {
 			return Err(Failure::Timeout { seconds: wall_time.as_secs_f64() });
+		}
+		if let Some(failure) = bad_output {
+			return Err(failure);
 		}
 		let state = state.unwrap_or_default();
 		// Success only once the container has stopped (a wait cut short says nothing).
@@ -309,5 +328,26 @@ impl DockerExecutor {
 			sink.extend_from_slice(&bytes[..bytes.len().min(room)]);
 		}
 		(String::from_utf8_lossy(&out).into_owned(), String::from_utf8_lossy(&err).into_owned())
+	}
+}
+
+/// Returns, with the task's failure, once the files under `output` hold more than `quota`
+/// bytes, or once the output cannot be measured (a directory the task closed to the worker:
+/// the worker could not digest it either, and must not be blinded while the task writes on);
+/// never otherwise. It measures every [`OUTPUT_WATCH_EVERY`], or four times as seldom as a
+/// measure takes, so that an output of many files does not keep a core busy.
+async fn output_watch(output: PathBuf, quota: u64) -> Failure {
+	loop {
+		let started = Instant::now();
+		let dir = output.clone();
+		match tokio::task::spawn_blocking(move || tree_bytes(&dir)).await {
+			Ok(Ok(bytes)) if bytes > quota => {
+				return Failure::OutputTooLarge { bytes, limit_bytes: quota };
+			}
+			Ok(Ok(_)) => {}
+			Ok(Err(e)) => return Failure::BadOutput(format!("the output cannot be measured: {e}")),
+			Err(e) => return Failure::Io(e.to_string()),
+		}
+		tokio::time::sleep(OUTPUT_WATCH_EVERY.max(started.elapsed() * 4)).await;
 	}
 }

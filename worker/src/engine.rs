@@ -4,6 +4,7 @@
 use crate::{
 	digest,
 	docker::DockerExecutor,
+	output_quota,
 	task::{hash_hex, App, Failure, Outcome, Success, Task, SMALL_RESULT_MAX},
 	wasm::WasmExecutor,
 };
@@ -91,10 +92,10 @@ impl TaskEngine {
 				return Err(failure);
 			}
 		};
-		// A Wasm task is held to its quota as it writes; a container only here, after it ran
-		// (its output is a bind mount, which has no quota of its own).
+		// A Wasm task is held to its quota as it writes; a container is watched while it runs
+		// (its output is a bind mount, which has no quota of its own) and checked here.
 		let dir = output_dir.clone();
-		let written = tokio::task::spawn_blocking(move || tree_bytes(&dir))
+		let written = tokio::task::spawn_blocking(move || output_quota::tree_bytes(&dir))
 			.await
 			.map_err(|e| Failure::Io(e.to_string()))?
 			.map_err(|e| Failure::BadOutput(e.to_string()))?;
@@ -206,17 +207,3 @@ pub fn task_output_in(work_dir: &Path, path: &Path) -> Option<std::path::PathBuf
 	(named && path.parent() == Some(work_dir.as_path())).then_some(path)
 }
 
-/// Bytes of the regular files under `root` (links are not followed).
-fn tree_bytes(root: &Path) -> std::io::Result<u64> {
-	let mut total = 0u64;
-	for entry in std::fs::read_dir(root)? {
-		let entry = entry?;
-		let metadata = entry.path().symlink_metadata()?;
-		if metadata.is_dir() {
-			total = total.saturating_add(tree_bytes(&entry.path())?);
-		} else if metadata.is_file() {
-			total = total.saturating_add(metadata.len());
-		}
-	}
-	Ok(total)
-}

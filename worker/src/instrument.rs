@@ -7,8 +7,10 @@
 //!   to a counter on entry and takes it off on exit; past [`STACK_LIMIT`] it traps. Every
 //!   worker traps at the same call, well before the native stack (sized to
 //!   [`NATIVE_STACK_BYTES`]) could run out.
-//! - **NaN bits.** Arithmetic on floats may return a NaN whose sign and payload differ
-//!   between CPUs. They only matter once they can be seen: stored to memory, reinterpreted as
+//! - **NaN bits** (unless the deal keeps its replicas on one architecture,
+//!   [`Determinism::SameArchitecture`]; then only the results of rounding operations, whose
+//!   NaNs differ with the processor's features, see [`rounding`]). Arithmetic on floats may
+//!   return a NaN whose sign and payload differ between CPUs. They only matter once they can be seen: stored to memory, reinterpreted as
 //!   an integer, given as the sign of `copysign`, put in a vector lane or a global. There the
 //!   value is replaced by the canonical NaN when it is one, unless it plainly came straight
 //!   from memory, a constant or a local that only ever holds such values (so a NaN's payload
@@ -34,6 +36,7 @@
 //! Tail calls, exceptions, threads and the other proposals the sandbox turns off are refused
 //! here already, with the validator's message.
 
+use crate::task::Determinism;
 use std::collections::HashMap;
 use wasm_encoder::{
 	reencode::{self, Reencode},
@@ -141,6 +144,21 @@ fn vector_nan_source(op: &Operator) -> Option<Float> {
 		F64x2Add | F64x2Sub | F64x2Mul | F64x2Div | F64x2Sqrt | F64x2Min | F64x2Max | F64x2Ceil
 		| F64x2Floor | F64x2Trunc | F64x2Nearest | F64x2PromoteLowF32x4 => Some(Float::F64),
 		_ => None,
+	}
+}
+
+/// The rounding operations (scalar, then vector), whose NaN results differ between two
+/// processors of one architecture: on x86, Cranelift rounds with SSE4.1's `round*`, which
+/// keeps the input NaN's bits, and without SSE4.1 calls a helper that answers the canonical
+/// NaN. So they are canonicalised even when a deal keeps the other NaNs as they come.
+fn rounding(op: &Operator) -> (Option<Float>, Option<Float>) {
+	use Operator::*;
+	match op {
+		F32Ceil | F32Floor | F32Trunc | F32Nearest => (Some(Float::F32), None),
+		F64Ceil | F64Floor | F64Trunc | F64Nearest => (Some(Float::F64), None),
+		F32x4Ceil | F32x4Floor | F32x4Trunc | F32x4Nearest => (None, Some(Float::F32)),
+		F64x2Ceil | F64x2Floor | F64x2Trunc | F64x2Nearest => (None, Some(Float::F64)),
+		_ => (None, None),
 	}
 }
 
@@ -338,6 +356,8 @@ fn exact_locals(locals: u32, params: u32, writes: &[(u32, Source)]) -> Vec<bool>
 /// The rewrite, as a re-encoder that keeps the module and changes what [`plan`] says.
 struct Rewriter<'p> {
 	plan: &'p Plan,
+	/// Whether NaNs are canonicalised (not when the deal keeps replicas on one architecture).
+	canonicalise_nans: bool,
 	next_function: usize,
 	added_global: bool,
 	added_export: bool,
@@ -658,7 +678,7 @@ impl Reencode for Rewriter<'_> {
 					Source::Local(l) => plan.exact_locals.get(l as usize).copied().unwrap_or(false),
 					Source::Computed => false,
 				};
-				if !exact {
+				if !exact && self.canonicalise_nans {
 					let scratch = if float == Float::F32 { scratch_f32 } else { scratch_f64 };
 					canonicalise(&mut f, float, scratch);
 				}
@@ -667,8 +687,18 @@ impl Reencode for Rewriter<'_> {
 			if let Operator::Loop { .. } = op {
 				charge(&mut f, meter, loops.next().copied().unwrap_or(0));
 			}
-			if let Some(float) = vector_nan_source(&op) {
+			if let Some(float) = vector_nan_source(&op).filter(|_| self.canonicalise_nans) {
 				canonicalise_lanes(&mut f, float, scratch_v128);
+			}
+			if !self.canonicalise_nans {
+				match rounding(&op) {
+					(Some(float), _) => {
+						let scratch = if float == Float::F32 { scratch_f32 } else { scratch_f64 };
+						canonicalise(&mut f, float, scratch);
+					}
+					(_, Some(float)) => canonicalise_lanes(&mut f, float, scratch_v128),
+					_ => {}
+				}
 			}
 			previous = Some(op);
 		}
@@ -677,12 +707,14 @@ impl Reencode for Rewriter<'_> {
 	}
 }
 
-/// Validates `bytes` for the sandbox and returns the module with the stack limit and NaN
+/// Validates `bytes` for the sandbox and returns the module with the stack limit, the fuel
+/// meter and, unless `determinism` keeps the replicas on one architecture, NaN
 /// canonicalisation put in; an invalid or refused module gets the validator's message.
-pub fn instrument(bytes: &[u8]) -> Result<Vec<u8>, String> {
+pub fn instrument(bytes: &[u8], determinism: Determinism) -> Result<Vec<u8>, String> {
 	let plan = plan(bytes)?;
 	let mut rewriter = Rewriter {
 		plan: &plan,
+		canonicalise_nans: determinism == Determinism::Portable,
 		next_function: 0,
 		added_global: false,
 		added_export: false,
@@ -753,7 +785,7 @@ mod tests {
 	}
 
 	fn instance(engine: &Engine, wat: &str) -> (Store<()>, Instance) {
-		instantiate(engine, &instrument(&wat::parse_str(wat).unwrap()).expect("instruments"))
+		instantiate(engine, &instrument(&wat::parse_str(wat).unwrap(), Determinism::Portable).expect("instruments"))
 	}
 
 	/// `rec(n)` calls itself `n` times, with a few locals so frames are not trivial.
@@ -767,7 +799,7 @@ mod tests {
 	/// The deepest `rec(n)` that returns, by bisection, with the module rewritten or as it is.
 	fn deepest(engine: &Engine, rewritten: bool) -> u32 {
 		let bytes = wat::parse_str(RECURSION).unwrap();
-		let bytes = if rewritten { instrument(&bytes).unwrap() } else { bytes };
+		let bytes = if rewritten { instrument(&bytes, Determinism::Portable).unwrap() } else { bytes };
 		let (mut store, instance) = instantiate(engine, &bytes);
 		let rec = instance.get_typed_func::<i32, i32>(&mut store, "rec").unwrap();
 		let height = instance.get_global(&mut store, STACK_HEIGHT_EXPORT);
@@ -844,15 +876,11 @@ mod tests {
 		assert_eq!(height.get(&mut store).i32(), Some(0));
 	}
 
-	#[test]
-	fn nans_are_canonical_where_seen_and_copies_keep_their_bits() {
-		let engine = engine(1 << 20);
-		// Writes to memory: [0] 0/0 stored, [8] copysign(1, 0/0), [16] the bits of 0/0,
-		// [24] a NaN with a payload copied from [64] through a local, [32] 0/0 through a
-		// global, [48] a vector sum with a NaN lane, [40] a computed local stored.
-		let (mut store, instance) = instance(
-			&engine,
-			r#"(module
+	/// Writes to memory: [0] 0/0 stored, [8] copysign(1, 0/0), [16] the bits of 0/0, [24] a
+	/// NaN with a payload copied from [64] through a local, [32] 0/0 through a global, [48] a
+	/// vector sum with a NaN lane, [40] a computed local stored, [72] floor(0/0), [80] the
+	/// lanes of f32x4.ceil(splat(0/0)).
+	const NAN_BITS: &str = r#"(module
 			  (memory (export "memory") 1)
 			  (global $g (mut f64) (f64.const 0))
 			  (data (i32.const 64) "\01\00\00\00\00\00\f8\ff")
@@ -869,12 +897,24 @@ mod tests {
 			    (local.set $sum (f64.mul (f64.const inf) (f64.const 0)))
 			    (f64.store (i32.const 40) (local.get $sum))
 			    (v128.store (i32.const 48)
-			      (f32x4.add (v128.const f32x4 1 2 3 4) (f32x4.splat (f32.div (f32.const 0) (f32.const 0)))))))"#,
-		);
+			      (f32x4.add (v128.const f32x4 1 2 3 4) (f32x4.splat (f32.div (f32.const 0) (f32.const 0)))))
+			    (f64.store (i32.const 72) (f64.floor (f64.div (f64.const 0) (f64.const 0))))
+			    (v128.store (i32.const 80) (f32x4.ceil (f32x4.splat (f32.div (f32.const 0) (f32.const 0)))))))"#;
+
+	/// Memory after `NAN_BITS` ran, rewritten for `determinism`.
+	fn nan_bits(determinism: Determinism) -> Vec<u8> {
+		let engine = engine(1 << 20);
+		let module = instrument(&wat::parse_str(NAN_BITS).unwrap(), determinism).unwrap();
+		let (mut store, instance) = instantiate(&engine, &module);
 		let run = instance.get_typed_func::<(), ()>(&mut store, "run").unwrap();
 		run.call(&mut store, ()).unwrap();
 		let memory = instance.get_memory(&mut store, "memory").unwrap();
-		let data = memory.data(&store);
+		memory.data(&store)[..96].to_vec()
+	}
+
+	#[test]
+	fn nans_are_canonical_where_seen_and_copies_keep_their_bits() {
+		let data = nan_bits(Determinism::Portable);
 		let u64_at = |at: usize| u64::from_le_bytes(data[at..at + 8].try_into().unwrap());
 		// x86 makes 0/0 the negative NaN 0xfff8…; canonical is positive.
 		assert_eq!(u64_at(0), CANONICAL_F64);
@@ -887,6 +927,34 @@ mod tests {
 			let at = 48 + lane * 4;
 			assert_eq!(u32::from_le_bytes(data[at..at + 4].try_into().unwrap()), CANONICAL_F32);
 		}
+	}
+
+	#[test]
+	fn a_deal_on_one_architecture_keeps_the_processors_nan_bits() {
+		let data = nan_bits(Determinism::SameArchitecture);
+		let u64_at = |at: usize| u64::from_le_bytes(data[at..at + 8].try_into().unwrap());
+		// What this processor's own division makes (at run time, not folded by the compiler).
+		let zero = std::hint::black_box(0f64);
+		let host = (zero / zero).to_bits();
+		assert_eq!(u64_at(0), host);
+		assert_eq!(u64_at(16), host);
+		assert_eq!(u64_at(32), host);
+		assert_eq!(u64_at(24), 0xfff8_0000_0000_0001, "a copied NaN keeps its payload");
+		// On x86 that is the negative NaN, so the rewrite really left it alone there.
+		#[cfg(target_arch = "x86_64")]
+		assert_ne!(u64_at(0), CANONICAL_F64);
+		// Rounding is canonicalised all the same: its NaNs differ with the processor's
+		// features (with SSE4.1 this is the negative NaN of 0/0 kept).
+		assert_eq!(u64_at(72), CANONICAL_F64);
+		for lane in 0..4 {
+			let at = 80 + lane * 4;
+			assert_eq!(u32::from_le_bytes(data[at..at + 4].try_into().unwrap()), CANONICAL_F32);
+		}
+		// Everything else the rewrite does is the same: fuel and the stack limit are in.
+		let module = instrument(&wat::parse_str(NAN_BITS).unwrap(), Determinism::SameArchitecture);
+		let (mut store, instance) = instantiate(&engine(1 << 20), &module.unwrap());
+		assert!(fuel_memory(&mut store, &instance).is_some());
+		assert!(instance.get_global(&mut store, STACK_HEIGHT_EXPORT).is_some());
 	}
 
 	#[test]
@@ -946,6 +1014,7 @@ mod tests {
 	#[test]
 	fn refused_proposals_and_reserved_names_get_a_message() {
 		let tail = wat::parse_str(r#"(module (func $f (return_call $f)))"#).unwrap();
+		let instrument = |bytes: &[u8]| instrument(bytes, Determinism::Portable);
 		assert!(instrument(&tail).unwrap_err().contains("tail"), "{:?}", instrument(&tail));
 		let reserved = wat::parse_str(
 			r#"(module (global (export "iexec:stack-height") i32 (i32.const 0)) (func (export "f")))"#,

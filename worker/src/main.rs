@@ -13,7 +13,7 @@ use iexec_worker::{
 	machine::Host,
 	metrics::Metrics,
 	serve::{self, ResultStore},
-	task::{hash_hex, App, Input, Task},
+	task::{hash_hex, App, Determinism, Input, Task},
 };
 use std::{path::PathBuf, process::ExitCode, sync::Arc, time::Duration};
 
@@ -114,6 +114,10 @@ struct ExecArgs {
 	/// Give the container the host's GPUs (Docker).
 	#[arg(long)]
 	gpus: bool,
+	/// Leave NaN bits as this processor makes them, as for a deal pinned to one architecture
+	/// (Wasm; by default they are canonicalised, as for a portable deal).
+	#[arg(long)]
+	same_architecture: bool,
 	/// Print the outcome as JSON.
 	#[arg(long)]
 	json: bool,
@@ -395,6 +399,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
 				limits.wall_time = std::time::Duration::from_secs(seconds);
 			}
 			limits.gpus = exec.gpus;
+			if exec.same_architecture {
+				limits.determinism = Determinism::SameArchitecture;
+			}
 			let app = match (exec.wasm, exec.docker) {
 				(Some(path), _) => {
 					let module = std::fs::read(&path)

@@ -10,10 +10,37 @@
 //! So the outcome depends on the task alone, never on the host's block size, free space,
 //! inodes or limit on file sizes, and what a task writes can never hold more than the quota.
 //! (Stdout and stderr are in-memory pipes, capped on their own.)
+//!
+//! A Docker task's output is a bind mount, which has no quota of its own: it is measured with
+//! [`tree_bytes`] while the container runs (the executor stops a container past its quota)
+//! and once after.
 
 use wasmtime::{AsContextMut, Caller, Extern, Linker};
 use wasmtime_wasi::preview1::{types, wasi_snapshot_preview1::WasiSnapshotPreview1, WasiP1Ctx};
 use wiggle::{GuestMemory, GuestPtr};
+
+/// Bytes of the regular files under `root`, by their sizes (links are not followed). An entry
+/// removed while it is measured (a running task's doing) counts as nothing; anything else
+/// that cannot be read (a directory the task closed to others) is an error.
+pub fn tree_bytes(root: &std::path::Path) -> std::io::Result<u64> {
+	let gone = |e: &std::io::Error| e.kind() == std::io::ErrorKind::NotFound;
+	let mut total = 0u64;
+	for entry in std::fs::read_dir(root)? {
+		let entry = entry?;
+		let bytes = match entry.path().symlink_metadata() {
+			Ok(metadata) if metadata.is_dir() => match tree_bytes(&entry.path()) {
+				Err(e) if gone(&e) => 0,
+				other => other?,
+			},
+			Ok(metadata) if metadata.is_file() => metadata.len(),
+			Ok(_) => 0,
+			Err(e) if gone(&e) => 0,
+			Err(e) => return Err(e),
+		};
+		total = total.saturating_add(bytes);
+	}
+	Ok(total)
+}
 
 const ERRNO_FAULT: i32 = 21;
 const ERRNO_NOSPC: i32 = 51;

@@ -27,6 +27,21 @@ pub struct Input {
 	pub checksum: Hash,
 }
 
+/// How a Wasm task's float results are kept bit-identical between replicas: the deal's
+/// choice (`pallet_market::Determinism`). The one thing in Wasm whose bits differ between
+/// processors is the sign and payload of a NaN that arithmetic makes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Determinism {
+	/// NaNs are canonicalised wherever the task can see their bits: the same bytes on any
+	/// processor.
+	#[default]
+	Portable,
+	/// NaN bits are left as this processor makes them: the same bytes only between workers
+	/// of one architecture, which the deal pins (the chain lets no other claim).
+	SameArchitecture,
+}
+
 /// Resource limits of one task.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Limits {
@@ -47,6 +62,9 @@ pub struct Limits {
 	pub pids: i64,
 	/// Whether the task gets the host's GPUs (Docker).
 	pub gpus: bool,
+	/// How NaN bits are treated (Wasm). Like fuel and memory, it decides the result, so it
+	/// comes from the deal.
+	pub determinism: Determinism,
 }
 
 impl Limits {
@@ -99,6 +117,7 @@ impl Default for Limits {
 			cpus: 1.0,
 			pids: 64,
 			gpus: false,
+			determinism: Determinism::Portable,
 		}
 	}
 }

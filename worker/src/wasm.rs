@@ -16,10 +16,10 @@
 //!   tables; the output size as a write quota ([`crate::output_quota`]); a task runs on a
 //!   thread of its own with a native stack larger than its Wasm stack limit can use.
 //! - Untrusted modules are compiled within bounds: at most [`MAX_MODULE_BYTES`], on one
-//!   thread; compiled modules are cached by code hash, at most [`CACHE_BYTES`] of them (by
-//!   module size), least recently used out first.
+//!   thread; compiled modules are cached by code hash and determinism, at most
+//!   [`CACHE_BYTES`] of them (by module size), least recently used out first.
 
-use crate::task::{Failure, Hash, Limits, Resources};
+use crate::task::{Determinism, Failure, Hash, Limits, Resources};
 use crate::{
 	capped_output::CappedOutput,
 	deterministic_fs::{add_deterministic_fs, FileIdentities},
@@ -46,7 +46,7 @@ use wasmtime_wasi::{
 /// limit, where NaNs are canonicalised: instrument.rs), virtual time, the random streams, file
 /// metadata, the memory accounting. Bumped whenever any of them changes; workers advertise it
 /// (`WasmEngineVersion`) and sign it in attestations.
-pub const ENGINE_VERSION: u32 = 3;
+pub const ENGINE_VERSION: u32 = 4;
 
 /// Native stack for the host calls (WASI) made from the deepest Wasm frame.
 const HOST_STACK_BYTES: usize = 8 << 20;
@@ -57,28 +57,32 @@ pub const MAX_MODULE_BYTES: usize = 32 << 20;
 /// Module bytes whose compiled modules are kept.
 pub const CACHE_BYTES: usize = 256 << 20;
 
-/// Compiled modules by code hash, with their size and when each was last used.
+/// A compiled module's identity: the app's code hash and how it was rewritten.
+type ModuleKey = (Hash, Determinism);
+
+/// Compiled modules by code hash and determinism, with their size and when each was last
+/// used.
 #[derive(Default)]
 struct ModuleCache {
-	modules: HashMap<Hash, (Module, usize, u64)>,
+	modules: HashMap<ModuleKey, (Module, usize, u64)>,
 	bytes: usize,
 	clock: u64,
 }
 
 impl ModuleCache {
-	fn get(&mut self, code_hash: &Hash) -> Option<Module> {
+	fn get(&mut self, key: &ModuleKey) -> Option<Module> {
 		self.clock += 1;
 		let clock = self.clock;
-		self.modules.get_mut(code_hash).map(|(module, _, used)| {
+		self.modules.get_mut(key).map(|(module, _, used)| {
 			*used = clock;
 			module.clone()
 		})
 	}
 
 	/// Keeps `module`, dropping the least recently used until the cache fits.
-	fn insert(&mut self, code_hash: Hash, module: Module, size: usize) {
+	fn insert(&mut self, key: ModuleKey, module: Module, size: usize) {
 		self.clock += 1;
-		if let Some((_, old, _)) = self.modules.insert(code_hash, (module, size, self.clock)) {
+		if let Some((_, old, _)) = self.modules.insert(key, (module, size, self.clock)) {
 			self.bytes -= old;
 		}
 		self.bytes += size;
@@ -209,9 +213,15 @@ impl WasmExecutor {
 		Ok(WasmExecutor { engine, linker: Arc::new(linker), cache: Default::default() })
 	}
 
-	/// Compiles `module` (or takes it from the cache).
-	fn module(&self, code_hash: &Hash, bytes: &[u8]) -> Result<Module, Failure> {
-		if let Some(module) = self.cache.lock().expect("cache lock").get(code_hash) {
+	/// Compiles `module` rewritten for `determinism` (or takes it from the cache).
+	fn module(
+		&self,
+		code_hash: &Hash,
+		bytes: &[u8],
+		determinism: Determinism,
+	) -> Result<Module, Failure> {
+		let key = (*code_hash, determinism);
+		if let Some(module) = self.cache.lock().expect("cache lock").get(&key) {
 			return Ok(module);
 		}
 		if bytes.len() > MAX_MODULE_BYTES {
@@ -223,7 +233,8 @@ impl WasmExecutor {
 		}
 		// The limits that decide the result are put into the module itself; the rewrite also
 		// validates it against the sandbox's features.
-		let instrumented = instrument::instrument(bytes).map_err(Failure::InvalidModule)?;
+		let instrumented =
+			instrument::instrument(bytes, determinism).map_err(Failure::InvalidModule)?;
 		// Vector code grows the most (a canonicalisation after each float operation); bound
 		// what Cranelift is given too.
 		if instrumented.len() > 4 * MAX_MODULE_BYTES {
@@ -236,16 +247,16 @@ impl WasmExecutor {
 		let module = Module::new(&self.engine, &instrumented)
 			.map_err(|e| Failure::InvalidModule(format!("{e:#}")))?;
 		self.cache.lock().expect("cache lock").insert(
-			*code_hash,
+			key,
 			module.clone(),
 			instrumented.len(),
 		);
 		Ok(module)
 	}
 
-	/// Whether a compiled module for `code_hash` is cached.
-	pub fn is_cached(&self, code_hash: &Hash) -> bool {
-		self.cache.lock().expect("cache lock").modules.contains_key(code_hash)
+	/// Whether `code_hash`'s module, rewritten for `determinism`, is cached.
+	pub fn is_cached(&self, code_hash: &Hash, determinism: Determinism) -> bool {
+		self.cache.lock().expect("cache lock").modules.contains_key(&(*code_hash, determinism))
 	}
 
 	/// Runs a module whose code hash was already checked, with `input` (a directory) at
@@ -287,7 +298,7 @@ impl WasmExecutor {
 		output: &Path,
 		limits: &Limits,
 	) -> Result<WasmRun, Failure> {
-		let module = self.module(code_hash, module_bytes)?;
+		let module = self.module(code_hash, module_bytes, limits.determinism)?;
 		let io = |e: anyhow::Error| Failure::Io(format!("{e:#}"));
 
 		let stdout = CappedOutput::new(limits.output_cap);
@@ -449,17 +460,18 @@ mod tests {
 		let engine = Engine::default();
 		let module = Module::new(&engine, "(module)").unwrap();
 		let mut cache = ModuleCache::default();
-		cache.insert([1; 32], module.clone(), 100 << 20);
-		cache.insert([2; 32], module.clone(), 100 << 20);
+		let key = |i: u8| ([i; 32], Determinism::Portable);
+		cache.insert(key(1), module.clone(), 100 << 20);
+		cache.insert(key(2), module.clone(), 100 << 20);
 		// Using the first makes the second the least recently used.
-		assert!(cache.get(&[1; 32]).is_some());
-		cache.insert([3; 32], module.clone(), 100 << 20);
-		assert!(cache.modules.contains_key(&[1; 32]));
-		assert!(!cache.modules.contains_key(&[2; 32]));
-		assert!(cache.modules.contains_key(&[3; 32]));
+		assert!(cache.get(&key(1)).is_some());
+		cache.insert(key(3), module.clone(), 100 << 20);
+		assert!(cache.modules.contains_key(&key(1)));
+		assert!(!cache.modules.contains_key(&key(2)));
+		assert!(cache.modules.contains_key(&key(3)));
 		assert_eq!(cache.bytes, 200 << 20);
 		// A module larger than the whole bound stays alone.
-		cache.insert([4; 32], module, CACHE_BYTES + 1);
+		cache.insert(key(4), module, CACHE_BYTES + 1);
 		assert_eq!(cache.modules.len(), 1);
 		assert_eq!(cache.bytes, CACHE_BYTES + 1);
 	}

@@ -268,3 +268,34 @@ async fn docker_tasks_run_sandboxed_are_limited_and_leave_nothing_behind() {
 	let (_next, _dir2) = self::engine().await;
 	assert_eq!(leftover_containers(&image), Vec::<String>::new());
 }
+
+#[tokio::test]
+async fn a_container_writing_past_its_output_quota_is_stopped_while_it_runs() {
+	let image = test_image();
+	let (engine, _dir) = engine().await;
+	let quota = 8u64 << 20;
+	let with_quota = |script: &str| {
+		let mut t = task(&image, script);
+		t.limits.output_bytes = quota;
+		// Far longer than the test: without the watch, the endless writer would end by timeout.
+		t.limits.wall_time = Duration::from_secs(60);
+		t
+	};
+	// Within the quota: a success.
+	let ok = engine.run(with_quota("head -c 4096 /dev/zero > /iexec/output/small")).await;
+	assert!(ok.is_ok(), "{ok:?}");
+	// An endless writer is stopped for its output, not its time.
+	match engine.run(with_quota("yes 0123456789abcdef > /iexec/output/endless")).await {
+		Err(Failure::OutputTooLarge { bytes, limit_bytes }) => {
+			assert_eq!(limit_bytes, quota);
+			assert!(bytes > quota, "{bytes}");
+		}
+		other => panic!("expected OutputTooLarge, got {other:?}"),
+	}
+	// One that passes the quota quickly fails too: by a measure, or by the check after it.
+	let quick = engine.run(with_quota("head -c 9437184 /dev/zero > /iexec/output/big")).await;
+	assert!(
+		matches!(quick, Err(Failure::OutputTooLarge { bytes, limit_bytes }) if limit_bytes == quota && bytes > quota),
+		"{quick:?}"
+	);
+}

@@ -4,7 +4,7 @@
 use iexec_worker::{
 	digest::{blake2_256, input_checksum},
 	engine::TaskEngine,
-	task::{App, Failure, Input, Limits, Task},
+	task::{App, Determinism, Failure, Input, Limits, Task},
 };
 use std::time::Duration;
 
@@ -29,6 +29,8 @@ const WASI_PRELUDE: &str = r#"
   (import "wasi_snapshot_preview1" "fd_filestat_get" (func $fd_filestat_get (param i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "path_filestat_get"
     (func $path_filestat_get (param i32 i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "path_unlink_file" (func $path_unlink_file (param i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_close" (func $fd_close (param i32) (result i32)))
   (memory (export "memory") 2)
   ;; Opens (creating) `name` in `dir`; exits with the errno on failure; returns the fd.
   (func $create (param $dir i32) (param $name i32) (param $len i32) (result i32)
@@ -118,7 +120,7 @@ async fn same_task_gives_the_same_digest_twice_and_on_two_executors() {
 	let three = second.run(task.clone()).await.unwrap();
 	assert_eq!(one.digest, two.digest);
 	assert_eq!(one.digest, three.digest);
-	assert!(first.wasm().is_cached(&blake2_256(&echo_module())));
+	assert!(first.wasm().is_cached(&blake2_256(&echo_module()), Determinism::Portable));
 	let written = std::fs::read(one.output_dir.join("result.txt")).unwrap();
 	assert_eq!(written, b"app\0alpha\0beta\0from stdin");
 	assert_eq!(one.small_result.as_deref(), Some(&written[..]));
@@ -144,6 +146,31 @@ async fn float_results_are_bit_identical_and_nans_canonical() {
 	assert_eq!(words[1], 0x7ff8_0000_0000_0000, "0/0 not canonical: {:#x}", words[1]);
 	assert_eq!(words[2], 0x7ff8_0000_0000_0000, "-(0/0) not canonical: {:#x}", words[2]);
 	assert_eq!(words[3], 0x7ff8_0000_0000_0000, "inf*0 not canonical: {:#x}", words[3]);
+}
+
+#[tokio::test]
+async fn a_deal_pinned_to_one_architecture_runs_without_canonicalisation() {
+	let (engine, _dir) = engine().await;
+	let mut native = wasm_task(float_module(), &[]);
+	native.limits.determinism = Determinism::SameArchitecture;
+	let a = engine.run(native.clone()).await.unwrap();
+	let b = engine.run(native).await.unwrap();
+	assert_eq!(a.digest, b.digest, "the same bytes on the same processor");
+	let code_hash = blake2_256(&float_module());
+	assert!(engine.wasm().is_cached(&code_hash, Determinism::SameArchitecture));
+	assert!(!engine.wasm().is_cached(&code_hash, Determinism::Portable));
+	let bits = std::fs::read(a.output_dir.join("floats.bin")).unwrap();
+	let words: Vec<u64> =
+		bits.chunks(8).map(|c| u64::from_le_bytes(c.try_into().unwrap())).collect();
+	// The NaN of 0/0 as this processor's own division makes it (computed at run time).
+	let zero = std::hint::black_box(0f64);
+	assert_eq!(words[1], (zero / zero).to_bits());
+	let portable = engine.run(wasm_task(float_module(), &[])).await.unwrap();
+	let finite = |dir: &std::path::Path| std::fs::read(dir.join("floats.bin")).unwrap()[..8].to_vec();
+	assert_eq!(finite(&a.output_dir), finite(&portable.output_dir), "finite results agree");
+	// x86's 0/0 is the negative NaN: there the two settings give other bytes.
+	#[cfg(target_arch = "x86_64")]
+	assert_ne!(a.digest, portable.digest);
 }
 
 #[tokio::test]
@@ -597,3 +624,34 @@ async fn a_module_beyond_the_compile_bound_is_refused_before_compiling() {
 		other => panic!("expected the size bound, got {other}"),
 	}
 }
+
+#[tokio::test]
+async fn a_file_made_after_one_removed_gets_a_number_of_its_own() {
+	// Makes `a`, stats it, removes it, makes `b` (where a host may reuse `a`'s inode), stats
+	// it, and writes both inode numbers.
+	let reuse = module(
+		r#"
+  (data (i32.const 2048) "a")
+  (data (i32.const 2056) "b")
+  (data (i32.const 2064) "inodes")
+  (func (export "_start")
+    (local $fd i32)
+    (drop (call $fd_close (call $create (i32.const 3) (i32.const 2048) (i32.const 1))))
+    (drop (call $path_filestat_get (i32.const 3) (i32.const 0) (i32.const 2048) (i32.const 1) (i32.const 4096)))
+    (if (call $path_unlink_file (i32.const 3) (i32.const 2048) (i32.const 1)) (then (unreachable)))
+    (drop (call $fd_close (call $create (i32.const 3) (i32.const 2056) (i32.const 1))))
+    (drop (call $path_filestat_get (i32.const 3) (i32.const 0) (i32.const 2056) (i32.const 1) (i32.const 4160)))
+    (i64.store (i32.const 4224) (i64.load (i32.const 4104)))
+    (i64.store (i32.const 4232) (i64.load (i32.const 4168)))
+    (local.set $fd (call $create (i32.const 3) (i32.const 2064) (i32.const 6)))
+    (call $write (local.get $fd) (i32.const 4224) (i32.const 16)))
+"#,
+	);
+	let (engine, _dir) = engine().await;
+	let done = engine.run(wasm_task(reuse, &[])).await.unwrap();
+	let bytes = std::fs::read(done.output_dir.join("inodes")).unwrap();
+	let inode = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap());
+	assert_eq!((inode(0), inode(8)), (1, 2));
+	assert!(!done.output_dir.join("a").exists());
+}
+

@@ -107,7 +107,7 @@ impl<T: Config> Pallet<T> {
 				continue;
 			};
 			let pool_ad = ads::load(&offer.ad);
-			if ads_mismatch(&job_ad, &pool_ad, &limits).0.is_some() {
+			if ads_mismatch(&job_ad, &pool_ad, req.determinism, &limits).0.is_some() {
 				continue;
 			}
 			let price_of = |id: Option<OrderId>, list: &[(OrderId, OrderOf<T>)]| {
@@ -198,7 +198,8 @@ impl<T: Config> Pallet<T> {
 			else {
 				continue;
 			};
-			if ads_mismatch(&ads::load(&req.job_ad), &ads::load(&offer.ad), &limits).0.is_some() {
+			let (job_ad, pool_ad) = (ads::load(&req.job_ad), ads::load(&offer.ad));
+			if ads_mismatch(&job_ad, &pool_ad, req.determinism, &limits).0.is_some() {
 				continue;
 			}
 			let _ = with_storage_layer(|| {

@@ -123,6 +123,7 @@ fn spec<T: Config>(m: &Market<T>, requester: &T::AccountId, volume: u32) -> Requ
 			energy: 1,
 			rank: 1,
 		},
+		determinism: Default::default(),
 	}
 }
 

@@ -36,6 +36,7 @@ impl<T: Config> From<Mismatch> for Error<T> {
 			Mismatch::Restricted { .. } => Error::Restricted,
 			Mismatch::JobRequirementsNotMet => Error::JobRequirementsNotMet,
 			Mismatch::PoolRequirementsNotMet => Error::PoolRequirementsNotMet,
+			Mismatch::ArchitectureNotOffered { .. } => Error::ArchitectureNotOffered,
 		}
 	}
 }
@@ -129,6 +130,7 @@ pub(crate) fn candidate_view<'a, T: Config>(
 			tag: req.tag,
 			pool: req.pool,
 			remaining: request.remaining,
+			determinism: req.determinism,
 		},
 		app_approved,
 		pool: PoolView {
@@ -352,6 +354,7 @@ impl<T: Config> Pallet<T> {
 			job_ad,
 			weights: spec.weights,
 			expires_at,
+			determinism: spec.determinism,
 		};
 		let (id, deposit) =
 			Self::store_order(who.clone(), spec.volume, OrderTerms::Request(request))?;
@@ -554,6 +557,7 @@ impl<T: Config> Pallet<T> {
 			limits: req.category.limits(terms.task_seconds),
 			terms,
 			created_at: frame_system::Pallet::<T>::block_number(),
+			determinism: req.determinism,
 		};
 		Deals::<T>::insert(deal_id, deal);
 		NextDealId::<T>::put(next_deal);

@@ -33,7 +33,9 @@
 //! v`). Task `i` of deal `d` exists implicitly: a deal of 10,000 tasks costs what one of one
 //! task does. The deal records the execution limits of its category, so that every replica
 //! runs under the same ones, and the economic terms ([`DealTerms`], from [`Config::Terms`])
-//! it was made under.
+//! it was made under. It also records the request's [`Determinism`]: portable (NaN bits
+//! canonicalised, any worker) by default, or pinned to one architecture, whose workers alone
+//! may take its replicas.
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
@@ -50,6 +52,7 @@ mod benchmarking;
 mod book;
 mod dispatchable_impls;
 pub mod matching;
+pub mod migrations;
 /// The mock runtime of the tests, also used by `market-bench`.
 #[cfg(any(test, feature = "bench"))]
 pub mod mock;
@@ -119,7 +122,11 @@ pub mod pallet {
 	/// A price-ordered index of open orders.
 	pub type BookOf<T> = BoundedVec<(BalanceOf<T>, OrderId), <T as Config>::MaxCandidates>;
 
+	/// Version 1: requests and deals record their [`Determinism`] ([`migrations::v1`]).
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
@@ -351,6 +358,9 @@ pub mod pallet {
 		JobRequirementsNotMet,
 		/// The pool's `Requirements` is not true against the job ad.
 		PoolRequirementsNotMet,
+		/// The request pins its replicas to an architecture, and the pool's ad gives its
+		/// `Arch` as another.
+		ArchitectureNotOffered,
 	}
 
 	#[pallet::hooks]

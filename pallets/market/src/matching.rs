@@ -8,10 +8,10 @@
 //! request offered by the pool; every order's restrictions satisfied; then both
 //! `Requirements`, the request's against the pool's ad and the pool's against the job ad.
 
-use crate::types::{Category, OrderKind, Party, Restrictions, Tag};
+use crate::types::{Architecture, Category, Determinism, OrderKind, Party, Restrictions, Tag};
 use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode};
-use iexec_classad::{matching::requirements_met, Ad, Limits};
+use iexec_classad::{matching::requirements_met, Ad, Expr, Limits};
 use pallet_registry::ContractId;
 use scale_info::TypeInfo;
 
@@ -52,6 +52,9 @@ pub enum Mismatch {
 	JobRequirementsNotMet,
 	/// The pool's `Requirements` is not true against the job ad.
 	PoolRequirementsNotMet,
+	/// The request pins its replicas to an architecture, and the pool's ad gives its `Arch`
+	/// as another.
+	ArchitectureNotOffered { pinned: Architecture },
 }
 
 /// A request, as matching sees it.
@@ -67,6 +70,7 @@ pub struct RequestView<'a, AccountId: Party, Balance> {
 	pub tag: Tag,
 	pub pool: Option<ContractId>,
 	pub remaining: u32,
+	pub determinism: Determinism,
 }
 
 /// An app or data set order.
@@ -252,9 +256,42 @@ fn excluded_parties<AccountId: Party, Balance: Copy>(
 	.filter_map(|(excluded, kind)| excluded.then_some(kind))
 }
 
-/// Both `Requirements`: the job's against the pool's ad, the pool's against the job ad.
-/// Returns the evaluation steps spent, or the first side that fails.
-pub fn ads_mismatch(job: &Ad, pool: &Ad, limits: &Limits) -> (Option<Mismatch>, u32) {
+/// The attribute `Arch` of a machine ad, when it is a string literal (as machine ads give it):
+/// read in constant time, with no expression to evaluate.
+pub fn architecture_of(ad: &Ad) -> Option<&str> {
+	match ad.get("Arch") {
+		Some(Expr::Str(arch)) => Some(arch.as_str()),
+		_ => None,
+	}
+}
+
+/// Whether `arch` (an ad's `Arch`) names `pinned`; case aside, as ClassAd strings compare.
+pub fn is_architecture(arch: Option<&str>, pinned: Architecture) -> bool {
+	arch.is_some_and(|arch| arch.eq_ignore_ascii_case(pinned.classad_name()))
+}
+
+/// Whether a pool whose ad is `pool` can serve a request of `determinism`: an ad that names
+/// another architecture than the pinned one cannot. An ad that names none may (its workers
+/// are checked one by one when they claim).
+pub fn architecture_mismatch(determinism: Determinism, pool: &Ad) -> Option<Mismatch> {
+	let pinned = determinism.architecture()?;
+	let offered = architecture_of(pool)?;
+	(!is_architecture(Some(offered), pinned))
+		.then_some(Mismatch::ArchitectureNotOffered { pinned })
+}
+
+/// The ads' checks: the pinned architecture, if any, against the pool's `Arch`; then both
+/// `Requirements`, the job's against the pool's ad and the pool's against the job ad.
+/// Returns the evaluation steps spent, or the first check that fails.
+pub fn ads_mismatch(
+	job: &Ad,
+	pool: &Ad,
+	determinism: Determinism,
+	limits: &Limits,
+) -> (Option<Mismatch>, u32) {
+	if let Some(mismatch) = architecture_mismatch(determinism, pool) {
+		return (Some(mismatch), 0);
+	}
 	let (job_ok, by_job) = requirements_met(job, pool, limits);
 	if !job_ok {
 		return (Some(Mismatch::JobRequirementsNotMet), by_job.steps);
@@ -274,7 +311,7 @@ pub fn check_match<AccountId: Party, Balance: PartialOrd + Copy>(
 	if let Some(first) = term_mismatches(c, false).into_iter().next() {
 		return Err(first);
 	}
-	match ads_mismatch(job, pool, limits).0 {
+	match ads_mismatch(job, pool, c.request.determinism, limits).0 {
 		Some(mismatch) => Err(mismatch),
 		None => Ok(()),
 	}
@@ -306,6 +343,7 @@ mod tests {
 				tag: 0b0001,
 				pool: None,
 				remaining: 4,
+				determinism: Determinism::Portable,
 			},
 			app_approved: true,
 			pool: PoolView {
@@ -462,8 +500,35 @@ mod tests {
 		assert_eq!(check_match(&c, &job, &big, &limits), Ok(()));
 		assert_eq!(check_match(&c, &job, &small, &limits), Err(Mismatch::JobRequirementsNotMet));
 		assert_eq!(check_match(&c, &job, &picky, &limits), Err(Mismatch::PoolRequirementsNotMet));
-		let (mismatch, steps) = ads_mismatch(&job, &big, &limits);
+		let (mismatch, steps) = ads_mismatch(&job, &big, Determinism::Portable, &limits);
 		assert_eq!(mismatch, None);
 		assert!(steps > 0);
+	}
+
+	#[test]
+	fn a_pinned_architecture_excludes_pools_that_name_another() {
+		let limits = Limits::default();
+		let ad = |s: &str| parse_ad(s, &limits).unwrap();
+		let job = ad("[ Requirements = true ]");
+		let x86 = ad("[ Arch = \"X86_64\"; Requirements = true ]");
+		let arm = ad("[ Arch = \"AArch64\"; Requirements = true ]");
+		let silent = ad("[ Requirements = true ]");
+		let mut c = candidate(&ANY, &ANY, &ANY);
+		for pool in [&x86, &arm, &silent] {
+			assert_eq!(check_match(&c, &job, pool, &limits), Ok(()), "portable fits any pool");
+		}
+		c.request.determinism = Determinism::SameArchitecture(Architecture::X86_64);
+		assert_eq!(check_match(&c, &job, &x86, &limits), Ok(()));
+		assert_eq!(check_match(&c, &job, &silent, &limits), Ok(()), "its workers decide");
+		assert_eq!(
+			check_match(&c, &job, &arm, &limits),
+			Err(Mismatch::ArchitectureNotOffered { pinned: Architecture::X86_64 })
+		);
+		c.request.determinism = Determinism::SameArchitecture(Architecture::Aarch64);
+		assert_eq!(check_match(&c, &job, &arm, &limits), Ok(()), "case aside");
+		assert!(check_match(&c, &job, &x86, &limits).is_err());
+		// Only a literal counts: an expression is not evaluated (nor charged for).
+		let computed = ad("[ Arch = strcat(\"X86\", \"_64\"); Requirements = true ]");
+		assert_eq!(architecture_of(&computed), None);
 	}
 }

@@ -7,7 +7,7 @@ use crate::{
 	ads::{self, AdError},
 	arrival::RankedOffer,
 	dispatchable_impls::{pool_terms, request_terms, Loaded},
-	matching::{term_mismatches, Mismatch},
+	matching::{architecture_mismatch, term_mismatches, Mismatch},
 	BalanceOf, Config, Error, OrderId, Orders, Pallet,
 };
 use alloc::{format, string::String, string::ToString, vec::Vec};
@@ -155,6 +155,7 @@ impl<T: Config> Pallet<T> {
 			return Err(QueryError::WrongOrderKind);
 		};
 		let (job, pool_ad, limits) = (ads::load(&req.job_ad), ads::load(&pool.ad), ads::limits());
+		mismatches.extend(architecture_mismatch(req.determinism, &pool_ad));
 		let job_clauses = reports(explain(&job, &pool_ad, &limits));
 		let pool_clauses = reports(explain(&pool_ad, &job, &limits));
 		if !job_clauses.is_empty() {

@@ -89,6 +89,7 @@ pub fn spec(app: ContractId, dataset: Option<ContractId>, volume: u32) -> Reques
 		beneficiary: 42,
 		job_ad: bounded(JOB),
 		weights: Default::default(),
+		determinism: Default::default(),
 	}
 }
 
@@ -723,5 +724,82 @@ fn the_runtime_api_ranks_every_compatible_offer() {
 		assert_eq!((ranked[0].price_per_task, ranked[1].price_per_task), (20, 27));
 		assert_eq!(Market::rank_offers(999), Err(runtime_api::QueryError::UnknownOrder));
 		assert_eq!(Market::rank_offers(a), Err(runtime_api::QueryError::WrongOrderKind));
+	});
+}
+
+#[test]
+fn a_request_pinned_to_an_architecture_is_served_only_by_pools_that_can() {
+	new_test_ext().execute_with(|| {
+		let w = world();
+		let a = app_order(w.app, 8, 10);
+		let arm = pool_order_by(POOL_OWNER, w.pool, 12, 5, "[ Memory = 8192; Arch = \"aarch64\" ]");
+		let x86 = pool_order_by(POOL_OWNER, w.pool, 15, 1, "[ Memory = 8192; Arch = \"X86_64\" ]");
+		let pinned = Determinism::SameArchitecture(Architecture::X86_64);
+		let mut s = spec(w.app, None, 1);
+		s.determinism = pinned;
+		// The cheaper pool names another architecture: the deal goes to the dearer one.
+		request(s.clone());
+		assert_eq!(deals_made(), vec![(0, 1)]);
+		let deal = Deals::<Test>::get(0).unwrap();
+		assert_eq!((deal.pool_order, deal.pool_price, deal.determinism), (x86, 15, pinned));
+		assert!(Orders::<Test>::get(x86).is_none(), "used up");
+		// Now nothing fits: the request waits; proposing the other pool says why.
+		let waiting = request(s);
+		assert_eq!(deals_made().len(), 1);
+		assert_noop!(
+			Market::match_orders(RuntimeOrigin::signed(REQUESTER), waiting, arm, a, None),
+			Error::ArchitectureNotOffered
+		);
+		let explanation = Market::explain_match(waiting, arm, a, None).unwrap();
+		assert_eq!(
+			explanation.mismatches,
+			vec![matching::Mismatch::ArchitectureNotOffered { pinned: Architecture::X86_64 }]
+		);
+		// A portable request (the default) takes the cheaper pool.
+		request(spec(w.app, None, 1));
+		let deal = Deals::<Test>::get(1).unwrap();
+		assert_eq!((deal.pool_order, deal.determinism), (arm, Determinism::Portable));
+		check();
+	});
+}
+
+#[test]
+fn the_v1_migration_gives_requests_and_deals_from_before_it_a_portable_determinism() {
+	use codec::Encode;
+	use frame_support::{
+		storage::unhashed,
+		traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion},
+	};
+	new_test_ext().execute_with(|| {
+		let w = world();
+		let a = app_order(w.app, 8, 10);
+		pool_order_by(POOL_OWNER, w.pool, 15, 1, MACHINE);
+		request(spec(w.app, None, 1));
+		let waiting = request(spec(w.app, None, 2));
+		let (deal, order, app) =
+			(Deals::<Test>::get(0).unwrap(), Orders::<Test>::get(waiting).unwrap(), Orders::<Test>::get(a).unwrap());
+		// Stored as version 0 did: without the last byte (`Portable`).
+		let deal_key = Deals::<Test>::hashed_key_for(0);
+		let order_key = Orders::<Test>::hashed_key_for(waiting);
+		for key in [&deal_key, &order_key] {
+			let mut raw = unhashed::get_raw(key).unwrap();
+			assert_eq!(raw.pop(), Some(0));
+			unhashed::put_raw(key, &raw);
+		}
+		assert!(Deals::<Test>::get(0).is_none() && Orders::<Test>::get(waiting).is_none());
+		StorageVersion::new(0).put::<Market>();
+		crate::migrations::v1::MigrateV0ToV1::<Test>::on_runtime_upgrade();
+		assert_eq!(Market::on_chain_storage_version(), 1);
+		assert_eq!(Deals::<Test>::get(0), Some(deal.clone()));
+		assert_eq!(Orders::<Test>::get(waiting), Some(order));
+		assert_eq!(Orders::<Test>::get(a).unwrap().encode(), app.encode(), "left as it was");
+		// At version 1 it does nothing, even to a short value.
+		let mut raw = unhashed::get_raw(&deal_key).unwrap();
+		raw.pop();
+		unhashed::put_raw(&deal_key, &raw);
+		crate::migrations::v1::MigrateV0ToV1::<Test>::on_runtime_upgrade();
+		assert!(Deals::<Test>::get(0).is_none());
+		unhashed::put_raw(&deal_key, &deal.encode());
+		check();
 	});
 }

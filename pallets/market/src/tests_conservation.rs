@@ -188,6 +188,7 @@ fn run(world: &World, op: &Op, published: &mut BTreeMap<OrderId, Published>) {
 				beneficiary: REQUESTER,
 				job_ad: bounded(&format!("[ Priority = {priority}; Requirements = TARGET.Memory >= {memory}; Rank = TARGET.Memory ]")),
 				weights: CriteriaWeights { cost: weights.0, rank: weights.1, ..Default::default() },
+				determinism: Default::default(),
 			};
 			(
 				Market::submit_request(RuntimeOrigin::signed(REQUESTER), spec)

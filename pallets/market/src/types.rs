@@ -180,6 +180,73 @@ pub struct ExecutionLimits {
 	pub wall_seconds: u32,
 }
 
+/// A processor architecture, by the name machine ads give it (`Arch`, HTCondor's spelling).
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum Architecture {
+	/// `"X86_64"`.
+	X86_64,
+	/// `"aarch64"`.
+	Aarch64,
+}
+
+impl Architecture {
+	/// The value of `Arch` in the machine ad of a worker of this architecture.
+	pub fn classad_name(self) -> &'static str {
+		match self {
+			Architecture::X86_64 => "X86_64",
+			Architecture::Aarch64 => "aarch64",
+		}
+	}
+}
+
+/// How a deal's replicas are kept bit-identical: the one setting a requester chooses about
+/// determinism (docs/worker.md, "Determinism"). Everything else that could differ between
+/// hosts (time, files, randomness, stack depth, fuel) is fixed for every deal.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	Default,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum Determinism {
+	/// NaN bits are canonicalised wherever a Wasm task can see them, so that replicas agree
+	/// on any architecture.
+	#[default]
+	Portable,
+	/// NaN bits are left as the processor makes them (a little faster on float code), and
+	/// only workers of this architecture may take the deal's replicas, so that they still
+	/// agree. It also pins the architecture of a Docker app's image.
+	SameArchitecture(Architecture),
+}
+
+impl Determinism {
+	/// The architecture every replica must run on, if the deal pins one.
+	pub fn architecture(self) -> Option<Architecture> {
+		match self {
+			Determinism::Portable => None,
+			Determinism::SameArchitecture(arch) => Some(arch),
+		}
+	}
+}
+
 /// Who may use a provider's order; `None` is anyone.
 #[derive(
 	CloneNoBound,
@@ -278,6 +345,9 @@ pub struct RequestSpec<
 	/// The job ad, ClassAd text: `[ Requirements = …; Rank = … ]`.
 	pub job_ad: BoundedVec<u8, MaxText>,
 	pub weights: CriteriaWeights,
+	/// How the replicas are kept bit-identical; `Portable` unless the requester pins an
+	/// architecture.
+	pub determinism: Determinism,
 }
 
 /// A provider's offer of an app or a data set.
@@ -343,6 +413,9 @@ pub struct Request<
 	pub weights: CriteriaWeights,
 	/// When the unmatched rest expires.
 	pub expires_at: BlockNumber,
+	/// Last, so that storage from before it is migrated by appending it
+	/// ([`crate::migrations::v1`]).
+	pub determinism: Determinism,
 }
 
 /// What an order is.
@@ -496,6 +569,9 @@ pub struct Deal<
 	/// The economic terms (deadlines, stakes, the kitty's bonus) it was made under.
 	pub terms: DealTerms<Balance>,
 	pub created_at: BlockNumber,
+	/// How the replicas are kept bit-identical (the request's choice). Last, so that storage
+	/// from before it is migrated by appending it ([`crate::migrations::v1`]).
+	pub determinism: Determinism,
 }
 
 /// A pool's measured record, for scheduling. `None` is "not measured yet": such a pool reads

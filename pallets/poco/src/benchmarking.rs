@@ -16,7 +16,9 @@ use frame_support::{
 };
 use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
 use pallet_escrow::{Escrow, HoldReason as Escrowed, Ledger};
-use pallet_market::{ads, Category, Deal, DealDataset, DealId, Deals, NextDealId};
+use pallet_market::{
+	ads, Architecture, Category, Deal, DealDataset, DealId, Deals, Determinism, NextDealId,
+};
 use pallet_registry::{AppRuntime, BenchmarkContracts, ContractId, ContractKind};
 use sp_runtime::traits::{Bounded, Saturating};
 
@@ -52,8 +54,9 @@ fn dense_ad(prefix: &str, extra: &str) -> String {
 fn worker_ad<T: Config>() -> BoundedVec<u8, <T as pallet_market::Config>::MaxAdText> {
 	let limits = ads::limits();
 	let room = (<T as pallet_market::Config>::MaxAdText::get()).min(limits.max_source_len) as usize;
-	let mut extra = String::from("Cpus = 64; Memory = 65536");
-	let free_attributes = limits.max_attributes as usize - 14;
+	// `Arch` too: the deal pins it, and the claim checks it.
+	let mut extra = String::from("Cpus = 64; Memory = 65536; Arch = \"X86_64\"");
+	let free_attributes = limits.max_attributes as usize - 15;
 	let pad_len = (room.saturating_sub(400) / free_attributes).saturating_sub(12).max(1);
 	for i in 0..free_attributes {
 		extra.push_str(&format!("; P{i} = \"{}\"", "x".repeat(pad_len)));
@@ -160,6 +163,7 @@ where
 		limits: Category::XS.limits(terms.task_seconds),
 		terms,
 		created_at: frame_system::Pallet::<T>::block_number(),
+		determinism: Determinism::SameArchitecture(Architecture::X86_64),
 	};
 	Deals::<T>::insert(id, deal);
 	NextDealId::<T>::put(id + 1);

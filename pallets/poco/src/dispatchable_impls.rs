@@ -264,11 +264,15 @@ impl<T: Config> Pallet<T> {
 			!rules::enough_in_flight(task.best, task.total, pending, deal.trust),
 			Error::<T>::EnoughReplicasOut
 		);
-		let job = ads::load(&deal.job_ad);
-		ensure!(
-			requirements_met(&job, &ads::load(&worker.ad), &ads::limits()).0,
-			Error::<T>::JobRequirementsNotMet
-		);
+		let (job, worker_ad, limits) = (ads::load(&deal.job_ad), ads::load(&worker.ad), ads::limits());
+		ensure!(requirements_met(&job, &worker_ad, &limits).0, Error::<T>::JobRequirementsNotMet);
+		if let Some(pinned) = deal.determinism.architecture() {
+			use pallet_market::matching::{architecture_of, is_architecture};
+			ensure!(
+				is_architecture(architecture_of(&worker_ad), pinned),
+				Error::<T>::WrongArchitecture
+			);
+		}
 		let due = Self::after(now, &deal, deal.terms.replica_ratio).min(task.contribution_deadline);
 		let weight = rules::worker_weight(Scores::<T>::get(who));
 		task.replicas

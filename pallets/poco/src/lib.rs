@@ -290,6 +290,9 @@ pub mod pallet {
 		AlreadyHoldsReplica,
 		/// The worker's ad does not satisfy the job's `Requirements`.
 		JobRequirementsNotMet,
+		/// The deal pins its replicas to an architecture, and the worker's ad does not give
+		/// that one as its `Arch`.
+		WrongArchitecture,
 		/// The replicas out can reach the deal's trust already.
 		EnoughReplicasOut,
 		/// The task has `MaxContributors` replicas.
@@ -427,9 +430,10 @@ pub mod pallet {
 		/// Errors: [`Error::NotAWorker`], [`Error::UnknownDeal`], [`Error::NoSuchTask`],
 		/// [`Error::NotInDealsPool`], [`Error::NotNextTask`], [`Error::TaskNotOpen`],
 		/// [`Error::ContributionsClosed`], [`Error::AlreadyHoldsReplica`],
-		/// [`Error::JobRequirementsNotMet`], [`Error::EnoughReplicasOut`],
-		/// [`Error::TooManyReplicas`]. Events: [`Event::ReplicaClaimed`],
-		/// [`Event::ReplicaReleased`] (overdue replicas handed back on the way).
+		/// [`Error::JobRequirementsNotMet`], [`Error::WrongArchitecture`],
+		/// [`Error::EnoughReplicasOut`], [`Error::TooManyReplicas`]. Events:
+		/// [`Event::ReplicaClaimed`], [`Event::ReplicaReleased`] (overdue replicas handed back
+		/// on the way).
 		#[pallet::call_index(3)]
 		#[pallet::weight(Pallet::<T>::claim_weight(tasks.len() as u32))]
 		pub fn claim(

@@ -290,6 +290,7 @@ pub fn deal(volume: u32, trust: u32, workers: &[u64]) -> Setup {
 		beneficiary: REQUESTER,
 		job_ad: bounded("[ Requirements = TARGET.Cpus >= 2 ]"),
 		weights: CriteriaWeights::default(),
+		determinism: Default::default(),
 	};
 	assert_ok!(Market::submit_request(RuntimeOrigin::signed(REQUESTER), spec));
 	assert!(pallet_market::Deals::<Test>::contains_key(deal), "the orders made a deal");

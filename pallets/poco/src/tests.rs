@@ -395,6 +395,27 @@ fn the_job_requirements_bind_each_worker() {
 }
 
 #[test]
+fn a_deal_pinned_to_an_architecture_takes_only_workers_of_it() {
+	use pallet_market::{Architecture, Determinism};
+	checked(|| {
+		let [a, b, c] = [WORKERS[0], WORKERS[1], WORKERS[2]];
+		let s = deal(1, 3, &[a, b, c]);
+		let id = task(s.deal, 0);
+		pallet_market::Deals::<Test>::mutate(s.deal, |d| {
+			d.as_mut().unwrap().determinism = Determinism::SameArchitecture(Architecture::Aarch64);
+		});
+		// An ad without `Arch` cannot prove it; one with another cannot take it either.
+		assert_noop!(claim(a, id), Error::<Test>::WrongArchitecture);
+		let x86 = bounded("[ Cpus = 8; Arch = \"X86_64\" ]");
+		assert_ok!(Poco::update_ad(RuntimeOrigin::signed(b), x86));
+		assert_noop!(claim(b, id), Error::<Test>::WrongArchitecture);
+		let arm = bounded("[ Cpus = 8; Arch = \"aarch64\" ]");
+		assert_ok!(Poco::update_ad(RuntimeOrigin::signed(c), arm));
+		assert_ok!(claim(c, id));
+	});
+}
+
+#[test]
 fn overdue_replicas_go_back_to_the_pool() {
 	checked(|| {
 		let [a, b, c, d] = [WORKERS[0], WORKERS[1], WORKERS[2], WORKERS[3]];

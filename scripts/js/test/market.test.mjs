@@ -99,6 +99,7 @@ test('standing orders, then a request that becomes a deal with its payment held'
   assert.equal(stored.appRuntime.toString(), 'Wasm');
   assert.equal(stored.limits.wallSeconds.toNumber(), 1200);
   assert.equal(stored.poolStake.toBigInt(), 4n * RLC * 3n * 30n / 100n);
+  assert.equal(stored.determinism.toString(), 'Portable', 'the default, for a request that left it out');
   // The request is used up: its deposit is back; the deal's 15 RLC stay held.
   const after = (await api.query.system.account(charlie().address)).data;
   assert.equal(after.reserved.toBigInt() - before.reserved.toBigInt(), 15n * RLC);
@@ -119,6 +120,20 @@ test('rankOffers and explainMatch read the book as the chain would match it', as
   assert.deepEqual(mismatches, ['PriceAboveMaximum', 'JobRequirementsNotMet']);
   const clauses = explained.jobClauses.map((c) => [c.clause.toString(), c.value.toString()]);
   assert.deepEqual(clauses, [['TARGET.GPUs >= 1', 'undefined']]);
+
+  // A request pinned to one architecture, against a pool whose ad names another.
+  const pinned = request({ poolMaxPrice: RLC, determinism: { SameArchitecture: 'Aarch64' } });
+  const pinnedId = findEvent(await send(api, api.tx.market.submitRequest(pinned), charlie()), 'market', 'RequestWaiting').data.id.toNumber();
+  const stored = (await api.query.market.orders(pinnedId)).unwrap().terms.asRequest;
+  assert.deepEqual(stored.determinism.toJSON(), { sameArchitecture: 'Aarch64' });
+  const x86Ad = '[ Cpus = 8; Memory = 16384; GPUs = 1; Arch = "X86_64" ]';
+  const x86Events = await send(api, api.tx.market.publishPoolOrder(ids.pool, 3n * RLC, 1, 'S', 1, 0, restrictions, x86Ad), bob());
+  const x86Order = findEvent(x86Events, 'market', 'OrderPublished').data.id.toNumber();
+  const otherArch = (await api.call.marketApi.explainMatch(pinnedId, x86Order, ids.appOrder, null)).asOk;
+  assert.deepEqual(otherArch.mismatches.map((m) => m.type), ['PriceAboveMaximum', 'ArchitectureNotOffered']);
+  assert.equal(otherArch.mismatches[1].asArchitectureNotOffered.pinned.toString(), 'Aarch64');
+  await send(api, api.tx.market.cancelOrder(x86Order), bob());
+  await send(api, api.tx.market.cancelOrder(pinnedId), charlie());
 
   // A ranking with offers in it. Category L's waiting list (16 long) is filled with requests no
   // pool can pay; a GPU request then waits outside it, so the pool orders published after it do

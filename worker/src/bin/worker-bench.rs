@@ -1,100 +1,29 @@
-//! `worker-bench`: figures for docs/benchmarks.md. Build it with `--release`:
+//! `worker-bench`: figures for docs/benchmarks.md.
 //!
 //! ```sh
-//! cargo run --release -p iexec-worker --bin worker-bench
+//! cargo run -p iexec-worker --bin worker-bench
 //! ```
 //!
+//! A debug build measures what a release build does: wasmtime and Cranelift are optimised in
+//! every profile of the workspace, and so are the native kernels (`iexec-bench-kernels`).
+//!
 //! - compute kernels (a float matrix multiply, an integer hash, branchy integer code, a
-//!   memory-bound pointer chase) run by the Wasm executor (the rewrite of instrument.rs, fuel and epoch
-//!   interruption on, as in production) against the same loops compiled natively, and under
-//!   wasmtime with each determinism feature alone;
+//!   memory-bound pointer chase) run by the Wasm executor (the rewrite of instrument.rs with its
+//!   fuel, stack limit and watchdog, as in production) against the same loops compiled
+//!   natively with the processor features Cranelift uses, under wasmtime with each of its own
+//!   determinism features alone, and rewritten for each [`Determinism`]. Each figure is the
+//!   median of 11 runs, with the fastest and slowest beside it; compilation is never timed;
 //! - executor start-up per task, module compiled or cached;
 //! - Docker container start overhead (when an engine answers);
 //! - result digest throughput.
 
+use iexec_bench_kernels as native;
 use iexec_worker::{
 	digest::{blake2_256, directory_digest},
 	engine::TaskEngine,
-	task::{App, Limits, Task},
+	task::{App, Determinism, Limits, Task},
 };
 use std::time::{Duration, Instant};
-
-const N: usize = 128;
-const MATMUL_REPS: usize = 30;
-const WORDS: usize = 8 << 20; // 64 MiB of u64
-const HASH_PASSES: usize = 4;
-const COLLATZ_N: u64 = 300_000;
-const CHASE_ENTRIES: u32 = 1 << 22; // 16 MiB of u32
-const CHASE_STEPS: u32 = 1 << 24;
-
-/// Branchy integer code: the Collatz steps of every number up to `COLLATZ_N`, summed.
-#[inline(never)]
-fn collatz_native() -> u64 {
-	let mut total = 0u64;
-	for n in 1..=COLLATZ_N {
-		let mut x = n;
-		while x != 1 {
-			x = if x & 1 == 0 { x >> 1 } else { 3 * x + 1 };
-			total += 1;
-		}
-	}
-	total
-}
-
-/// Memory-bound code: a chase through a 16 MiB table of next indices (a full-period linear
-/// congruential step, so every load waits for the one before).
-#[inline(never)]
-fn chase_native() -> u64 {
-	let next: Vec<u32> = (0..CHASE_ENTRIES)
-		.map(|i| i.wrapping_mul(1_664_525).wrapping_add(1_013_904_223) & (CHASE_ENTRIES - 1))
-		.collect();
-	let (mut p, mut sum) = (0u32, 0u64);
-	for _ in 0..CHASE_STEPS {
-		p = next[p as usize];
-		sum += u64::from(p);
-	}
-	sum
-}
-
-/// `C = A × B` for 128×128 f64 matrices, `MATMUL_REPS` times; returns the sum of C.
-#[inline(never)]
-fn matmul_native() -> f64 {
-	let a: Vec<f64> = (0..N * N).map(|i| (i % 7) as f64 * 0.5).collect();
-	let b: Vec<f64> = (0..N * N).map(|i| (i % 5) as f64 * 0.25).collect();
-	let mut c = vec![0f64; N * N];
-	for _ in 0..MATMUL_REPS {
-		for i in 0..N {
-			for j in 0..N {
-				let mut sum = 0.0;
-				for k in 0..N {
-					sum += a[i * N + k] * b[k * N + j];
-				}
-				c[i * N + j] = sum;
-			}
-		}
-	}
-	c.iter().sum()
-}
-
-/// Fills 64 MiB with xorshift64 output, then mixes it FNV-style `HASH_PASSES` times.
-#[inline(never)]
-fn hash_native() -> u64 {
-	let mut words = vec![0u64; WORDS];
-	let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-	for w in words.iter_mut() {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		*w = x;
-	}
-	let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-	for _ in 0..HASH_PASSES {
-		for w in &words {
-			h = (h ^ w).wrapping_mul(0x100_0000_01b3).rotate_left(13);
-		}
-	}
-	h
-}
 
 /// The same kernels in WAT. Each writes its result (8 bytes) to /output/result.
 fn kernel_module(body: &str) -> Vec<u8> {
@@ -300,8 +229,36 @@ fn task(module: &[u8]) -> Task {
 	}
 }
 
-/// Median of `runs` timings of `f`.
-fn median<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
+/// Timings of several runs of one thing.
+struct Spread {
+	sorted: Vec<Duration>,
+}
+
+impl Spread {
+	fn new(mut times: Vec<Duration>) -> Self {
+		assert!(!times.is_empty(), "at least one run");
+		times.sort();
+		Spread { sorted: times }
+	}
+
+	fn median(&self) -> Duration {
+		self.sorted[self.sorted.len() / 2]
+	}
+
+	/// `median ms (fastest–slowest)`.
+	fn show(&self) -> String {
+		let ms = |d: &Duration| d.as_secs_f64() * 1e3;
+		format!(
+			"{:>8.1} ms ({:.1}–{:.1})",
+			ms(&self.median()),
+			ms(&self.sorted[0]),
+			ms(self.sorted.last().expect("not empty"))
+		)
+	}
+}
+
+/// `runs` timings of `f`, and what its last run returned.
+fn timed<T>(runs: usize, mut f: impl FnMut() -> T) -> (Spread, T) {
 	let mut times = Vec::new();
 	let mut last = None;
 	for _ in 0..runs {
@@ -309,8 +266,7 @@ fn median<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
 		last = Some(f());
 		times.push(started.elapsed());
 	}
-	times.sort();
-	(times[runs / 2], last.expect("runs > 0"))
+	(Spread::new(times), last.expect("runs > 0"))
 }
 
 #[tokio::main]
@@ -319,17 +275,18 @@ async fn main() -> anyhow::Result<()> {
 	let engine = TaskEngine::new(work.path()).await?;
 	let runs = 11;
 
+	println!("native kernels: opt-level 3, {}", native::features());
 	for (name, module, native) in [
 		(
 			"f64 matmul 128x128 x30",
 			matmul_wasm(),
-			Box::new(|| matmul_native().to_le_bytes()) as Box<dyn Fn() -> [u8; 8]>,
+			Box::new(|| native::matmul().to_le_bytes()) as Box<dyn Fn() -> [u8; 8]>,
 		),
-		("u64 hash over 64 MiB x4", hash_wasm(), Box::new(|| hash_native().to_le_bytes())),
-		("collatz steps to 300,000", collatz_wasm(), Box::new(|| collatz_native().to_le_bytes())),
-		("pointer chase 16 MiB x16M", chase_wasm(), Box::new(|| chase_native().to_le_bytes())),
+		("u64 hash over 64 MiB x4", hash_wasm(), Box::new(|| native::hash().to_le_bytes())),
+		("collatz steps to 300,000", collatz_wasm(), Box::new(|| native::collatz().to_le_bytes())),
+		("pointer chase 16 MiB x16M", chase_wasm(), Box::new(|| native::chase().to_le_bytes())),
 	] {
-		let (native_time, native_result) = median(runs, || native());
+		let (native_times, native_result) = timed(runs, || native());
 		engine.run(task(&module)).await.map_err(|f| anyhow::anyhow!("{f}"))?; // compile and cache
 		let mut wasm_times = Vec::new();
 		let mut fuel = 0;
@@ -341,46 +298,47 @@ async fn main() -> anyhow::Result<()> {
 			fuel = outcome.resources.fuel;
 			std::fs::remove_dir_all(&outcome.output_dir)?;
 		}
-		wasm_times.sort();
-		let wasm_time = wasm_times[runs / 2];
+		let executor = Spread::new(wasm_times);
 		// Off the async runtime: WASI's synchronous calls start their own.
 		let plain_module = module.clone();
-		let rewritten =
-			iexec_worker::instrument::instrument(&module).map_err(anyhow::Error::msg)?;
-		let (variants, rewrite) = std::thread::spawn(move || {
+		let rewrite = |determinism| {
+			iexec_worker::instrument::instrument(&module, determinism).map_err(anyhow::Error::msg)
+		};
+		let (portable, one_arch) =
+			(rewrite(Determinism::Portable)?, rewrite(Determinism::SameArchitecture)?);
+		let (variants, rewrites) = std::thread::spawn(move || {
 			let variants =
 				[(false, false), (true, false), (false, true), (true, true)].map(|(nan, fuel)| {
-					(nan, fuel, median(runs, || plain_wasmtime(&plain_module, nan, fuel)).0)
+					(nan, fuel, timed(runs, || plain_wasmtime(&plain_module, nan, fuel)).0)
 				});
-			// The executor's rewrite: stack limit, NaNs canonicalised where seen, its own fuel.
-			let rewrite = median(runs, || plain_wasmtime(&rewritten, false, false)).0;
-			(variants, rewrite)
+			// The executor's rewrite: stack limit, its own fuel, NaNs canonicalised where seen
+			// (portable) or not (one architecture).
+			let rewrites = [portable, one_arch].map(|m| timed(runs, || plain_wasmtime(&m, false, false)).0);
+			(variants, rewrites)
 		})
 		.join()
 		.expect("baseline thread");
-		let ratio = |t: Duration| t.as_secs_f64() / native_time.as_secs_f64();
-		println!("{name}: native {:.1} ms", native_time.as_secs_f64() * 1e3);
-		for (nan, fuel, time) in variants {
-			let label = match (nan, fuel) {
-				(false, false) => "wasmtime defaults",
-				(true, false) => "+ NaN canonicalisation",
-				(false, true) => "+ fuel",
-				(true, true) => "+ NaN canonicalisation + fuel",
-			};
-			println!("  {label:<32} {:>8.1} ms  {:.2}x", time.as_secs_f64() * 1e3, ratio(time));
+		let ratio = |t: &Spread| t.median().as_secs_f64() / native_times.median().as_secs_f64();
+		println!("{name}: native {}", native_times.show());
+		let rows = variants
+			.iter()
+			.map(|(nan, fuel, time)| {
+				let label = match (nan, fuel) {
+					(false, false) => "wasmtime defaults",
+					(true, false) => "+ NaN canonicalisation",
+					(false, true) => "+ fuel",
+					(true, true) => "+ NaN canonicalisation + fuel",
+				};
+				(label.to_string(), time)
+			})
+			.chain([
+				("rewrite, portable".to_string(), &rewrites[0]),
+				("rewrite, one architecture".to_string(), &rewrites[1]),
+				(format!("executor, portable ({fuel} fuel)"), &executor),
+			]);
+		for (label, time) in rows {
+			println!("  {label:<34} {}  {:.2}x", time.show(), ratio(time));
 		}
-		println!(
-			"  {:<32} {:>8.1} ms  {:.2}x",
-			"rewrite (instrument.rs), own fuel",
-			rewrite.as_secs_f64() * 1e3,
-			ratio(rewrite)
-		);
-		println!(
-			"  {:<32} {:>8.1} ms  {:.2}x  ({fuel} fuel)",
-			"executor (rewrite, watchdog, WASI)",
-			wasm_time.as_secs_f64() * 1e3,
-			ratio(wasm_time)
-		);
 	}
 
 	// Start-up of a trivial task: compiling the module, or taking it from the cache.
@@ -444,7 +402,8 @@ async fn main() -> anyhow::Result<()> {
 	for i in 0..16 {
 		std::fs::write(data.path().join(format!("part-{i:02}")), &chunk)?;
 	}
-	let (time, _) = median(3, || directory_digest(data.path()).expect("digest"));
+	let (times, _) = timed(3, || directory_digest(data.path()).expect("digest"));
+	let time = times.median();
 	println!(
 		"result digest: {:.2} s per GiB ({:.0} MiB/s)",
 		time.as_secs_f64(),

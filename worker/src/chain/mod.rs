@@ -103,8 +103,11 @@ fn hash_of(value: &str) -> Result<H256, ChainError> {
 		.ok_or_else(|| ChainError::Decode(format!("block hash {value}")))
 }
 
+/// Decodes all of `bytes`: a value with bytes left over is of another layout than this
+/// worker's (a runtime it was not built for), never read as if it were the same.
 fn decode<T: Decode>(what: &str, bytes: &[u8]) -> Result<T, ChainError> {
-	T::decode(&mut &bytes[..]).map_err(|e| ChainError::Decode(format!("{what}: {e}")))
+	codec::DecodeAll::decode_all(&mut &bytes[..])
+		.map_err(|e| ChainError::Decode(format!("{what}: {e}")))
 }
 
 /// A pallet error's name (`poco.NotAWorker`), or what is known of it.

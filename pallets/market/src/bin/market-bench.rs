@@ -65,6 +65,7 @@ fn request(app: u64) -> OrderId {
 		beneficiary: REQUESTER,
 		job_ad: text(JOB),
 		weights: CriteriaWeights { cost: 1, rank: 1, energy: 1, ..Default::default() },
+		determinism: Default::default(),
 	};
 	assert_ok!(Market::submit_request(RuntimeOrigin::signed(REQUESTER), spec));
 	last()
@@ -155,6 +156,7 @@ fn arrival(c: u32, runs: usize) -> (f64, f64) {
 				beneficiary: REQUESTER,
 				job_ad: text(JOB),
 				weights: CriteriaWeights { cost: 1, rank: 1, energy: 1, ..Default::default() },
+				determinism: Default::default(),
 			};
 			let start = Instant::now();
 			assert_ok!(Market::submit_request(RuntimeOrigin::signed(REQUESTER), spec));

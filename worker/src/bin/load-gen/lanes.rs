@@ -227,6 +227,7 @@ impl Lanes {
 				energy: 0,
 				rank: 0,
 			},
+			determinism: Default::default(),
 		};
 		let requested = self
 			.feed

@@ -1,0 +1,85 @@
+//! Storage migrations of `pallet-market`.
+
+use super::*;
+use codec::{Decode, DecodeAll, Encode};
+use frame_support::{
+	storage::unhashed,
+	traits::{Get, UncheckedOnRuntimeUpgrade},
+	weights::Weight,
+};
+
+/// Version 0 to 1: requests and deals gained a last field, [`Determinism`]. A stored value
+/// from before ends one field early, so it is migrated by appending `Portable`, which is what
+/// every replica did before the field existed. Values that already decode (app, data set and
+/// pool orders, whose layout did not change) are left as they are.
+///
+/// It runs in one block, two reads and at most a write per order and deal: about 30,000 of
+/// them fit a block at ParityDB's weights (no chain of ours holds more; a chain with more must
+/// step it over blocks). `try-runtime` refuses the upgrade when it would not fit.
+pub mod v1 {
+	use super::*;
+
+	pub struct AppendDeterminism<T>(core::marker::PhantomData<T>);
+
+	/// Appends `Portable` to the raw value at `key` when it does not decode as `V` and does
+	/// with it. Returns whether it wrote.
+	fn append_if_short<V: Decode>(key: &[u8]) -> bool {
+		let Some(mut raw) = unhashed::get_raw(key) else { return false };
+		if V::decode_all(&mut &raw[..]).is_ok() {
+			return false;
+		}
+		Determinism::Portable.encode_to(&mut raw);
+		if V::decode_all(&mut &raw[..]).is_err() {
+			log::warn!(target: "runtime::market", "migration v1: a value at {key:?} decodes neither way; left as it is");
+			return false;
+		}
+		unhashed::put_raw(key, &raw);
+		true
+	}
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for AppendDeterminism<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let (mut reads, mut writes) = (0u64, 0u64);
+			for id in Orders::<T>::iter_keys() {
+				reads += 1;
+				writes += u64::from(append_if_short::<OrderOf<T>>(&Orders::<T>::hashed_key_for(id)));
+			}
+			for id in Deals::<T>::iter_keys() {
+				reads += 1;
+				writes += u64::from(append_if_short::<DealOf<T>>(&Deals::<T>::hashed_key_for(id)));
+			}
+			log::info!(target: "runtime::market", "migration v1: {writes} of {reads} orders and deals given a determinism");
+			T::DbWeight::get().reads_writes(reads.saturating_mul(2), writes)
+		}
+
+		/// Refuses an upgrade whose migration would not fit one block.
+		#[cfg(feature = "try-runtime")]
+		fn pre_upgrade() -> Result<alloc::vec::Vec<u8>, sp_runtime::TryRuntimeError> {
+			let entries = (Orders::<T>::iter_keys().count() + Deals::<T>::iter_keys().count()) as u64;
+			let most = T::DbWeight::get().reads_writes(entries.saturating_mul(2), entries);
+			let block = <T as frame_system::Config>::BlockWeights::get().max_block;
+			frame_support::ensure!(
+				most.all_lte(block),
+				"market migration v1: too many orders and deals for one block"
+			);
+			Ok(alloc::vec::Vec::new())
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(_: alloc::vec::Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
+			let orders = Orders::<T>::iter_keys().all(|id| Orders::<T>::try_get(id).is_ok());
+			let deals = Deals::<T>::iter_keys().all(|id| Deals::<T>::try_get(id).is_ok());
+			frame_support::ensure!(orders && deals, "an order or a deal does not decode after v1");
+			Ok(())
+		}
+	}
+
+	/// Runs once, when the pallet's storage version is 0.
+	pub type MigrateV0ToV1<T> = frame_support::migrations::VersionedMigration<
+		0,
+		1,
+		AppendDeterminism<T>,
+		Pallet<T>,
+		<T as frame_system::Config>::DbWeight,
+	>;
+}
