@@ -79,6 +79,11 @@ test('mistakes: usage errors exit 2 with the reason, chain refusals exit 1 with 
   const offline = spawnSync('node', [cli, '--url', 'ws://127.0.0.1:9', 'register-pool', '--suri', '//Bob', '--description', 'x', '--worker-stake-ratio', '300'], { encoding: 'utf8' });
   assert.equal(offline.status, 2, offline.stderr);
   assert.match(offline.stderr, /--worker-stake-ratio must be a whole number from 0 to 100 \(got "300"\)/);
+  for (const arch of ['sparc', 'toString']) {
+    const pinned = spawnSync('node', [cli, '--url', 'ws://127.0.0.1:9', 'request', '--suri', '//Charlie', '--app', '0', '--same-architecture', arch], { encoding: 'utf8' });
+    assert.equal(pinned.status, 2, pinned.stderr);
+    assert.match(pinned.stderr, /--same-architecture must be one of X86_64, aarch64/);
+  }
   const unknown = iexec('publish-app-order', '4242', '--suri', '//Alice', '--price', '1', '--volume', '1');
   assert.equal(unknown.status, 1);
   assert.match(unknown.stderr, /market\.UnknownContract/);
@@ -130,10 +135,17 @@ test('a requester gets a 2 MiB result from the worker, checked against the diges
   });
 
   const out = join(dir, 'results');
-  const ran = iexec('request', '--suri', '//Charlie', '--app', String(ids.app), '--dataset', String(ids.dataset), '--params', 'cp /bin/busybox copy', '--out', out);
+  // Pinned to this host's architecture: the claim checks the worker's ad against it.
+  const arch = { x64: 'X86_64', arm64: 'aarch64' }[process.arch];
+  const pinned = arch ? ['--same-architecture', arch] : [];
+  const ran = iexec('request', '--suri', '//Charlie', '--app', String(ids.app), '--dataset', String(ids.dataset), '--params', 'cp /bin/busybox copy', '--out', out, ...pinned);
   assert.equal(ran.status, 0, ran.all);
   assert.match(ran.stdout, /at most 2\.75 RLC per task/, 'maximum prices default to the cheapest orders');
   const deal = Number(/deal (\d+) made/.exec(ran.stdout)[1]);
+  if (arch) {
+    const determinism = (await api.query.market.deals(deal)).unwrap().determinism.toJSON();
+    assert.deepEqual(determinism, { sameArchitecture: arch === 'X86_64' ? 'X86_64' : 'Aarch64' });
+  }
   assert.match(ran.stdout, new RegExp(`data set ${ids.dataset} \\(0\\.25 RLC\\)`));
   assert.match(ran.stdout, new RegExp(`result of task ${deal}/0 \\(from http://127\\.0\\.0\\.1:${port}/results/${deal}/0, \\d+ bytes, matches the certified digest\\)`));
   assert.match(ran.stdout, /^copy: \d+ bytes$/m);
