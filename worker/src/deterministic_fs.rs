@@ -329,10 +329,11 @@ pub fn add_deterministic_fs<T: 'static>(
 			ctx.set_hostcall_fuel(fuel);
 			let mut none = GuestMemory::Unshared(&mut []);
 			let descriptor = types::Fd::from(fd as u32);
-			let orphan = wasmtime_wasi::runtime::in_tokio(ctx.fd_filestat_get(&mut none, descriptor))
-				.ok()
-				.filter(|stat| stat.nlink == 0 && stat.filetype != Filetype::Directory)
-				.map(|stat| stat.ino);
+			let orphan =
+				wasmtime_wasi::runtime::in_tokio(ctx.fd_filestat_get(&mut none, descriptor))
+					.ok()
+					.filter(|stat| stat.nlink == 0 && stat.filetype != Filetype::Directory)
+					.map(|stat| stat.ino);
 			match wasmtime_wasi::runtime::in_tokio(ctx.fd_close(&mut none, descriptor)) {
 				Ok(()) => {
 					if let Some(host) = orphan {
@@ -348,30 +349,21 @@ pub fn add_deterministic_fs<T: 'static>(
 	)?;
 
 	// Removals: the identity of what goes is forgotten once the host removed it.
-	linker.func_wrap(
-		MODULE,
-		"path_unlink_file",
-		move |caller: Caller<'_, T>, fd: i32, path: i32, len: i32| {
-			removing(caller, parts, |ctx, memory| {
-				let (fd, path) = (types::Fd::from(fd as u32), str_at(path, len));
-				let gone = removed_identity(ctx, memory, fd, path);
-				wasmtime_wasi::runtime::in_tokio(ctx.path_unlink_file(memory, fd, path))
-					.map(|()| gone)
-			})
-		},
-	)?;
-	linker.func_wrap(
-		MODULE,
-		"path_remove_directory",
-		move |caller: Caller<'_, T>, fd: i32, path: i32, len: i32| {
-			removing(caller, parts, |ctx, memory| {
-				let (fd, path) = (types::Fd::from(fd as u32), str_at(path, len));
-				let gone = removed_identity(ctx, memory, fd, path);
-				wasmtime_wasi::runtime::in_tokio(ctx.path_remove_directory(memory, fd, path))
-					.map(|()| gone)
-			})
-		},
-	)?;
+	for (name, remove) in
+		[("path_unlink_file", unlink_at as RemoveAt), ("path_remove_directory", rmdir_at)]
+	{
+		linker.func_wrap(
+			MODULE,
+			name,
+			move |caller: Caller<'_, T>, fd: i32, path: i32, len: i32| {
+				removing(caller, parts, |ctx, memory| {
+					let (fd, path) = (types::Fd::from(fd as u32), str_at(path, len));
+					let gone = removed_identity(ctx, memory, fd, path);
+					remove(ctx, memory, fd, path).map(|()| gone)
+				})
+			},
+		)?;
+	}
 	linker.func_wrap(
 		MODULE,
 		"path_rename",
@@ -397,6 +389,28 @@ pub fn add_deterministic_fs<T: 'static>(
 
 	linker.allow_shadowing(false);
 	Ok(())
+}
+
+/// A removal of a name in a directory, through WASI's own implementation.
+type RemoveAt =
+	fn(&mut WasiP1Ctx, &mut GuestMemory<'_>, types::Fd, GuestPtr<str>) -> Result<(), types::Error>;
+
+fn unlink_at(
+	ctx: &mut WasiP1Ctx,
+	memory: &mut GuestMemory<'_>,
+	fd: types::Fd,
+	path: GuestPtr<str>,
+) -> Result<(), types::Error> {
+	wasmtime_wasi::runtime::in_tokio(ctx.path_unlink_file(memory, fd, path))
+}
+
+fn rmdir_at(
+	ctx: &mut WasiP1Ctx,
+	memory: &mut GuestMemory<'_>,
+	fd: types::Fd,
+	path: GuestPtr<str>,
+) -> Result<(), types::Error> {
+	wasmtime_wasi::runtime::in_tokio(ctx.path_remove_directory(memory, fd, path))
 }
 
 /// The task's string of `len` bytes at `ptr`.

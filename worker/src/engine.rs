@@ -206,4 +206,3 @@ pub fn task_output_in(work_dir: &Path, path: &Path) -> Option<std::path::PathBuf
 	let named = path.file_name()?.to_str()?.starts_with(OUTPUT_PREFIX);
 	(named && path.parent() == Some(work_dir.as_path())).then_some(path)
 }
-

@@ -785,7 +785,10 @@ mod tests {
 	}
 
 	fn instance(engine: &Engine, wat: &str) -> (Store<()>, Instance) {
-		instantiate(engine, &instrument(&wat::parse_str(wat).unwrap(), Determinism::Portable).expect("instruments"))
+		instantiate(
+			engine,
+			&instrument(&wat::parse_str(wat).unwrap(), Determinism::Portable).expect("instruments"),
+		)
 	}
 
 	/// `rec(n)` calls itself `n` times, with a few locals so frames are not trivial.
@@ -799,7 +802,8 @@ mod tests {
 	/// The deepest `rec(n)` that returns, by bisection, with the module rewritten or as it is.
 	fn deepest(engine: &Engine, rewritten: bool) -> u32 {
 		let bytes = wat::parse_str(RECURSION).unwrap();
-		let bytes = if rewritten { instrument(&bytes, Determinism::Portable).unwrap() } else { bytes };
+		let bytes =
+			if rewritten { instrument(&bytes, Determinism::Portable).unwrap() } else { bytes };
 		let (mut store, instance) = instantiate(engine, &bytes);
 		let rec = instance.get_typed_func::<i32, i32>(&mut store, "rec").unwrap();
 		let height = instance.get_global(&mut store, STACK_HEIGHT_EXPORT);

@@ -246,11 +246,7 @@ impl WasmExecutor {
 		}
 		let module = Module::new(&self.engine, &instrumented)
 			.map_err(|e| Failure::InvalidModule(format!("{e:#}")))?;
-		self.cache.lock().expect("cache lock").insert(
-			key,
-			module.clone(),
-			instrumented.len(),
-		);
+		self.cache.lock().expect("cache lock").insert(key, module.clone(), instrumented.len());
 		Ok(module)
 	}
 

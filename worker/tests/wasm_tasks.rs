@@ -166,7 +166,8 @@ async fn a_deal_pinned_to_one_architecture_runs_without_canonicalisation() {
 	let zero = std::hint::black_box(0f64);
 	assert_eq!(words[1], (zero / zero).to_bits());
 	let portable = engine.run(wasm_task(float_module(), &[])).await.unwrap();
-	let finite = |dir: &std::path::Path| std::fs::read(dir.join("floats.bin")).unwrap()[..8].to_vec();
+	let finite =
+		|dir: &std::path::Path| std::fs::read(dir.join("floats.bin")).unwrap()[..8].to_vec();
 	assert_eq!(finite(&a.output_dir), finite(&portable.output_dir), "finite results agree");
 	// x86's 0/0 is the negative NaN: there the two settings give other bytes.
 	#[cfg(target_arch = "x86_64")]
@@ -654,4 +655,3 @@ async fn a_file_made_after_one_removed_gets_a_number_of_its_own() {
 	assert_eq!((inode(0), inode(8)), (1, 2));
 	assert!(!done.output_dir.join("a").exists());
 }
-

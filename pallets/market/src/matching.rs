@@ -276,8 +276,7 @@ pub fn is_architecture(arch: Option<&str>, pinned: Architecture) -> bool {
 pub fn architecture_mismatch(determinism: Determinism, pool: &Ad) -> Option<Mismatch> {
 	let pinned = determinism.architecture()?;
 	let offered = architecture_of(pool)?;
-	(!is_architecture(Some(offered), pinned))
-		.then_some(Mismatch::ArchitectureNotOffered { pinned })
+	(!is_architecture(Some(offered), pinned)).then_some(Mismatch::ArchitectureNotOffered { pinned })
 }
 
 /// The ads' checks: the pinned architecture, if any, against the pool's `Arch`; then both

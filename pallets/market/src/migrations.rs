@@ -42,7 +42,8 @@ pub mod v1 {
 			let (mut reads, mut writes) = (0u64, 0u64);
 			for id in Orders::<T>::iter_keys() {
 				reads += 1;
-				writes += u64::from(append_if_short::<OrderOf<T>>(&Orders::<T>::hashed_key_for(id)));
+				writes +=
+					u64::from(append_if_short::<OrderOf<T>>(&Orders::<T>::hashed_key_for(id)));
 			}
 			for id in Deals::<T>::iter_keys() {
 				reads += 1;
@@ -55,7 +56,8 @@ pub mod v1 {
 		/// Refuses an upgrade whose migration would not fit one block.
 		#[cfg(feature = "try-runtime")]
 		fn pre_upgrade() -> Result<alloc::vec::Vec<u8>, sp_runtime::TryRuntimeError> {
-			let entries = (Orders::<T>::iter_keys().count() + Deals::<T>::iter_keys().count()) as u64;
+			let entries =
+				(Orders::<T>::iter_keys().count() + Deals::<T>::iter_keys().count()) as u64;
 			let most = T::DbWeight::get().reads_writes(entries.saturating_mul(2), entries);
 			let block = <T as frame_system::Config>::BlockWeights::get().max_block;
 			frame_support::ensure!(

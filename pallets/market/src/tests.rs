@@ -776,8 +776,11 @@ fn the_v1_migration_gives_requests_and_deals_from_before_it_a_portable_determini
 		pool_order_by(POOL_OWNER, w.pool, 15, 1, MACHINE);
 		request(spec(w.app, None, 1));
 		let waiting = request(spec(w.app, None, 2));
-		let (deal, order, app) =
-			(Deals::<Test>::get(0).unwrap(), Orders::<Test>::get(waiting).unwrap(), Orders::<Test>::get(a).unwrap());
+		let (deal, order, app) = (
+			Deals::<Test>::get(0).unwrap(),
+			Orders::<Test>::get(waiting).unwrap(),
+			Orders::<Test>::get(a).unwrap(),
+		);
 		// Stored as version 0 did: without the last byte (`Portable`).
 		let deal_key = Deals::<Test>::hashed_key_for(0);
 		let order_key = Orders::<Test>::hashed_key_for(waiting);

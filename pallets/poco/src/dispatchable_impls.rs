@@ -264,7 +264,8 @@ impl<T: Config> Pallet<T> {
 			!rules::enough_in_flight(task.best, task.total, pending, deal.trust),
 			Error::<T>::EnoughReplicasOut
 		);
-		let (job, worker_ad, limits) = (ads::load(&deal.job_ad), ads::load(&worker.ad), ads::limits());
+		let (job, worker_ad, limits) =
+			(ads::load(&deal.job_ad), ads::load(&worker.ad), ads::limits());
 		ensure!(requirements_met(&job, &worker_ad, &limits).0, Error::<T>::JobRequirementsNotMet);
 		if let Some(pinned) = deal.determinism.architecture() {
 			use pallet_market::matching::{architecture_of, is_architecture};

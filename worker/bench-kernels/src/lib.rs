@@ -24,12 +24,12 @@ pub const CHASE_STEPS: u32 = 1 << 24;
 fn x86_64_v3() -> bool {
 	#[cfg(target_arch = "x86_64")]
 	{
-		std::arch::is_x86_feature_detected!("avx2") &&
-			std::arch::is_x86_feature_detected!("fma") &&
-			std::arch::is_x86_feature_detected!("bmi1") &&
-			std::arch::is_x86_feature_detected!("bmi2") &&
-			std::arch::is_x86_feature_detected!("lzcnt") &&
-			std::arch::is_x86_feature_detected!("popcnt")
+		std::arch::is_x86_feature_detected!("avx2")
+			&& std::arch::is_x86_feature_detected!("fma")
+			&& std::arch::is_x86_feature_detected!("bmi1")
+			&& std::arch::is_x86_feature_detected!("bmi2")
+			&& std::arch::is_x86_feature_detected!("lzcnt")
+			&& std::arch::is_x86_feature_detected!("popcnt")
 	}
 	#[cfg(not(target_arch = "x86_64"))]
 	{

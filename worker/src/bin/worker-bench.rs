@@ -314,7 +314,8 @@ async fn main() -> anyhow::Result<()> {
 				});
 			// The executor's rewrite: stack limit, its own fuel, NaNs canonicalised where seen
 			// (portable) or not (one architecture).
-			let rewrites = [portable, one_arch].map(|m| timed(runs, || plain_wasmtime(&m, false, false)).0);
+			let rewrites =
+				[portable, one_arch].map(|m| timed(runs, || plain_wasmtime(&m, false, false)).0);
 			(variants, rewrites)
 		})
 		.join()
