@@ -15,8 +15,9 @@
 //! `fd_filestat_get`, `path_filestat_get` and `fd_readdir` are shadowed in the linker: each
 //! asks WASI's own implementation, then rewrites what it answered. `path_unlink_file`,
 //! `path_remove_directory`, `path_rename` and `fd_close` are shadowed too, to forget the
-//! identity of what they remove (a file unlinked while open is gone when it is closed). File contents, sizes of
-//! files and link counts of files are the task's own doing and pass unchanged.
+//! identity of what they remove (a file unlinked while open is gone when it is closed). File
+//! contents, sizes of files and link counts of files are the task's own doing and pass
+//! unchanged.
 
 use std::collections::HashMap;
 use wasmtime::{AsContextMut, Caller, Extern, Linker};

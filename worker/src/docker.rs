@@ -6,9 +6,9 @@
 //! task's standard input, GPUs through a device request when the task asks for them, and a
 //! wall-clock limit that kills it; an output quota watched while it runs (a container past it
 //! is stopped); an init process, no core files, a fixed hostname, logs capped by the engine
-//! too. The container is removed afterwards, whatever happened — also
-//! when the task's future is dropped — and containers a dead worker left (they carry
-//! [`TASK_LABEL`]) are removed when the next one connects.
+//! too. The container is removed afterwards, whatever happened — also when the task's future
+//! is dropped — and containers a dead worker left (they carry [`TASK_LABEL`]) are removed
+//! when the next one connects.
 
 use crate::{
 	output_quota::tree_bytes,
