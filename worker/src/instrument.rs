@@ -10,11 +10,11 @@
 //! - **NaN bits** (unless the deal keeps its replicas on one architecture,
 //!   [`Determinism::SameArchitecture`]; then only the results of rounding operations, whose
 //!   NaNs differ with the processor's features, see [`rounding`]). Arithmetic on floats may
-//!   return a NaN whose sign and payload differ between CPUs. They only matter once they can be seen: stored to memory, reinterpreted as
-//!   an integer, given as the sign of `copysign`, put in a vector lane or a global. There the
-//!   value is replaced by the canonical NaN when it is one, unless it plainly came straight
-//!   from memory, a constant or a local that only ever holds such values (so a NaN's payload
-//!   still survives a copy). Vector float arithmetic is canonicalised at once, lane by lane.
+//!   return a NaN whose sign and payload differ between CPUs. They only matter once they can
+//!   be seen: stored to memory, reinterpreted as an integer, given as the sign of `copysign`,
+//!   put in a vector lane or a global. There the value is replaced by the canonical NaN when
+//!   it is one, unless it plainly came straight from memory, a constant or a local that only
+//!   ever holds such values (so a NaN's payload still survives a copy). Vector float arithmetic is canonicalised at once, lane by lane.
 //!   This costs a compare and a select per store of a computed float, where canonicalising
 //!   every operation (wasmtime's option) costs one per operation.
 //! - **Fuel.** A counter, charged on entry to a function with the number of its instructions

@@ -30,7 +30,10 @@ pub mod v1 {
 		}
 		Determinism::Portable.encode_to(&mut raw);
 		if V::decode_all(&mut &raw[..]).is_err() {
-			log::warn!(target: "runtime::market", "migration v1: a value at {key:?} decodes neither way; left as it is");
+			log::warn!(
+				target: "runtime::market",
+				"migration v1: a value at {key:?} decodes neither way; left as it is"
+			);
 			return false;
 		}
 		unhashed::put_raw(key, &raw);
@@ -49,7 +52,10 @@ pub mod v1 {
 				reads += 1;
 				writes += u64::from(append_if_short::<DealOf<T>>(&Deals::<T>::hashed_key_for(id)));
 			}
-			log::info!(target: "runtime::market", "migration v1: {writes} of {reads} orders and deals given a determinism");
+			log::info!(
+				target: "runtime::market",
+				"migration v1: {writes} of {reads} orders and deals given a determinism"
+			);
 			T::DbWeight::get().reads_writes(reads.saturating_mul(2), writes)
 		}
 
