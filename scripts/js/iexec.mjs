@@ -39,7 +39,9 @@ Requester
 
 Provider
   register-app --code-uri URI --code-hash HEX [--runtime Wasm|Docker] [--requirements CLASSAD]
-  register-dataset --location URI (--file PATH | --checksum HEX)
+  register-dataset --location URI (--file PATH | --checksum HEX) [--restrictions CLASSAD]
+      --requirements / --restrictions: a ClassAd expression about the host that every pool
+      ad matched with the contract, and every worker claiming its tasks, must make true.
   register-pool --description TEXT [--worker-stake-ratio PCT] [--scheduler-reward-ratio PCT]
                 [--admission CLASSAD]
       [--rfc-uri URI] [--rfc-hash HEX] on each. Prints the contract's id.
@@ -75,6 +77,7 @@ const options = {
   'code-hash': { type: 'string' },
   runtime: { type: 'string', default: 'Wasm' },
   requirements: { type: 'string', default: 'true' },
+  restrictions: { type: 'string' },
   location: { type: 'string' },
   file: { type: 'string' },
   checksum: { type: 'string' },
@@ -313,7 +316,7 @@ function providerCommand (command, positional, opts) {
       } catch (e) {
         throw e instanceof UsageError ? e : new UsageError(`--file: ${e.message}`);
       }
-      return register({ Dataset: { location: required(opts.location, '--location'), checksum, restrictions: null } }, `data set (checksum ${checksum})`);
+      return register({ Dataset: { location: required(opts.location, '--location'), checksum, restrictions: opts.restrictions ?? null } }, `data set (checksum ${checksum})`);
     }
     case 'register-pool':
       return register({

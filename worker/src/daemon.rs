@@ -24,6 +24,7 @@ use crate::{
 	task::{hash_hex, App, Determinism, Failure, Input, Limits, Task},
 };
 use iexec_runtime::RuntimeCall;
+use pallet_market::matching::HostRules;
 use pallet_poco::{
 	commitments, rules, Attestation, Commitment, ReplicaState, ResourcesUsed, ResultLocation,
 	TaskStatus,
@@ -392,7 +393,8 @@ impl Daemon {
 		for id in self.chain.deal_ids(head.hash).await? {
 			if !self.deals.contains_key(&id) {
 				if let Some(deal) = self.chain.deal(id, head.hash).await? {
-					self.watch(id, deal);
+					let rules = self.chain.host_rules(&deal, head.hash).await?;
+					self.watch(id, deal, &rules);
 				}
 			}
 		}
@@ -400,19 +402,19 @@ impl Daemon {
 		Ok(())
 	}
 
-	fn watch(&mut self, id: u64, deal: Deal) {
+	fn watch(&mut self, id: u64, deal: Deal, rules: &HostRules) {
 		if deal.pool != self.pool {
 			return;
 		}
-		let unfit = self.unfit(&deal);
+		let unfit = self.unfit(&deal, rules);
 		if let Some(why) = &unfit {
 			tracing::info!(deal = id, "not taking this deal's tasks: {why}");
 		}
 		self.deals.insert(id, Watched { deal, cursor: 0, unfit });
 	}
 
-	fn unfit(&self, deal: &Deal) -> Option<String> {
-		unfit(deal, &self.ad, &self.settings.offer, self.engine.docker().is_some())
+	fn unfit(&self, deal: &Deal, rules: &HostRules) -> Option<String> {
+		unfit(deal, rules, &self.ad, &self.settings.offer, self.engine.docker().is_some())
 	}
 
 	/// Reads the events of the blocks finalised since the last tick: new deals of the pool,
@@ -442,7 +444,8 @@ impl Daemon {
 				match event {
 					RuntimeEvent::Market(pallet_market::Event::DealMade { deal, .. }) => {
 						if let Some(stored) = self.chain.deal(deal, hash).await? {
-							self.watch(deal, stored);
+							let rules = self.chain.host_rules(&stored, hash).await?;
+							self.watch(deal, stored, &rules);
 						}
 					}
 					RuntimeEvent::Escrow(pallet_escrow::Event::Paid { to, amount, .. })
@@ -1073,11 +1076,32 @@ impl Daemon {
 }
 
 /// Why a worker with machine ad `ad` and `offer` cannot run `deal`'s tasks, if it cannot.
-pub fn unfit(deal: &Deal, ad: &iexec_classad::Ad, offer: &Limits, docker: bool) -> Option<String> {
+/// `rules` are what the deal's app and data set demand of a host.
+pub fn unfit(
+	deal: &Deal,
+	rules: &HostRules,
+	ad: &iexec_classad::Ad,
+	offer: &Limits,
+	docker: bool,
+) -> Option<String> {
+	use pallet_market::matching::Mismatch;
 	let job = pallet_market::ads::load(&deal.job_ad);
 	let limits = pallet_market::ads::limits();
 	if !iexec_classad::matching::requirements_met(&job, ad, &limits).0 {
 		return Some("the job's Requirements are not met by this worker's ad".into());
+	}
+	match rules.unmet(ad, &limits).0 {
+		Some(Mismatch::AppRequirementsNotMet) => {
+			return Some(
+				"the app's registered host requirements are not met by this worker's ad".into(),
+			)
+		}
+		Some(_) => {
+			return Some(
+				"the data set's registered restrictions are not met by this worker's ad".into(),
+			)
+		}
+		None => {}
 	}
 	if let Some(pinned) = deal.determinism.architecture() {
 		use pallet_market::matching::{architecture_of, is_architecture};
@@ -1307,7 +1331,10 @@ fn file_checksum(bytes: &[u8]) -> [u8; 32] {
 mod tests {
 	use super::*;
 	use pallet_market::{Category, DealTerms, TAG_GPU, TAG_TEE};
+
 	use pallet_registry::AppRuntime;
+
+	const NO_RULES: HostRules = HostRules { app: None, dataset: None };
 
 	fn deal(runtime: AppRuntime, tag: u64) -> Deal {
 		let someone = AccountId::from([7; 32]);
@@ -1364,9 +1391,30 @@ mod tests {
 		let ad = iexec_classad::Ad::new();
 		let gpu_deal = deal(AppRuntime::Docker, TAG_GPU);
 		let without = Limits { gpus: false, fuel: u64::MAX, ..Limits::default() };
-		let why = unfit(&gpu_deal, &ad, &without, true).expect("no GPU offered");
+		let why = unfit(&gpu_deal, &NO_RULES, &ad, &without, true).expect("no GPU offered");
 		assert!(why.contains("GPUs"), "{why}");
-		assert_eq!(unfit(&gpu_deal, &ad, &Limits { gpus: true, ..without }, true), None);
+		assert_eq!(unfit(&gpu_deal, &NO_RULES, &ad, &Limits { gpus: true, ..without }, true), None);
+	}
+
+	#[test]
+	fn a_deal_whose_app_or_data_set_rules_this_worker_fails_is_unfit() {
+		use pallet_market::ads::rule_ad;
+		let limits = pallet_market::ads::limits();
+		let ad = iexec_classad::parse_ad("[ Memory = 2048; Region = \"eu\" ]", &limits).unwrap();
+		let offer = Limits { fuel: u64::MAX, ..Limits::default() };
+		let wasm = deal(AppRuntime::Wasm, 0);
+		let rules = |app: &str, dataset: Option<&str>| HostRules {
+			app: Some(rule_ad(app.as_bytes())),
+			dataset: dataset.map(|d| rule_ad(d.as_bytes())),
+		};
+		let fits = rules("TARGET.Memory >= 1024", Some("TARGET.Region == \"eu\""));
+		assert_eq!(unfit(&wasm, &fits, &ad, &offer, true), None);
+		let why = unfit(&wasm, &rules("TARGET.Memory >= 4096", None), &ad, &offer, true)
+			.expect("too little memory for the app");
+		assert!(why.contains("app's registered host requirements"), "{why}");
+		let why = unfit(&wasm, &rules("true", Some("TARGET.Region == \"us\"")), &ad, &offer, true)
+			.expect("the data may not go to this region");
+		assert!(why.contains("data set's registered restrictions"), "{why}");
 	}
 
 	#[test]
@@ -1381,10 +1429,10 @@ mod tests {
 			_ => (Architecture::X86_64, Architecture::Aarch64),
 		};
 		pinned.determinism = Pinning::SameArchitecture(here);
-		assert_eq!(unfit(&pinned, &ad, &offer, true), None);
+		assert_eq!(unfit(&pinned, &NO_RULES, &ad, &offer, true), None);
 		assert_eq!(deal_limits(&pinned, &offer).determinism, Determinism::SameArchitecture);
 		pinned.determinism = Pinning::SameArchitecture(elsewhere);
-		let why = unfit(&pinned, &ad, &offer, true).expect("another architecture");
+		let why = unfit(&pinned, &NO_RULES, &ad, &offer, true).expect("another architecture");
 		assert!(why.contains(elsewhere.classad_name()), "{why}");
 	}
 }

@@ -1,12 +1,14 @@
 //! ClassAds of orders: parsed and checked once when an order is submitted, stored in their
 //! SCALE form, read back with the same bounds on the hot path.
 
+use crate::matching::HostRules;
 use alloc::{string::String, vec::Vec};
 use frame_support::{traits::Get, BoundedVec};
 use iexec_classad::{
 	decode_ad, evaluate_attribute, matching::REQUIREMENTS, parse_ad, Ad, Expr, Limits, ParseError,
 	Value,
 };
+use pallet_registry::ContractDetails;
 
 /// The bounds of order ads: the ClassAd crate's chain defaults.
 pub fn limits() -> Limits {
@@ -57,6 +59,38 @@ pub fn store<S: Get<u32>>(ad: &Ad) -> Option<BoundedVec<u8, S>> {
 /// corrupted store; such an ad is empty, and an empty ad's `Requirements` is never true.
 pub fn load(bytes: &[u8]) -> Ad {
 	decode_ad(bytes, &stored_limits()).unwrap_or_default()
+}
+
+/// A rule given as ClassAd text (a pool's admission rule, an app's host requirements, a data
+/// set's restrictions) as an ad whose only attribute is its `Requirements`, so that it is
+/// evaluated against a machine ad as a `Requirements` is. Rules were checked when their
+/// contract was proposed; one that no longer parses is `false`: it admits nothing.
+pub fn rule_ad(text: &[u8]) -> Ad {
+	let rule = core::str::from_utf8(text)
+		.ok()
+		.and_then(|text| iexec_classad::parse_expr(text, &limits()).ok())
+		.unwrap_or(Expr::Bool(false));
+	let mut ad = Ad::new();
+	ad.insert(REQUIREMENTS, rule);
+	ad
+}
+
+/// The host rules an app and a data set were registered with, from their registry details.
+/// An app without requirements text, or a data set without restrictions, adds none.
+pub fn host_rules(app: Option<&ContractDetails>, dataset: Option<&ContractDetails>) -> HostRules {
+	let app = match app {
+		Some(ContractDetails::App { requirements, .. }) if !requirements.is_empty() => {
+			Some(rule_ad(requirements))
+		}
+		_ => None,
+	};
+	let dataset = match dataset {
+		Some(ContractDetails::Dataset { restrictions: Some(rule), .. }) if !rule.is_empty() => {
+			Some(rule_ad(rule))
+		}
+		_ => None,
+	};
+	HostRules { app, dataset }
 }
 
 /// A number from `holder`'s attribute `name` against `other`, in thousandths, for

@@ -5,7 +5,7 @@
 use super::*;
 use crate::{
 	dispatchable_impls::{candidate_view, pool_terms, request_terms},
-	matching::{ads_mismatch, term_mismatches},
+	matching::{ads_mismatch, term_mismatches, HostRules},
 	scheduling::{Alternative, CRITERIA},
 };
 use alloc::vec::Vec;
@@ -36,6 +36,14 @@ struct Offers<T: Config> {
 }
 
 impl<T: Config> Offers<T> {
+	/// What the request's app and data set demand of a host.
+	fn host_rules(&self) -> HostRules {
+		ads::host_rules(
+			self.app_info.as_ref().map(|info| &info.details),
+			self.dataset_info.as_ref().map(|info| &info.details),
+		)
+	}
+
 	fn for_request(request: &RequestOf<T>) -> Self {
 		let load = |resource| -> Vec<(OrderId, OrderOf<T>)> {
 			ResourceBook::<T>::get(resource)
@@ -95,6 +103,7 @@ impl<T: Config> Pallet<T> {
 		let req = request_terms::<T>(&request).ok_or(Error::<T>::WrongOrderKind)?;
 		let job_ad = ads::load(&req.job_ad);
 		let offers = Offers::<T>::for_request(req);
+		let rules = offers.host_rules();
 		let limits = ads::limits();
 		let mut found: Vec<(RankedOffer<BalanceOf<T>>, Alternative)> = Vec::new();
 		for pool_id in pool_orders {
@@ -107,7 +116,7 @@ impl<T: Config> Pallet<T> {
 				continue;
 			};
 			let pool_ad = ads::load(&offer.ad);
-			if ads_mismatch(&job_ad, &pool_ad, req.determinism, &limits).0.is_some() {
+			if ads_mismatch(&job_ad, &pool_ad, req.determinism, &rules, &limits).0.is_some() {
 				continue;
 			}
 			let price_of = |id: Option<OrderId>, list: &[(OrderId, OrderOf<T>)]| {
@@ -199,7 +208,8 @@ impl<T: Config> Pallet<T> {
 				continue;
 			};
 			let (job_ad, pool_ad) = (ads::load(&req.job_ad), ads::load(&offer.ad));
-			if ads_mismatch(&job_ad, &pool_ad, req.determinism, &limits).0.is_some() {
+			let rules = offers.host_rules();
+			if ads_mismatch(&job_ad, &pool_ad, req.determinism, &rules, &limits).0.is_some() {
 				continue;
 			}
 			let _ = with_storage_layer(|| {

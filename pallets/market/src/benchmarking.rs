@@ -241,6 +241,14 @@ mod benchmarks {
 		let dataset = resource_order::<T>(&m.dataset_owner, OrderKind::Dataset, m.dataset, 1, 1);
 		Waiting::<T>::remove(Category::S);
 		let pool = pool_order::<T>(&m, 1, 1);
+		// The registry's benchmark contracts carry the densest host rules: each is met only
+		// after evaluating the pool ad's `P11`.
+		let loaded =
+			crate::dispatchable_impls::Loaded::<T>::load(request, pool, app, Some(dataset))
+				.expect("orders");
+		let pool_ad = ads::parse_order_ad(&pool_ad::<T>()).expect("parses");
+		let (unmet, steps) = loaded.host_rules().unmet(&pool_ad, &ads::limits());
+		assert!(unmet.is_none() && steps > 16_000, "host rules cost {steps} steps");
 		let caller = funded::<T>("matcher", 0);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller), request, pool, app, Some(dataset));

@@ -2,7 +2,9 @@
 //! shares.
 
 use super::*;
-use crate::matching::{check_match, Candidate, Mismatch, PoolView, RequestView, ResourceView};
+use crate::matching::{
+	check_match, Candidate, HostRules, Mismatch, PoolView, RequestView, ResourceView,
+};
 use codec::Encode;
 use frame_support::{
 	ensure,
@@ -37,6 +39,8 @@ impl<T: Config> From<Mismatch> for Error<T> {
 			Mismatch::JobRequirementsNotMet => Error::JobRequirementsNotMet,
 			Mismatch::PoolRequirementsNotMet => Error::PoolRequirementsNotMet,
 			Mismatch::ArchitectureNotOffered { .. } => Error::ArchitectureNotOffered,
+			Mismatch::AppRequirementsNotMet => Error::AppRequirementsNotMet,
+			Mismatch::DatasetRestrictionsNotMet => Error::DatasetRestrictionsNotMet,
 		}
 	}
 }
@@ -210,7 +214,21 @@ impl<T: Config> Loaded<T> {
 		else {
 			return Err(Mismatch::WrongKind(OrderKind::Pool));
 		};
-		check_match(&candidate, &ads::load(&req.job_ad), &ads::load(&pool.ad), &ads::limits())
+		check_match(
+			&candidate,
+			&ads::load(&req.job_ad),
+			&ads::load(&pool.ad),
+			&self.host_rules(),
+			&ads::limits(),
+		)
+	}
+
+	/// What the app and the data set were registered to demand of a host.
+	pub fn host_rules(&self) -> HostRules {
+		ads::host_rules(
+			self.app_info.as_ref().map(|info| &info.details),
+			self.dataset.as_ref().and_then(|(_, _, info)| info.as_ref()).map(|info| &info.details),
+		)
 	}
 }
 
@@ -494,7 +512,7 @@ impl<T: Config> Pallet<T> {
 		let (Some(app_info), Some(pool_info)) = (&loaded.app_info, &loaded.pool_info) else {
 			return Err(Error::<T>::UnknownContract.into());
 		};
-		let ContractDetails::App { runtime, code_hash } = app_info.details else {
+		let ContractDetails::App { runtime, code_hash, .. } = app_info.details else {
 			return Err(Error::<T>::WrongContractKind.into());
 		};
 		let ContractDetails::WorkerPool { worker_stake_ratio, scheduler_reward_ratio, .. } =
@@ -504,7 +522,7 @@ impl<T: Config> Pallet<T> {
 		};
 		let dataset = match (&loaded.dataset, dataset_offer) {
 			(Some((order_id, _, Some(info))), Some(offer)) => {
-				let ContractDetails::Dataset { checksum, location } = &info.details else {
+				let ContractDetails::Dataset { checksum, location, .. } = &info.details else {
 					return Err(Error::<T>::WrongContractKind.into());
 				};
 				Some(DealDataset {

@@ -361,6 +361,12 @@ pub mod pallet {
 		/// The request pins its replicas to an architecture, and the pool's ad gives its
 		/// `Arch` as another.
 		ArchitectureNotOffered,
+		/// The host requirements the app was registered with are not true against the pool's
+		/// ad.
+		AppRequirementsNotMet,
+		/// The restrictions the data set was registered with are not true against the pool's
+		/// ad.
+		DatasetRestrictionsNotMet,
 	}
 
 	#[pallet::hooks]

@@ -6,7 +6,8 @@
 //! the contracts are approved; same category; the pool's trust reaches the request's; each
 //! price within the request's maximum; every tag bit demanded by the app, the data set or the
 //! request offered by the pool; every order's restrictions satisfied; then both
-//! `Requirements`, the request's against the pool's ad and the pool's against the job ad.
+//! `Requirements`, the request's against the pool's ad and the pool's against the job ad; then
+//! the host rules the app and the data set were registered with, against the pool's ad.
 
 use crate::types::{Architecture, Category, Determinism, OrderKind, Party, Restrictions, Tag};
 use alloc::vec::Vec;
@@ -55,6 +56,41 @@ pub enum Mismatch {
 	/// The request pins its replicas to an architecture, and the pool's ad gives its `Arch`
 	/// as another.
 	ArchitectureNotOffered { pinned: Architecture },
+	/// The host requirements the app was registered with are not true against the pool's ad.
+	AppRequirementsNotMet,
+	/// The restrictions the data set was registered with are not true against the pool's ad.
+	DatasetRestrictionsNotMet,
+}
+
+/// What the registry's app and data set demand of a host, each as a rule ad
+/// ([`crate::ads::rule_ad`]): a pool's machine ad must satisfy them for a match, and each
+/// worker's ad for a claim.
+#[derive(Clone, Debug, Default)]
+pub struct HostRules {
+	/// The app's host requirements.
+	pub app: Option<Ad>,
+	/// The data set's restrictions, when it has any.
+	pub dataset: Option<Ad>,
+}
+
+impl HostRules {
+	/// The first rule `host` does not satisfy, if any, and the evaluation steps spent.
+	pub fn unmet(&self, host: &Ad, limits: &Limits) -> (Option<Mismatch>, u32) {
+		let mut steps = 0u32;
+		let rules = [
+			(&self.app, Mismatch::AppRequirementsNotMet),
+			(&self.dataset, Mismatch::DatasetRestrictionsNotMet),
+		];
+		for (rule, mismatch) in rules {
+			let Some(rule) = rule else { continue };
+			let (met, evaluation) = requirements_met(rule, host, limits);
+			steps = steps.saturating_add(evaluation.steps);
+			if !met {
+				return (Some(mismatch), steps);
+			}
+		}
+		(None, steps)
+	}
 }
 
 /// A request, as matching sees it.
@@ -279,13 +315,15 @@ pub fn architecture_mismatch(determinism: Determinism, pool: &Ad) -> Option<Mism
 	(!is_architecture(Some(offered), pinned)).then_some(Mismatch::ArchitectureNotOffered { pinned })
 }
 
-/// The ads' checks: the pinned architecture, if any, against the pool's `Arch`; then both
-/// `Requirements`, the job's against the pool's ad and the pool's against the job ad.
-/// Returns the evaluation steps spent, or the first check that fails.
+/// The ads' checks: the pinned architecture, if any, against the pool's `Arch`; both
+/// `Requirements`, the job's against the pool's ad and the pool's against the job ad; then
+/// the app's and the data set's host rules against the pool's ad. Returns the first check
+/// that fails, if any, and the evaluation steps spent.
 pub fn ads_mismatch(
 	job: &Ad,
 	pool: &Ad,
 	determinism: Determinism,
+	rules: &HostRules,
 	limits: &Limits,
 ) -> (Option<Mismatch>, u32) {
 	if let Some(mismatch) = architecture_mismatch(determinism, pool) {
@@ -297,7 +335,11 @@ pub fn ads_mismatch(
 	}
 	let (pool_ok, by_pool) = requirements_met(pool, job, limits);
 	let steps = by_job.steps.saturating_add(by_pool.steps);
-	(if pool_ok { None } else { Some(Mismatch::PoolRequirementsNotMet) }, steps)
+	if !pool_ok {
+		return (Some(Mismatch::PoolRequirementsNotMet), steps);
+	}
+	let (unmet, by_rules) = rules.unmet(pool, limits);
+	(unmet, steps.saturating_add(by_rules))
 }
 
 /// The one check every path uses: the terms, then the ads.
@@ -305,12 +347,13 @@ pub fn check_match<AccountId: Party, Balance: PartialOrd + Copy>(
 	c: &Candidate<'_, AccountId, Balance>,
 	job: &Ad,
 	pool: &Ad,
+	rules: &HostRules,
 	limits: &Limits,
 ) -> Result<(), Mismatch> {
 	if let Some(first) = term_mismatches(c, false).into_iter().next() {
 		return Err(first);
 	}
-	match ads_mismatch(job, pool, c.request.determinism, limits).0 {
+	match ads_mismatch(job, pool, c.request.determinism, rules, limits).0 {
 		Some(mismatch) => Err(mismatch),
 		None => Ok(()),
 	}
@@ -327,6 +370,7 @@ mod tests {
 	const APP: ContractId = 1;
 	const DATASET: ContractId = 2;
 	const POOL: ContractId = 3;
+	const NO_RULES: HostRules = HostRules { app: None, dataset: None };
 
 	fn candidate<'a>(pool_r: &'a R, app_r: &'a R, data_r: &'a R) -> Candidate<'a, u64, u64> {
 		Candidate {
@@ -496,12 +540,69 @@ mod tests {
 		let small = ad("[ Memory = 1024; Requirements = true ]");
 		let picky = ad("[ Memory = 8192; Requirements = TARGET.RequestMemory >= 4096 ]");
 		let c = candidate(&ANY, &ANY, &ANY);
-		assert_eq!(check_match(&c, &job, &big, &limits), Ok(()));
-		assert_eq!(check_match(&c, &job, &small, &limits), Err(Mismatch::JobRequirementsNotMet));
-		assert_eq!(check_match(&c, &job, &picky, &limits), Err(Mismatch::PoolRequirementsNotMet));
-		let (mismatch, steps) = ads_mismatch(&job, &big, Determinism::Portable, &limits);
+		assert_eq!(check_match(&c, &job, &big, &NO_RULES, &limits), Ok(()));
+		assert_eq!(
+			check_match(&c, &job, &small, &NO_RULES, &limits),
+			Err(Mismatch::JobRequirementsNotMet)
+		);
+		assert_eq!(
+			check_match(&c, &job, &picky, &NO_RULES, &limits),
+			Err(Mismatch::PoolRequirementsNotMet)
+		);
+		let (mismatch, steps) = ads_mismatch(&job, &big, Determinism::Portable, &NO_RULES, &limits);
 		assert_eq!(mismatch, None);
 		assert!(steps > 0);
+	}
+
+	#[test]
+	fn the_registered_host_rules_must_hold_against_the_pool() {
+		use crate::ads::rule_ad;
+		let limits = Limits::default();
+		let ad = |s: &str| parse_ad(s, &limits).unwrap();
+		let job = ad("[ Requirements = true ]");
+		let gpu_pool = ad("[ GPUs = 2; Region = \"eu-west\"; Requirements = true ]");
+		let cpu_pool = ad("[ GPUs = 0; Region = \"us-east\"; Requirements = true ]");
+		let c = candidate(&ANY, &ANY, &ANY);
+		let rules = |app: &str, dataset: Option<&str>| HostRules {
+			app: Some(rule_ad(app.as_bytes())),
+			dataset: dataset.map(|d| rule_ad(d.as_bytes())),
+		};
+		let gpus = rules("TARGET.GPUs >= 1", None);
+		assert_eq!(check_match(&c, &job, &gpu_pool, &gpus, &limits), Ok(()));
+		assert_eq!(
+			check_match(&c, &job, &cpu_pool, &gpus, &limits),
+			Err(Mismatch::AppRequirementsNotMet)
+		);
+		// An attribute the pool does not give is `undefined`: not met.
+		let undefined = rules("TARGET.Disk >= 1", None);
+		assert_eq!(
+			check_match(&c, &job, &gpu_pool, &undefined, &limits),
+			Err(Mismatch::AppRequirementsNotMet)
+		);
+		let eu_only = rules("true", Some("TARGET.Region == \"eu-west\""));
+		assert_eq!(check_match(&c, &job, &gpu_pool, &eu_only, &limits), Ok(()));
+		assert_eq!(
+			check_match(&c, &job, &cpu_pool, &eu_only, &limits),
+			Err(Mismatch::DatasetRestrictionsNotMet)
+		);
+		// The app's rule is checked first; both are charged for.
+		let both = rules("TARGET.GPUs >= 1", Some("TARGET.Region == \"eu-west\""));
+		assert_eq!(both.unmet(&cpu_pool, &limits).0, Some(Mismatch::AppRequirementsNotMet));
+		let (met, steps) = both.unmet(&gpu_pool, &limits);
+		assert_eq!(met, None);
+		assert!(steps > eu_only.unmet(&gpu_pool, &limits).1, "two rules cost more than one");
+		// A rule that does not parse admits nothing.
+		let broken = rules("TARGET.GPUs >=", None);
+		assert_eq!(
+			check_match(&c, &job, &gpu_pool, &broken, &limits),
+			Err(Mismatch::AppRequirementsNotMet)
+		);
+		// The job's own Requirements are checked before the host rules.
+		let no = ad("[ Requirements = false ]");
+		assert_eq!(
+			check_match(&c, &no, &cpu_pool, &gpus, &limits),
+			Err(Mismatch::JobRequirementsNotMet)
+		);
 	}
 
 	#[test]
@@ -514,18 +615,26 @@ mod tests {
 		let silent = ad("[ Requirements = true ]");
 		let mut c = candidate(&ANY, &ANY, &ANY);
 		for pool in [&x86, &arm, &silent] {
-			assert_eq!(check_match(&c, &job, pool, &limits), Ok(()), "portable fits any pool");
+			assert_eq!(
+				check_match(&c, &job, pool, &NO_RULES, &limits),
+				Ok(()),
+				"portable fits any pool"
+			);
 		}
 		c.request.determinism = Determinism::SameArchitecture(Architecture::X86_64);
-		assert_eq!(check_match(&c, &job, &x86, &limits), Ok(()));
-		assert_eq!(check_match(&c, &job, &silent, &limits), Ok(()), "its workers decide");
+		assert_eq!(check_match(&c, &job, &x86, &NO_RULES, &limits), Ok(()));
 		assert_eq!(
-			check_match(&c, &job, &arm, &limits),
+			check_match(&c, &job, &silent, &NO_RULES, &limits),
+			Ok(()),
+			"its workers decide"
+		);
+		assert_eq!(
+			check_match(&c, &job, &arm, &NO_RULES, &limits),
 			Err(Mismatch::ArchitectureNotOffered { pinned: Architecture::X86_64 })
 		);
 		c.request.determinism = Determinism::SameArchitecture(Architecture::Aarch64);
-		assert_eq!(check_match(&c, &job, &arm, &limits), Ok(()), "case aside");
-		assert!(check_match(&c, &job, &x86, &limits).is_err());
+		assert_eq!(check_match(&c, &job, &arm, &NO_RULES, &limits), Ok(()), "case aside");
+		assert!(check_match(&c, &job, &x86, &NO_RULES, &limits).is_err());
 		// Only a literal counts: an expression is not evaluated (nor charged for).
 		let computed = ad("[ Arch = strcat(\"X86\", \"_64\"); Requirements = true ]");
 		assert_eq!(architecture_of(&computed), None);

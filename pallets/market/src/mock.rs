@@ -141,24 +141,34 @@ fn approved(owner: u64, terms: Terms<ConstU32<128>, ConstU32<1024>>) -> Contract
 }
 
 pub fn approved_app(owner: u64) -> ContractId {
+	approved_app_requiring(owner, "true")
+}
+
+/// An app registered with host `requirements` (ClassAd text).
+pub fn approved_app_requiring(owner: u64, requirements: &str) -> ContractId {
 	approved(
 		owner,
 		Terms::App {
 			runtime: AppRuntime::Wasm,
 			code_uri: bounded("https://example.org/app.wasm"),
 			code_hash: [1; 32],
-			requirements: bounded("true"),
+			requirements: bounded(requirements),
 		},
 	)
 }
 
 pub fn approved_dataset(owner: u64) -> ContractId {
+	approved_dataset_restricted(owner, None)
+}
+
+/// A data set registered with `restrictions` (ClassAd text), if any.
+pub fn approved_dataset_restricted(owner: u64, restrictions: Option<&str>) -> ContractId {
 	approved(
 		owner,
 		Terms::Dataset {
 			location: bounded("https://example.org/data"),
 			checksum: [2; 32],
-			restrictions: None,
+			restrictions: restrictions.map(bounded),
 		},
 	)
 }

@@ -56,6 +56,12 @@ pub struct MatchExplanation {
 	pub job_clauses: Vec<ClauseReport>,
 	/// The clauses of the pool's `Requirements` that are not true against the job ad.
 	pub pool_clauses: Vec<ClauseReport>,
+	/// The clauses of the app's registered host requirements that are not true against the
+	/// pool's ad.
+	pub app_clauses: Vec<ClauseReport>,
+	/// The clauses of the data set's registered restrictions that are not true against the
+	/// pool's ad.
+	pub dataset_clauses: Vec<ClauseReport>,
 }
 
 sp_api::decl_runtime_apis! {
@@ -164,11 +170,25 @@ impl<T: Config> Pallet<T> {
 		if !pool_clauses.is_empty() {
 			mismatches.push(Mismatch::PoolRequirementsNotMet);
 		}
+		let rules = loaded.host_rules();
+		let rule_clauses = |rule: &Option<iexec_classad::Ad>| {
+			rule.as_ref().map(|rule| reports(explain(rule, &pool_ad, &limits))).unwrap_or_default()
+		};
+		let (app_clauses, dataset_clauses) =
+			(rule_clauses(&rules.app), rule_clauses(&rules.dataset));
+		if !app_clauses.is_empty() {
+			mismatches.push(Mismatch::AppRequirementsNotMet);
+		}
+		if !dataset_clauses.is_empty() {
+			mismatches.push(Mismatch::DatasetRestrictionsNotMet);
+		}
 		Ok(MatchExplanation {
 			matches: mismatches.is_empty(),
 			mismatches,
 			job_clauses,
 			pool_clauses,
+			app_clauses,
+			dataset_clauses,
 		})
 	}
 }

@@ -317,6 +317,66 @@ fn proposed_matches_are_checked_like_any_other() {
 }
 
 #[test]
+fn the_registered_app_requirements_and_data_set_restrictions_bind_every_path() {
+	new_test_ext().execute_with(|| {
+		let app = approved_app_requiring(APP_OWNER, "TARGET.GPUs >= 1");
+		let dataset = approved_dataset_restricted(DATASET_OWNER, Some("TARGET.Region == \"eu\""));
+		let pool = approved_pool(POOL_OWNER);
+		let a = app_order(app, 8, 10);
+		let d = dataset_order(dataset, 2, 10);
+		// Cheapest first: without the rules, arrival would take the CPU pool.
+		let cpu = pool_order_by(POOL_OWNER, pool, 5, 5, "[ Memory = 8192; Region = \"eu\" ]");
+		let us =
+			pool_order_by(POOL_OWNER, pool, 6, 5, "[ Memory = 8192; GPUs = 1; Region = \"us\" ]");
+		let eu =
+			pool_order_by(POOL_OWNER, pool, 7, 1, "[ Memory = 8192; GPUs = 1; Region = \"eu\" ]");
+		let first = request(spec(app, Some(dataset), 1));
+		assert_eq!(deals_made(), vec![(0, 1)]);
+		assert_eq!(Deals::<Test>::get(0).unwrap().pool_order, eu, "the one pool both rules allow");
+		assert!(Orders::<Test>::get(first).is_none());
+
+		// The only fitting pool order is used up: the next request waits.
+		let second = request(spec(app, Some(dataset), 1));
+		assert_eq!(deals_made().len(), 1);
+		let anyone = RuntimeOrigin::signed(77);
+		assert_noop!(
+			Market::match_orders(anyone.clone(), second, cpu, a, Some(d)),
+			Error::AppRequirementsNotMet
+		);
+		assert_noop!(
+			Market::match_orders(anyone.clone(), second, us, a, Some(d)),
+			Error::DatasetRestrictionsNotMet
+		);
+		let explanation = Market::explain_match(second, us, a, Some(d)).unwrap();
+		assert!(!explanation.matches);
+		assert_eq!(explanation.mismatches, vec![matching::Mismatch::DatasetRestrictionsNotMet]);
+		assert!(explanation.app_clauses.is_empty());
+		let clauses: Vec<(String, String)> = explanation
+			.dataset_clauses
+			.iter()
+			.map(|c| (c.clause.clone(), c.value.clone()))
+			.collect();
+		assert_eq!(clauses, vec![("TARGET.Region == \"eu\"".into(), "false".into())]);
+		let explanation = Market::explain_match(second, cpu, a, Some(d)).unwrap();
+		assert_eq!(explanation.mismatches, vec![matching::Mismatch::AppRequirementsNotMet]);
+		assert_eq!(explanation.app_clauses.len(), 1);
+		assert!(
+			Market::rank_offers(second).unwrap().is_empty(),
+			"nothing in the book may serve it"
+		);
+
+		// A pool order arriving is held to the same rules.
+		pool_order_by(POOL_OWNER, pool, 5, 5, "[ Memory = 8192; GPUs = 4; Region = \"us\" ]");
+		assert_eq!(deals_made().len(), 1);
+		let eu2 =
+			pool_order_by(POOL_OWNER, pool, 9, 5, "[ Memory = 8192; GPUs = 1; Region = \"eu\" ]");
+		assert_eq!(deals_made(), vec![(0, 1), (1, 1)]);
+		assert_eq!(Deals::<Test>::get(1).unwrap().pool_order, eu2);
+		check();
+	});
+}
+
+#[test]
 fn proposed_matches_reach_orders_beyond_the_indices() {
 	new_test_ext().execute_with(|| {
 		let w = world();

@@ -114,6 +114,9 @@ where
 	}
 	let [app_owner, dataset_owner, pool_owner] = owners;
 	let pool = T::Registry::approved(&pool_owner, ContractKind::WorkerPool);
+	// Registered with the densest host rules, which each claim evaluates.
+	let app = T::Registry::approved(&app_owner, ContractKind::App);
+	let dataset = T::Registry::approved(&dataset_owner, ContractKind::Dataset);
 	let price: BalanceOf<T> = PRICE.into();
 	let per_task = price.saturating_mul(3u32.into());
 	let pool_stake = price.saturating_mul(volume.into()) * 30u32.into() / 100u32.into();
@@ -133,14 +136,14 @@ where
 		request: 0,
 		requester: requester.clone(),
 		beneficiary: requester,
-		app: 0,
+		app,
 		app_order: 0,
 		app_owner,
 		app_price: price,
 		app_runtime: AppRuntime::Wasm,
 		code_hash: [1; 32],
 		dataset: Some(DealDataset {
-			id: 0,
+			id: dataset,
 			order: 0,
 			owner: dataset_owner,
 			price,

@@ -10,9 +10,13 @@ use frame_support::{
 	traits::{fungible::MutateHold, tokens::Precision},
 };
 use frame_system::pallet_prelude::BlockNumberFor;
-use iexec_classad::{matching::requirements_met, parse_expr, Ad, Expr};
+use iexec_classad::matching::requirements_met;
 use pallet_escrow::{Escrow, HoldReason as Escrowed, Ledger};
-use pallet_market::{ads, DealOf, Deals};
+use pallet_market::{
+	ads,
+	matching::{HostRules, Mismatch},
+	DealOf, Deals,
+};
 use pallet_registry::{ContractDetails, ContractId, ContractRegistry};
 use sp_core::H256;
 use sp_io::hashing::blake2_256;
@@ -97,6 +101,16 @@ impl<T: Config> Pallet<T> {
 			.saturating_add(T::WorkerDepositPerByte::get().saturating_mul(bytes))
 	}
 
+	/// What the deal's app and data set were registered to demand of a host. Contract terms
+	/// do not change once proposed, so these are the rules the deal was matched under; a
+	/// contract retired since adds none (its pool's ad met it at the match).
+	fn host_rules(deal: &DealOf<T>) -> HostRules {
+		type Registry<T> = <T as pallet_market::Config>::Registry;
+		let app = Registry::<T>::info(deal.app);
+		let dataset = deal.dataset.as_ref().and_then(|d| Registry::<T>::info(d.id));
+		ads::host_rules(app.as_ref().map(|i| &i.details), dataset.as_ref().map(|i| &i.details))
+	}
+
 	/// Parses a machine ad and checks it against `pool`'s admission rule.
 	fn admitted_ad(
 		pool: ContractId,
@@ -110,14 +124,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(info.usable, Error::<T>::PoolNotApproved);
 		let ad = ads::parse_order_ad(text).map_err(|_| Error::<T>::InvalidClassAd)?;
 		let stored = ads::store(&ad).ok_or(Error::<T>::AdTooLarge)?;
-		// The rule was checked when the pool was proposed; a rule that no longer parses admits
-		// nobody.
-		let rule = core::str::from_utf8(&admission)
-			.ok()
-			.and_then(|text| parse_expr(text, &ads::limits()).ok())
-			.unwrap_or(Expr::Bool(false));
-		let mut pool_ad = Ad::new();
-		pool_ad.insert(iexec_classad::matching::REQUIREMENTS, rule);
+		let pool_ad = ads::rule_ad(&admission);
 		ensure!(requirements_met(&pool_ad, &ad, &ads::limits()).0, Error::<T>::AdmissionRuleNotMet);
 		Ok(stored)
 	}
@@ -273,6 +280,13 @@ impl<T: Config> Pallet<T> {
 				is_architecture(architecture_of(&worker_ad), pinned),
 				Error::<T>::WrongArchitecture
 			);
+		}
+		match Self::host_rules(&deal).unmet(&worker_ad, &limits).0 {
+			Some(Mismatch::AppRequirementsNotMet) => {
+				return Err(Error::<T>::AppRequirementsNotMet.into())
+			}
+			Some(_) => return Err(Error::<T>::DatasetRestrictionsNotMet.into()),
+			None => {}
 		}
 		let due = Self::after(now, &deal, deal.terms.replica_ratio).min(task.contribution_deadline);
 		let weight = rules::worker_weight(Scores::<T>::get(who));

@@ -348,6 +348,12 @@ pub mod pallet {
 		PoolStakeAboveHundredPercent,
 		/// A sum overflowed.
 		Overflow,
+		/// The worker's ad does not satisfy the host requirements the deal's app was
+		/// registered with.
+		AppRequirementsNotMet,
+		/// The worker's ad does not satisfy the restrictions the deal's data set was
+		/// registered with.
+		DatasetRestrictionsNotMet,
 	}
 
 	#[pallet::hooks]
@@ -431,6 +437,7 @@ pub mod pallet {
 		/// [`Error::NotInDealsPool`], [`Error::NotNextTask`], [`Error::TaskNotOpen`],
 		/// [`Error::ContributionsClosed`], [`Error::AlreadyHoldsReplica`],
 		/// [`Error::JobRequirementsNotMet`], [`Error::WrongArchitecture`],
+		/// [`Error::AppRequirementsNotMet`], [`Error::DatasetRestrictionsNotMet`],
 		/// [`Error::EnoughReplicasOut`], [`Error::TooManyReplicas`]. Events:
 		/// [`Event::ReplicaClaimed`], [`Event::ReplicaReleased`] (overdue replicas handed back
 		/// on the way).

@@ -395,6 +395,36 @@ fn the_job_requirements_bind_each_worker() {
 }
 
 #[test]
+fn the_registered_app_and_data_set_rules_bind_each_worker() {
+	use pallet_registry::{Contracts, Terms};
+	checked(|| {
+		let [a, b] = [WORKERS[0], WORKERS[1]];
+		let s = deal(1, 3, &[a, b]);
+		let id = task(s.deal, 0);
+		let stored = pallet_market::Deals::<Test>::get(s.deal).unwrap();
+		let dataset = stored.dataset.expect("the deal uses a data set").id;
+		// Rules the pool's ad met at the match; each worker's own ad must meet them too.
+		Contracts::<Test>::mutate(stored.app, |c| {
+			if let Terms::App { requirements, .. } = &mut c.as_mut().unwrap().terms {
+				*requirements = bounded("TARGET.Memory >= 65536");
+			}
+		});
+		Contracts::<Test>::mutate(dataset, |c| {
+			if let Terms::Dataset { restrictions, .. } = &mut c.as_mut().unwrap().terms {
+				*restrictions = Some(bounded("TARGET.Region == \"eu\""));
+			}
+		});
+		assert_noop!(claim(a, id), Error::<Test>::AppRequirementsNotMet);
+		let in_us = bounded("[ Cpus = 8; Memory = 65536; Region = \"us\" ]");
+		assert_ok!(Poco::update_ad(RuntimeOrigin::signed(a), in_us));
+		assert_noop!(claim(a, id), Error::<Test>::DatasetRestrictionsNotMet);
+		let in_eu = bounded("[ Cpus = 8; Memory = 65536; Region = \"eu\" ]");
+		assert_ok!(Poco::update_ad(RuntimeOrigin::signed(a), in_eu));
+		assert_ok!(claim(a, id));
+	});
+}
+
+#[test]
 fn a_deal_pinned_to_an_architecture_takes_only_workers_of_it() {
 	use pallet_market::{Architecture, Determinism};
 	checked(|| {

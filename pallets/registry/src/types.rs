@@ -171,13 +171,15 @@ pub struct Contract<
 /// What the market copies into a deal from a contract's terms.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ContractDetails {
-	App {
-		runtime: AppRuntime,
-		code_hash: [u8; 32],
-	},
+	/// `requirements` is the host requirements the app was proposed with (ClassAd text,
+	/// checked then): what a pool's machine ad, and each worker's ad, must make true.
+	App { runtime: AppRuntime, code_hash: [u8; 32], requirements: alloc::vec::Vec<u8> },
+	/// `restrictions`, when given, is ClassAd text (checked when proposed) that a pool's
+	/// machine ad, and each worker's ad, must make true: where the data may go.
 	Dataset {
 		checksum: [u8; 32],
 		location: alloc::vec::Vec<u8>,
+		restrictions: Option<alloc::vec::Vec<u8>>,
 	},
 	/// `admission` is the pool's admission rule as proposed (ClassAd text, checked then).
 	WorkerPool {

@@ -120,6 +120,8 @@ test('rankOffers and explainMatch read the book as the chain would match it', as
   assert.deepEqual(mismatches, ['PriceAboveMaximum', 'JobRequirementsNotMet']);
   const clauses = explained.jobClauses.map((c) => [c.clause.toString(), c.value.toString()]);
   assert.deepEqual(clauses, [['TARGET.GPUs >= 1', 'undefined']]);
+  // The app was registered with `true` as its host requirements, and no data set is used.
+  assert.deepEqual([explained.appClauses.toJSON(), explained.datasetClauses.toJSON()], [[], []]);
 
   // A request pinned to one architecture, against a pool whose ad names another.
   const pinned = request({ poolMaxPrice: RLC, determinism: { SameArchitecture: 'Aarch64' } });
