@@ -289,6 +289,7 @@ impl pallet_market::Config for Runtime {
 	type OrderDepositBase = OrderDepositBase;
 	type OrderDepositPerByte = OrderDepositPerByte;
 	type MaxCandidates = ConstU32<16>;
+	type MaxIndexedPerPool = ConstU32<4>;
 	type MaxWaiting = ConstU32<16>;
 	type MaxExpiriesPerBlock = ConstU32<64>;
 	type RequestLifetime = RequestLifetime;

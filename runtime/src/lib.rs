@@ -176,6 +176,7 @@ pub fn signed_extrinsic(
 type Migrations = (
 	pallet_validator_set::migrations::v1::MigrateV0ToV1<Runtime>,
 	pallet_market::migrations::v1::MigrateV0ToV1<Runtime>,
+	pallet_market::migrations::v2::MigrateV1ToV2<Runtime>,
 );
 
 /// Executive: dispatches calls to the pallets.

@@ -393,8 +393,7 @@ impl Daemon {
 		for id in self.chain.deal_ids(head.hash).await? {
 			if !self.deals.contains_key(&id) {
 				if let Some(deal) = self.chain.deal(id, head.hash).await? {
-					let rules = self.chain.host_rules(&deal, head.hash).await?;
-					self.watch(id, deal, &rules);
+					self.watch(id, deal, head.hash).await?;
 				}
 			}
 		}
@@ -402,15 +401,19 @@ impl Daemon {
 		Ok(())
 	}
 
-	fn watch(&mut self, id: u64, deal: Deal, rules: &HostRules) {
+	/// Watches deal `id` when it is of this worker's pool, with the host rules kept with it
+	/// (read at block `at`).
+	async fn watch(&mut self, id: u64, deal: Deal, at: H256) -> Result<(), ChainError> {
 		if deal.pool != self.pool {
-			return;
+			return Ok(());
 		}
-		let unfit = self.unfit(&deal, rules);
+		let rules = self.chain.deal_rules(id, at).await?;
+		let unfit = self.unfit(&deal, &rules);
 		if let Some(why) = &unfit {
 			tracing::info!(deal = id, "not taking this deal's tasks: {why}");
 		}
 		self.deals.insert(id, Watched { deal, cursor: 0, unfit });
+		Ok(())
 	}
 
 	fn unfit(&self, deal: &Deal, rules: &HostRules) -> Option<String> {
@@ -444,8 +447,7 @@ impl Daemon {
 				match event {
 					RuntimeEvent::Market(pallet_market::Event::DealMade { deal, .. }) => {
 						if let Some(stored) = self.chain.deal(deal, hash).await? {
-							let rules = self.chain.host_rules(&stored, hash).await?;
-							self.watch(deal, stored, &rules);
+							self.watch(deal, stored, hash).await?;
 						}
 					}
 					RuntimeEvent::Escrow(pallet_escrow::Event::Paid { to, amount, .. })

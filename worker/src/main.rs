@@ -333,7 +333,7 @@ async fn on_chain(command: Command, config: Config, key: WorkerKey) -> anyhow::R
 				iexec_classad::matching::requirements_met(&job, &ad, &pallet_market::ads::limits());
 			println!("job requirements: {}", if met { "met" } else { "not met" });
 			println!("  {evaluation:?}");
-			let rules = chain.host_rules(&deal, head.hash).await?;
+			let rules = chain.deal_rules(task.deal, head.hash).await?;
 			if let Some(why) =
 				daemon::unfit(&deal, &rules, &ad, &config.offer(), engine.docker().is_some())
 			{

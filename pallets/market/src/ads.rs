@@ -1,7 +1,7 @@
 //! ClassAds of orders: parsed and checked once when an order is submitted, stored in their
 //! SCALE form, read back with the same bounds on the hot path.
 
-use crate::matching::HostRules;
+use crate::{matching::HostRules, types::StoredHostRules};
 use alloc::{string::String, vec::Vec};
 use frame_support::{traits::Get, BoundedVec};
 use iexec_classad::{
@@ -79,18 +79,38 @@ pub fn rule_ad(text: &[u8]) -> Ad {
 /// An app without requirements text, or a data set without restrictions, adds none.
 pub fn host_rules(app: Option<&ContractDetails>, dataset: Option<&ContractDetails>) -> HostRules {
 	let app = match app {
-		Some(ContractDetails::App { requirements, .. }) if !requirements.is_empty() => {
-			Some(rule_ad(requirements))
-		}
+		Some(ContractDetails::App { requirements, .. }) => demanding_rule(requirements),
 		_ => None,
 	};
 	let dataset = match dataset {
-		Some(ContractDetails::Dataset { restrictions: Some(rule), .. }) if !rule.is_empty() => {
-			Some(rule_ad(rule))
-		}
+		Some(ContractDetails::Dataset { restrictions: Some(rule), .. }) => demanding_rule(rule),
 		_ => None,
 	};
 	HostRules { app, dataset }
+}
+
+/// The rule ad of `text`, unless the rule demands nothing (empty, or literally `true`).
+fn demanding_rule(text: &[u8]) -> Option<Ad> {
+	let ad = rule_ad(text);
+	let trivial = text.is_empty() || matches!(ad.get(REQUIREMENTS), Some(Expr::Bool(true)));
+	(!trivial).then_some(ad)
+}
+
+/// The stored form of `rules`, or `None` when a rule is larger than `S`.
+pub fn store_rules<S: Get<u32>>(rules: &HostRules) -> Option<StoredHostRules<S>> {
+	let store_one = |rule: &Option<Ad>| match rule {
+		Some(ad) => store::<S>(ad).map(Some),
+		None => Some(None),
+	};
+	Some(StoredHostRules { app: store_one(&rules.app)?, dataset: store_one(&rules.dataset)? })
+}
+
+/// Reads stored rules back.
+pub fn load_rules<S: Get<u32>>(stored: &StoredHostRules<S>) -> HostRules {
+	HostRules {
+		app: stored.app.as_ref().map(|bytes| load(bytes)),
+		dataset: stored.dataset.as_ref().map(|bytes| load(bytes)),
+	}
 }
 
 /// A number from `holder`'s attribute `name` against `other`, in thousandths, for

@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::{
-	dispatchable_impls::{candidate_view, pool_terms, request_terms},
+	dispatchable_impls::{candidate_view, pool_terms, request_terms, AdsChecked},
 	matching::{ads_mismatch, term_mismatches, HostRules},
 	scheduling::{Alternative, CRITERIA},
 };
@@ -184,7 +184,13 @@ impl<T: Config> Pallet<T> {
 			// A candidate that fails now (an order used up by the deal before, a pool owner
 			// who cannot stake) is skipped, with nothing of its attempt kept.
 			let _ = with_storage_layer(|| {
-				Self::do_match(request_id, offer.pool_order, offer.app_order, offer.dataset_order)
+				Self::do_match(
+					request_id,
+					offer.pool_order,
+					offer.app_order,
+					offer.dataset_order,
+					AdsChecked::Already,
+				)
 			});
 		}
 		looked_at
@@ -213,7 +219,7 @@ impl<T: Config> Pallet<T> {
 				continue;
 			}
 			let _ = with_storage_layer(|| {
-				Self::do_match(request_id, pool_id, app_order, dataset_order)
+				Self::do_match(request_id, pool_id, app_order, dataset_order, AdsChecked::Already)
 			});
 		}
 		waiting.len() as u32

@@ -127,6 +127,30 @@ fn spec<T: Config>(m: &Market<T>, requester: &T::AccountId, volume: u32) -> Requ
 	}
 }
 
+/// A pool order of a pool of its own (`index` tells pools apart), so that the index's share
+/// per pool does not keep it out; `ad` is the pool's machine ad.
+fn own_pool_order<T: Config>(index: u32, price: u32, ad: &[u8]) -> OrderId
+where
+	T::Currency: Mutate<T::AccountId>,
+	T::Registry: BenchmarkContracts<T::AccountId>,
+{
+	let owner = funded::<T>("other pool", index);
+	let pool = T::Registry::approved(&owner, ContractKind::WorkerPool);
+	Pallet::<T>::do_publish_pool(
+		owner,
+		pool,
+		price.into(),
+		1,
+		Category::S,
+		u32::MAX,
+		u64::MAX,
+		Default::default(),
+		ad,
+	)
+	.expect("publishes");
+	last_order::<T>()
+}
+
 /// A request that waits: submitted while no pool order fits.
 fn waiting_request<T: Config>(m: &Market<T>, requester: &T::AccountId, volume: u32) -> OrderId {
 	Pallet::<T>::do_submit_request(requester.clone(), spec::<T>(m, requester, volume))
@@ -157,7 +181,8 @@ mod benchmarks {
 		assert_eq!(ResourceBook::<T>::get(m.app)[0].1, last_order::<T>());
 	}
 
-	/// `w` waiting requests, each matched by the new pool order into a deal.
+	/// `w` waiting requests, each matched by the new pool order into a deal; the new order
+	/// enters a full pool index in which its pool holds its share, displacing its own dearest.
 	#[benchmark]
 	fn publish_pool_order(w: Linear<0, { T::MaxWaiting::get() }>) {
 		let m = market::<T>();
@@ -166,6 +191,27 @@ mod benchmarks {
 		for i in 0..w {
 			waiting_request::<T>(&m, &funded::<T>("requester", i), 1);
 		}
+		// Orders that refuse every job, so that the waiting requests stay for the new one.
+		let refusing = b"[ Memory = 65536; Requirements = false ]";
+		let share = T::MaxIndexedPerPool::get().min(T::MaxCandidates::get());
+		for i in 0..share {
+			Pallet::<T>::do_publish_pool(
+				m.pool_owner.clone(),
+				m.pool,
+				(10 + i).into(),
+				1,
+				Category::S,
+				u32::MAX,
+				u64::MAX,
+				Default::default(),
+				refusing,
+			)
+			.expect("publishes");
+		}
+		for i in share..T::MaxCandidates::get() {
+			own_pool_order::<T>(i, 2, refusing);
+		}
+		assert!(PoolBook::<T>::get(Category::S).is_full());
 		#[extrinsic_call]
 		_(
 			RawOrigin::Signed(m.pool_owner.clone()),
@@ -188,7 +234,7 @@ mod benchmarks {
 		resource_order::<T>(&m.app_owner, OrderKind::App, m.app, 1, u32::MAX);
 		resource_order::<T>(&m.dataset_owner, OrderKind::Dataset, m.dataset, 1, u32::MAX);
 		for i in 0..c {
-			pool_order::<T>(&m, 1 + i, 1);
+			own_pool_order::<T>(i, 1 + i, &pool_ad::<T>());
 		}
 		let requester = funded::<T>("requester", 0);
 		#[extrinsic_call]
@@ -215,9 +261,12 @@ mod benchmarks {
 	fn cancel_offer() {
 		use frame_support::traits::{fungible::MutateHold, tokens::Precision};
 		let m = market::<T>();
-		let ids: Vec<OrderId> =
-			(0..T::MaxCandidates::get()).map(|i| pool_order::<T>(&m, 10 + i, 1)).collect();
-		let id = ids[ids.len() - 1];
+		let last = T::MaxCandidates::get() - 1;
+		for i in 0..last {
+			own_pool_order::<T>(i, 10 + i, &pool_ad::<T>());
+		}
+		let id = pool_order::<T>(&m, 10 + last, 1);
+		assert_eq!(PoolBook::<T>::get(Category::S).last().map(|(_, e)| *e), Some(id));
 		let former = funded::<T>("former", 0);
 		let deposit = Orders::<T>::get(id).expect("published").deposit;
 		let reason = HoldReason::OrderDeposit.into();
@@ -227,7 +276,7 @@ mod benchmarks {
 		#[extrinsic_call]
 		cancel_order(RawOrigin::Signed(m.pool_owner.clone()), id);
 		assert!(Orders::<T>::get(id).is_none());
-		assert_eq!(OpenOffers::<T>::get(m.pool), T::MaxCandidates::get() - 1);
+		assert_eq!(OpenOffers::<T>::get(m.pool), 0);
 	}
 
 	/// Four orders, a data set among them, every one used up by the deal.

@@ -3,7 +3,8 @@
 
 use super::*;
 use crate::matching::{
-	check_match, Candidate, HostRules, Mismatch, PoolView, RequestView, ResourceView,
+	check_match, term_mismatches, Candidate, HostRules, Mismatch, PoolView, RequestView,
+	ResourceView,
 };
 use codec::Encode;
 use frame_support::{
@@ -163,6 +164,15 @@ pub(crate) fn candidate_view<'a, T: Config>(
 	})
 }
 
+/// Whether the ads of a match were evaluated earlier in the same call. An order's ad never
+/// changes and a contract's rules neither, so an evaluation made moments before in the same
+/// call still holds; the terms (volumes left, approvals, owners) are checked again always.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AdsChecked {
+	No,
+	Already,
+}
+
 impl<T: Config> Loaded<T> {
 	/// Loads the orders, checking each is of the kind its place asks for.
 	pub fn load(
@@ -206,8 +216,20 @@ impl<T: Config> Loaded<T> {
 		)
 	}
 
-	/// `check_match` on these orders.
-	pub fn check(&self) -> Result<(), Mismatch> {
+	/// `check_match` on these orders, or only its terms when `ads` says the ads were
+	/// evaluated already.
+	pub fn check_as(&self, ads: AdsChecked, rules: &HostRules) -> Result<(), Mismatch> {
+		match ads {
+			AdsChecked::No => self.check_with(rules),
+			AdsChecked::Already => {
+				let candidate = self.candidate().ok_or(Mismatch::WrongKind(OrderKind::Request))?;
+				term_mismatches(&candidate, false).into_iter().next().map_or(Ok(()), Err)
+			}
+		}
+	}
+
+	/// `check_match` on these orders, with the host rules of their app and data set.
+	fn check_with(&self, rules: &HostRules) -> Result<(), Mismatch> {
 		let candidate = self.candidate().ok_or(Mismatch::WrongKind(OrderKind::Request))?;
 		let (Some(req), Some(pool)) =
 			(request_terms::<T>(&self.request), pool_terms::<T>(&self.pool))
@@ -218,7 +240,7 @@ impl<T: Config> Loaded<T> {
 			&candidate,
 			&ads::load(&req.job_ad),
 			&ads::load(&pool.ad),
-			&self.host_rules(),
+			rules,
 			&ads::limits(),
 		)
 	}
@@ -323,7 +345,7 @@ impl<T: Config> Pallet<T> {
 		let ad = ads::store(&ad).ok_or(Error::<T>::AdTooLarge)?;
 		let offer = PoolOffer { pool, price, category, trust, tag, restrictions, ad };
 		let (id, deposit) = Self::store_order(who.clone(), volume, OrderTerms::Pool(offer))?;
-		book::insert_pool::<T>(category, price, id);
+		book::insert_pool::<T>(category, price, id, pool);
 		Self::deposit_event(Event::OrderPublished {
 			id,
 			owner: who,
@@ -451,22 +473,32 @@ impl<T: Config> Pallet<T> {
 		Ok((deposit, payment))
 	}
 
-	/// The proposed path: loads the four orders and makes the deal.
+	/// Loads the four orders and makes the deal. `ads` says whether this call has evaluated
+	/// their ads already (arrival ranks candidates by them first).
 	pub(crate) fn do_match(
 		request: OrderId,
 		pool_order: OrderId,
 		app_order: OrderId,
 		dataset_order: Option<OrderId>,
+		ads: AdsChecked,
 	) -> Result<DealId, DispatchError> {
 		let loaded = Loaded::<T>::load(request, pool_order, app_order, dataset_order)?;
-		Self::make_deal(loaded)
+		Self::make_deal(loaded, ads)
 	}
 
 	/// Checks the orders with `check_match` and makes a deal of as many tasks as they all
 	/// have left: the requester's payment for them moves to the deal, the rest of what was
-	/// held for them goes back, the pool owner's stake is held, used-up orders end.
-	pub(crate) fn make_deal(loaded: Loaded<T>) -> Result<DealId, DispatchError> {
-		loaded.check().map_err(Error::<T>::from)?;
+	/// held for them goes back, the pool owner's stake is held, used-up orders end. The app's
+	/// and the data set's host rules are kept with the deal, for the claims.
+	pub(crate) fn make_deal(loaded: Loaded<T>, ads: AdsChecked) -> Result<DealId, DispatchError> {
+		let rules = loaded.host_rules();
+		loaded.check_as(ads, &rules).map_err(Error::<T>::from)?;
+		let stored_rules = match rules.is_empty() {
+			true => None,
+			false => Some(
+				ads::store_rules::<T::MaxAdBytes>(&rules).ok_or(Error::<T>::HostRulesTooLarge)?,
+			),
+		};
 		let req = request_terms::<T>(&loaded.request).ok_or(Error::<T>::WrongOrderKind)?;
 		let pool = pool_terms::<T>(&loaded.pool).ok_or(Error::<T>::WrongOrderKind)?;
 		let app =
@@ -578,6 +610,9 @@ impl<T: Config> Pallet<T> {
 			determinism: req.determinism,
 		};
 		Deals::<T>::insert(deal_id, deal);
+		if let Some(rules) = stored_rules {
+			DealRules::<T>::insert(deal_id, rules);
+		}
 		NextDealId::<T>::put(next_deal);
 		Self::deposit_event(Event::DealMade {
 			deal: deal_id,
@@ -664,6 +699,10 @@ impl<T: Config> Pallet<T> {
 			);
 			let staked = T::Escrow::locked(Ledger::Deal(id), &deal.pool_owner, Escrowed::PoolStake);
 			ensure!(staked <= deal.pool_stake, "a deal holds more pool stake than its record");
+		}
+		for (id, rules) in DealRules::<T>::iter() {
+			ensure!(Deals::<T>::contains_key(id), "host rules kept for no deal");
+			ensure!(!ads::load_rules(&rules).is_empty(), "empty host rules kept for a deal");
 		}
 		book::try_state::<T>()
 	}

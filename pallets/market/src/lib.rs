@@ -123,7 +123,7 @@ pub mod pallet {
 	pub type BookOf<T> = BoundedVec<(BalanceOf<T>, OrderId), <T as Config>::MaxCandidates>;
 
 	/// Version 1: requests and deals record their [`Determinism`] ([`migrations::v1`]).
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -157,8 +157,12 @@ pub mod pallet {
 		/// matching at arrival: the cheapest this many.
 		#[pallet::constant]
 		type MaxCandidates: Get<u32>;
-		/// Requests indexed per category for matching when a pool order arrives: the oldest
-		/// this many.
+		/// The most entries one pool may hold in a category's pool index, so that no pool's
+		/// owner can crowd the other pools out of arrival matching.
+		#[pallet::constant]
+		type MaxIndexedPerPool: Get<u32>;
+		/// Requests indexed per category for matching when a pool order arrives: the oldest of
+		/// the latest this many (a full list lets its oldest go for a new request).
 		#[pallet::constant]
 		type MaxWaiting: Get<u32>;
 		/// Requests that may expire in one block.
@@ -235,6 +239,13 @@ pub mod pallet {
 	/// Deals, for Proof-of-Contribution and the workers.
 	#[pallet::storage]
 	pub type Deals<T: Config> = StorageMap<_, Twox64Concat, DealId, DealOf<T>>;
+
+	/// What a deal's app and data set demanded of a host when it was made (their registered
+	/// rules), for the deals whose rules are not simply `true`: every worker's ad must meet
+	/// them to claim. A deal made before the rules were checked has none.
+	#[pallet::storage]
+	pub type DealRules<T: Config> =
+		StorageMap<_, Twox64Concat, DealId, StoredHostRules<T::MaxAdBytes>>;
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -367,6 +378,8 @@ pub mod pallet {
 		/// The restrictions the data set was registered with are not true against the pool's
 		/// ad.
 		DatasetRestrictionsNotMet,
+		/// The app's or the data set's registered rule is too large to keep with the deal.
+		HostRulesTooLarge,
 	}
 
 	#[pallet::hooks]
@@ -534,7 +547,14 @@ pub mod pallet {
 			dataset_order: Option<OrderId>,
 		) -> DispatchResult {
 			ensure_signed(origin)?;
-			Self::do_match(request, pool_order, app_order, dataset_order).map(|_| ())
+			Self::do_match(
+				request,
+				pool_order,
+				app_order,
+				dataset_order,
+				dispatchable_impls::AdsChecked::No,
+			)
+			.map(|_| ())
 		}
 	}
 }

@@ -74,6 +74,11 @@ pub struct HostRules {
 }
 
 impl HostRules {
+	/// Whether it demands nothing.
+	pub fn is_empty(&self) -> bool {
+		self.app.is_none() && self.dataset.is_none()
+	}
+
 	/// The first rule `host` does not satisfy, if any, and the evaluation steps spent.
 	pub fn unmet(&self, host: &Ad, limits: &Limits) -> (Option<Mismatch>, u32) {
 		let mut steps = 0u32;

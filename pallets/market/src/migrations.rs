@@ -91,3 +91,61 @@ pub mod v1 {
 		<T as frame_system::Config>::DbWeight,
 	>;
 }
+
+/// Version 1 to 2: one pool holds at most `MaxIndexedPerPool` entries of a category's pool
+/// index. Each index keeps the cheapest entries of each pool up to that share; the others
+/// leave the index (their orders stay open, matchable by proposal). One read per indexed
+/// order: a few hundred at most.
+pub mod v2 {
+	use super::*;
+	use alloc::collections::btree_map::BTreeMap;
+
+	pub struct ShareThePoolIndex<T>(core::marker::PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for ShareThePoolIndex<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let (mut reads, mut writes, mut dropped) = (0u64, 0u64, 0u32);
+			let books: alloc::vec::Vec<_> = PoolBook::<T>::iter().collect();
+			for (category, mut book) in books {
+				reads += 1;
+				let mut held = BTreeMap::<pallet_registry::ContractId, u32>::new();
+				let before = book.len();
+				book.retain(|(_, id)| {
+					reads += 1;
+					let pool = Orders::<T>::get(id).and_then(|order| match order.terms {
+						OrderTerms::Pool(offer) => Some(offer.pool),
+						_ => None,
+					});
+					let Some(pool) = pool else { return false };
+					let count = held.entry(pool).or_default();
+					*count += 1;
+					*count <= T::MaxIndexedPerPool::get()
+				});
+				if book.len() != before {
+					dropped += (before - book.len()) as u32;
+					PoolBook::<T>::insert(category, book);
+					writes += 1;
+				}
+			}
+			log::info!(
+				target: "runtime::market",
+				"migration v2: {dropped} pool index entries beyond their pool's share left it"
+			);
+			T::DbWeight::get().reads_writes(reads, writes)
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(_: alloc::vec::Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
+			crate::book::try_state::<T>()
+		}
+	}
+
+	/// Runs once, when the pallet's storage version is 1.
+	pub type MigrateV1ToV2<T> = frame_support::migrations::VersionedMigration<
+		1,
+		2,
+		ShareThePoolIndex<T>,
+		Pallet<T>,
+		<T as frame_system::Config>::DbWeight,
+	>;
+}

@@ -75,6 +75,7 @@ pub fn set_figures(pool: ContractId, figures: PoolFigures) {
 }
 
 pub const MAX_CANDIDATES: u32 = 4;
+pub const MAX_INDEXED_PER_POOL: u32 = 2;
 pub const LIFETIME: u64 = 10;
 
 impl pallet_market::Config for Test {
@@ -87,6 +88,7 @@ impl pallet_market::Config for Test {
 	type OrderDepositPerByte = ConstU64<1>;
 	type Terms = ();
 	type MaxCandidates = ConstU32<MAX_CANDIDATES>;
+	type MaxIndexedPerPool = ConstU32<MAX_INDEXED_PER_POOL>;
 	type MaxWaiting = ConstU32<4>;
 	type MaxExpiriesPerBlock = ConstU32<3>;
 	type RequestLifetime = ConstU64<LIFETIME>;

@@ -148,6 +148,7 @@ fn a_request_arriving_on_standing_offers_makes_a_deal_with_exact_holds() {
 		assert_eq!(free(POOL_OWNER), pool_owner_before + pool_deposit - 13);
 		let deal = Deals::<Test>::get(0).unwrap();
 		assert_eq!((deal.app_price, deal.pool_price, deal.volume, deal.trust), (8, 15, 3, 2));
+		assert!(DealRules::<Test>::get(0).is_none(), "an app requiring `true` demands nothing");
 		assert_eq!(
 			(deal.requester, deal.beneficiary, deal.pool_owner, deal.app_owner),
 			(REQUESTER, 42, POOL_OWNER, APP_OWNER)
@@ -321,19 +322,29 @@ fn the_registered_app_requirements_and_data_set_restrictions_bind_every_path() {
 	new_test_ext().execute_with(|| {
 		let app = approved_app_requiring(APP_OWNER, "TARGET.GPUs >= 1");
 		let dataset = approved_dataset_restricted(DATASET_OWNER, Some("TARGET.Region == \"eu\""));
-		let pool = approved_pool(POOL_OWNER);
+		let (pool, gpu_pool) = (approved_pool(POOL_OWNER), approved_pool(OTHER_POOL_OWNER));
 		let a = app_order(app, 8, 10);
 		let d = dataset_order(dataset, 2, 10);
 		// Cheapest first: without the rules, arrival would take the CPU pool.
 		let cpu = pool_order_by(POOL_OWNER, pool, 5, 5, "[ Memory = 8192; Region = \"eu\" ]");
 		let us =
 			pool_order_by(POOL_OWNER, pool, 6, 5, "[ Memory = 8192; GPUs = 1; Region = \"us\" ]");
-		let eu =
-			pool_order_by(POOL_OWNER, pool, 7, 1, "[ Memory = 8192; GPUs = 1; Region = \"eu\" ]");
+		let eu_ad = "[ Memory = 8192; GPUs = 1; Region = \"eu\" ]";
+		let eu = pool_order_by(OTHER_POOL_OWNER, gpu_pool, 7, 1, eu_ad);
 		let first = request(spec(app, Some(dataset), 1));
 		assert_eq!(deals_made(), vec![(0, 1)]);
 		assert_eq!(Deals::<Test>::get(0).unwrap().pool_order, eu, "the one pool both rules allow");
 		assert!(Orders::<Test>::get(first).is_none());
+		// The rules are kept with the deal, for the claims: a worker's ad is held to them.
+		let kept = ads::load_rules(&DealRules::<Test>::get(0).expect("kept"));
+		let limits = ads::limits();
+		let worker = |text: &str| iexec_classad::parse_ad(text, &limits).unwrap();
+		let (eu_gpu, us_gpu) = (worker(eu_ad), worker("[ GPUs = 1; Region = \"us\" ]"));
+		assert_eq!(kept.unmet(&eu_gpu, &limits).0, None);
+		assert_eq!(
+			kept.unmet(&us_gpu, &limits).0,
+			Some(matching::Mismatch::DatasetRestrictionsNotMet)
+		);
 
 		// The only fitting pool order is used up: the next request waits.
 		let second = request(spec(app, Some(dataset), 1));
@@ -368,8 +379,7 @@ fn the_registered_app_requirements_and_data_set_restrictions_bind_every_path() {
 		// A pool order arriving is held to the same rules.
 		pool_order_by(POOL_OWNER, pool, 5, 5, "[ Memory = 8192; GPUs = 4; Region = \"us\" ]");
 		assert_eq!(deals_made().len(), 1);
-		let eu2 =
-			pool_order_by(POOL_OWNER, pool, 9, 5, "[ Memory = 8192; GPUs = 1; Region = \"eu\" ]");
+		let eu2 = pool_order_by(OTHER_POOL_OWNER, gpu_pool, 9, 5, eu_ad);
 		assert_eq!(deals_made(), vec![(0, 1), (1, 1)]);
 		assert_eq!(Deals::<Test>::get(1).unwrap().pool_order, eu2);
 		check();
@@ -395,18 +405,77 @@ fn proposed_matches_reach_orders_beyond_the_indices() {
 	});
 }
 
+fn pool_book() -> Vec<OrderId> {
+	PoolBook::<Test>::get(Category::S).iter().map(|(_, id)| *id).collect()
+}
+
 #[test]
 fn a_cheaper_pool_order_displaces_the_dearest_from_a_full_index() {
 	new_test_ext().execute_with(|| {
 		let w = world();
-		let ids: Vec<OrderId> = (0..MAX_CANDIDATES)
-			.map(|i| pool_order_by(POOL_OWNER, w.pool, 10 + i as u64, 1, MACHINE))
+		let other = approved_pool(OTHER_POOL_OWNER);
+		let mine: Vec<OrderId> =
+			(0..2).map(|i| pool_order_by(POOL_OWNER, w.pool, 10 + i, 1, MACHINE)).collect();
+		let theirs: Vec<OrderId> =
+			(0..2).map(|i| pool_order_by(OTHER_POOL_OWNER, other, 20 + i, 1, MACHINE)).collect();
+		assert_eq!(pool_book(), vec![mine[0], mine[1], theirs[0], theirs[1]], "full");
+		let third = approved_pool(POOL_OWNER);
+		let cheapest = pool_order_by(POOL_OWNER, third, 5, 1, MACHINE);
+		assert_eq!(pool_book(), vec![cheapest, mine[0], mine[1], theirs[0]]);
+		assert!(Orders::<Test>::get(theirs[1]).is_some(), "left out of the index, still open");
+		let dearest = pool_order_by(POOL_OWNER, third, 50, 1, MACHINE);
+		assert!(!pool_book().contains(&dearest), "dearer than every entry: left out");
+		check();
+	});
+}
+
+#[test]
+fn one_pool_cannot_crowd_the_others_out_of_the_index() {
+	new_test_ext().execute_with(|| {
+		let w = world();
+		let other = approved_pool(OTHER_POOL_OWNER);
+		app_order(w.app, 8, 10);
+		// The pool's owner publishes as many cheap orders as the index holds, all refusing
+		// every job; the pool keeps its share (2 of 4), its cheapest.
+		let junk: Vec<OrderId> = (0..MAX_CANDIDATES)
+			.map(|i| {
+				let ad = "[ Memory = 8192; Requirements = false ]";
+				pool_order_by(POOL_OWNER, w.pool, 1 + u64::from(i), 1, ad)
+			})
 			.collect();
-		let cheapest = pool_order_by(POOL_OWNER, w.pool, 5, 1, MACHINE);
-		let book: Vec<OrderId> =
-			PoolBook::<Test>::get(Category::S).iter().map(|(_, id)| *id).collect();
-		assert_eq!(book, vec![cheapest, ids[0], ids[1], ids[2]]);
-		assert!(Orders::<Test>::get(ids[3]).is_some(), "left out of the index, still open");
+		assert_eq!(pool_book(), junk[..MAX_INDEXED_PER_POOL as usize].to_vec());
+		// A cheaper order of the same pool takes the place of its own dearest entry only.
+		let cheaper = pool_order_by(POOL_OWNER, w.pool, 0, 1, "[ Requirements = false ]");
+		assert_eq!(pool_book(), vec![cheaper, junk[0]]);
+		// Another pool's order enters, dearer as it is, and arrival finds it.
+		let honest = pool_order_by(OTHER_POOL_OWNER, other, 15, 5, MACHINE);
+		assert_eq!(pool_book(), vec![cheaper, junk[0], honest]);
+		request(spec(w.app, None, 2));
+		assert_eq!(deals_made(), vec![(0, 2)]);
+		assert_eq!(Deals::<Test>::get(0).unwrap().pool_order, honest);
+		check();
+	});
+}
+
+#[test]
+fn a_new_request_always_enters_the_waiting_list() {
+	new_test_ext().execute_with(|| {
+		let w = world();
+		app_order(w.app, 8, 10);
+		// Requests no pool can pay fill the list (4 long here).
+		let mut unpayable = spec(w.app, None, 1);
+		unpayable.pool_max_price = 0;
+		let junk: Vec<OrderId> = (0..4).map(|_| request(unpayable.clone())).collect();
+		let honest = request(spec(w.app, None, 2));
+		// The oldest made room; it is still open, and still expires when due.
+		let waiting = Waiting::<Test>::get(Category::S).into_inner();
+		assert_eq!(waiting, vec![junk[1], junk[2], junk[3], honest]);
+		assert!(Orders::<Test>::get(junk[0]).is_some());
+		// A pool order arriving meets it.
+		let p = pool_order_by(POOL_OWNER, w.pool, 15, 5, MACHINE);
+		assert_eq!(deals_made(), vec![(0, 2)]);
+		assert_eq!(Deals::<Test>::get(0).unwrap().pool_order, p);
+		assert!(!Waiting::<Test>::get(Category::S).contains(&honest));
 		check();
 	});
 }
@@ -763,12 +832,16 @@ fn the_runtime_api_ranks_every_compatible_offer() {
 			request(unpayable.clone());
 		}
 		assert_eq!(Market::rank_offers(first), Ok(vec![]));
-		// A request for a GPU, left out of the full waiting list: the pool orders published
-		// after it do not see it, so it can be asked about offers it has not met.
+		// A request for a GPU, pushed out of the waiting list by four more requests: the pool
+		// orders published after it do not see it, so it can be asked about offers it has
+		// not met.
 		let mut gpu = spec(w.app, None, 1);
 		gpu.job_ad = bounded("[ Requirements = TARGET.GPUs >= 1 ]");
 		gpu.weights = CriteriaWeights { cost: 1, ..Default::default() };
 		let r = request(gpu);
+		for _ in 0..4 {
+			request(unpayable.clone());
+		}
 		assert!(!Waiting::<Test>::get(Category::S).contains(&r));
 		pool_order_by(POOL_OWNER, w.pool, 15, 5, "[ GPUs = 1; Requirements = false ]");
 		let dear = pool_order_by(POOL_OWNER, w.pool, 19, 5, "[ GPUs = 1 ]");
@@ -863,6 +936,28 @@ fn the_v1_migration_gives_requests_and_deals_from_before_it_a_portable_determini
 		crate::migrations::v1::MigrateV0ToV1::<Test>::on_runtime_upgrade();
 		assert!(Deals::<Test>::get(0).is_none());
 		unhashed::put_raw(&deal_key, &deal.encode());
+		check();
+	});
+}
+
+#[test]
+fn the_v2_migration_keeps_each_pools_cheapest_entries_within_its_share() {
+	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+	new_test_ext().execute_with(|| {
+		let w = world();
+		let other = approved_pool(OTHER_POOL_OWNER);
+		let mine: Vec<OrderId> =
+			(0..3).map(|i| pool_order_by(POOL_OWNER, w.pool, 10 + i, 1, MACHINE)).collect();
+		let theirs = pool_order_by(OTHER_POOL_OWNER, other, 5, 1, MACHINE);
+		// An index as version 1 kept it: three entries of one pool (its share is 2).
+		let v1 = vec![(5, theirs), (10, mine[0]), (11, mine[1]), (12, mine[2])];
+		PoolBook::<Test>::insert(Category::S, frame_support::BoundedVec::truncate_from(v1));
+		assert!(Market::do_try_state().is_err(), "try_state sees the crowding");
+		StorageVersion::new(1).put::<Market>();
+		crate::migrations::v2::MigrateV1ToV2::<Test>::on_runtime_upgrade();
+		assert_eq!(Market::on_chain_storage_version(), 2);
+		assert_eq!(pool_book(), vec![theirs, mine[0], mine[1]]);
+		assert!(Orders::<Test>::get(mine[2]).is_some(), "out of the index, still open");
 		check();
 	});
 }

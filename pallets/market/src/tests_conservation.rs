@@ -229,6 +229,11 @@ fn run(world: &World, op: &Op, published: &mut BTreeMap<OrderId, Published>) {
 	}
 }
 
+/// The world's app runs on pools with this much memory, and its data set may go only to pools
+/// with at most that much (pool ads give 1,000 to 9,000).
+const APP_REQUIREMENTS: &str = "TARGET.Memory >= 3000";
+const DATASET_RESTRICTIONS: &str = "TARGET.Memory <= 7000";
+
 /// Every rule of `check_match`, from what the orders were published with.
 fn deal_obeys_the_rules(
 	deal: &DealOf<Test>,
@@ -270,6 +275,9 @@ fn deal_obeys_the_rules(
 	// Both ads: the job wants memory, the pool a priority under its limit.
 	prop_assert!(pool_memory >= memory);
 	prop_assert!(priority < limit);
+	// The app's and the data set's registered rules.
+	prop_assert!(pool_memory >= 3000);
+	prop_assert!(deal.dataset.is_none() || pool_memory <= 7000);
 	// Data set orders are published without tags here.
 	let demanded = tag | app_tag;
 	match (&deal.dataset, dataset) {
@@ -304,8 +312,8 @@ proptest! {
 	fn the_market_conserves_funds_and_every_deal_obeys_the_rules(ops in proptest::collection::vec(op(), 1..50)) {
 		new_test_ext().execute_with(|| {
 			let world = World {
-				app: approved_app(APP_OWNER),
-				dataset: approved_dataset(DATASET_OWNER),
+				app: approved_app_requiring(APP_OWNER, APP_REQUIREMENTS),
+				dataset: approved_dataset_restricted(DATASET_OWNER, Some(DATASET_RESTRICTIONS)),
 				pools: [(POOL_OWNER, approved_pool(POOL_OWNER)), (OTHER_POOL_OWNER, approved_pool(OTHER_POOL_OWNER))],
 			};
 			let issuance = Balances::total_issuance();

@@ -523,6 +523,19 @@ pub struct DealDataset<
 	pub location: BoundedVec<u8, MaxUri>,
 }
 
+/// What a deal's app and data set were registered to demand of a host, copied when the deal
+/// was made, each as a rule ad in its SCALE form ([`crate::ads::rule_ad`]).
+#[derive(
+	CloneNoBound, DebugNoBound, PartialEqNoBound, EqNoBound, Encode, Decode, TypeInfo, MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(MaxAd))]
+pub struct StoredHostRules<MaxAd: Get<u32>> {
+	/// The app's host requirements.
+	pub app: Option<BoundedVec<u8, MaxAd>>,
+	/// The data set's restrictions.
+	pub dataset: Option<BoundedVec<u8, MaxAd>>,
+}
+
 /// A deal: `volume` tasks, task `i` for `i` in `0..volume`, each existing implicitly. It
 /// records everything Proof-of-Contribution and the workers need, as it was when made.
 #[derive(

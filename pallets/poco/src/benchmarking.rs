@@ -19,7 +19,7 @@ use pallet_escrow::{Escrow, HoldReason as Escrowed, Ledger};
 use pallet_market::{
 	ads, Architecture, Category, Deal, DealDataset, DealId, Deals, Determinism, NextDealId,
 };
-use pallet_registry::{AppRuntime, BenchmarkContracts, ContractId, ContractKind};
+use pallet_registry::{AppRuntime, BenchmarkContracts, ContractId, ContractKind, ContractRegistry};
 use sp_runtime::traits::{Bounded, Saturating};
 
 /// Accounts and signatures for the benchmarks: the runtime signs with a real key.
@@ -169,6 +169,11 @@ where
 		determinism: Determinism::SameArchitecture(Architecture::X86_64),
 	};
 	Deals::<T>::insert(id, deal);
+	// Kept as the market keeps them: each claim evaluates both against the worker's ad.
+	let info = |contract| <T as pallet_market::Config>::Registry::info(contract).map(|i| i.details);
+	let rules = ads::host_rules(info(app).as_ref(), info(dataset).as_ref());
+	assert!(rules.app.is_some() && rules.dataset.is_some(), "the densest rules, kept");
+	pallet_market::DealRules::<T>::insert(id, ads::store_rules(&rules).expect("small enough"));
 	NextDealId::<T>::put(id + 1);
 	let workers = (0..T::MaxContributors::get())
 		.map(|i| {

@@ -12,11 +12,7 @@ use frame_support::{
 use frame_system::pallet_prelude::BlockNumberFor;
 use iexec_classad::matching::requirements_met;
 use pallet_escrow::{Escrow, HoldReason as Escrowed, Ledger};
-use pallet_market::{
-	ads,
-	matching::{HostRules, Mismatch},
-	DealOf, Deals,
-};
+use pallet_market::{ads, matching::Mismatch, DealOf, DealRules, Deals};
 use pallet_registry::{ContractDetails, ContractId, ContractRegistry};
 use sp_core::H256;
 use sp_io::hashing::blake2_256;
@@ -99,16 +95,6 @@ impl<T: Config> Pallet<T> {
 		let bytes: BalanceOf<T> = (len as u32).into();
 		T::WorkerDepositBase::get()
 			.saturating_add(T::WorkerDepositPerByte::get().saturating_mul(bytes))
-	}
-
-	/// What the deal's app and data set were registered to demand of a host. Contract terms
-	/// do not change once proposed, so these are the rules the deal was matched under; a
-	/// contract retired since adds none (its pool's ad met it at the match).
-	fn host_rules(deal: &DealOf<T>) -> HostRules {
-		type Registry<T> = <T as pallet_market::Config>::Registry;
-		let app = Registry::<T>::info(deal.app);
-		let dataset = deal.dataset.as_ref().and_then(|d| Registry::<T>::info(d.id));
-		ads::host_rules(app.as_ref().map(|i| &i.details), dataset.as_ref().map(|i| &i.details))
 	}
 
 	/// Parses a machine ad and checks it against `pool`'s admission rule.
@@ -281,7 +267,8 @@ impl<T: Config> Pallet<T> {
 				Error::<T>::WrongArchitecture
 			);
 		}
-		match Self::host_rules(&deal).unmet(&worker_ad, &limits).0 {
+		let rules = DealRules::<T>::get(id.deal).map(|r| ads::load_rules(&r)).unwrap_or_default();
+		match rules.unmet(&worker_ad, &limits).0 {
 			Some(Mismatch::AppRequirementsNotMet) => {
 				return Err(Error::<T>::AppRequirementsNotMet.into())
 			}

@@ -78,6 +78,7 @@ impl pallet_market::Config for Test {
 	type OrderDepositBase = ConstU64<10>;
 	type OrderDepositPerByte = ConstU64<0>;
 	type MaxCandidates = ConstU32<4>;
+	type MaxIndexedPerPool = ConstU32<4>;
 	type MaxWaiting = ConstU32<4>;
 	type MaxExpiriesPerBlock = ConstU32<4>;
 	type RequestLifetime = ConstU64<10_000>;

@@ -396,24 +396,24 @@ fn the_job_requirements_bind_each_worker() {
 
 #[test]
 fn the_registered_app_and_data_set_rules_bind_each_worker() {
-	use pallet_registry::{Contracts, Terms};
+	use pallet_market::{
+		ads::{rule_ad, store_rules},
+		matching::HostRules,
+	};
 	checked(|| {
 		let [a, b] = [WORKERS[0], WORKERS[1]];
 		let s = deal(1, 3, &[a, b]);
 		let id = task(s.deal, 0);
-		let stored = pallet_market::Deals::<Test>::get(s.deal).unwrap();
-		let dataset = stored.dataset.expect("the deal uses a data set").id;
-		// Rules the pool's ad met at the match; each worker's own ad must meet them too.
-		Contracts::<Test>::mutate(stored.app, |c| {
-			if let Terms::App { requirements, .. } = &mut c.as_mut().unwrap().terms {
-				*requirements = bounded("TARGET.Memory >= 65536");
-			}
-		});
-		Contracts::<Test>::mutate(dataset, |c| {
-			if let Terms::Dataset { restrictions, .. } = &mut c.as_mut().unwrap().terms {
-				*restrictions = Some(bounded("TARGET.Region == \"eu\""));
-			}
-		});
+		// The deal's app demands nothing of a host (`true`): no rules are kept.
+		assert!(pallet_market::DealRules::<Test>::get(s.deal).is_none());
+		assert_ok!(claim(b, id));
+		// Rules kept with the deal, as if its app and data set had been registered with them
+		// (the pool's ad met them at the match); each worker's own ad must meet them too.
+		let rules = HostRules {
+			app: Some(rule_ad(b"TARGET.Memory >= 65536")),
+			dataset: Some(rule_ad(b"TARGET.Region == \"eu\"")),
+		};
+		pallet_market::DealRules::<Test>::insert(s.deal, store_rules(&rules).unwrap());
 		assert_noop!(claim(a, id), Error::<Test>::AppRequirementsNotMet);
 		let in_us = bounded("[ Cpus = 8; Memory = 65536; Region = \"us\" ]");
 		assert_ok!(Poco::update_ad(RuntimeOrigin::signed(a), in_us));

@@ -264,31 +264,18 @@ impl Chain {
 		self.storage(pallet_registry::Contracts::<Runtime>::hashed_key_for(id), at).await
 	}
 
-	/// What `deal`'s app and data set were registered to demand of a host (the chain checks
-	/// them against a worker's ad when it claims). A contract that cannot be read adds none.
-	pub async fn host_rules(
+	/// What deal `id`'s app and data set demand of a host (kept with the deal when it was
+	/// made; none for most deals). The chain checks them against a worker's ad at a claim.
+	pub async fn deal_rules(
 		&self,
-		deal: &Deal,
+		id: u64,
 		at: H256,
 	) -> Result<pallet_market::matching::HostRules, ChainError> {
-		use pallet_market::ads::rule_ad;
-		use pallet_registry::Terms;
-		let app = match self.contract(deal.app, at).await?.map(|c| c.terms) {
-			Some(Terms::App { requirements, .. }) if !requirements.is_empty() => {
-				Some(rule_ad(&requirements))
-			}
-			_ => None,
-		};
-		let dataset = match &deal.dataset {
-			Some(dataset) => match self.contract(dataset.id, at).await?.map(|c| c.terms) {
-				Some(Terms::Dataset { restrictions: Some(rule), .. }) if !rule.is_empty() => {
-					Some(rule_ad(&rule))
-				}
-				_ => None,
-			},
-			None => None,
-		};
-		Ok(pallet_market::matching::HostRules { app, dataset })
+		let key = pallet_market::DealRules::<Runtime>::hashed_key_for(id);
+		type Stored =
+			pallet_market::StoredHostRules<<Runtime as pallet_market::Config>::MaxAdBytes>;
+		let stored: Option<Stored> = self.storage(key, at).await?;
+		Ok(stored.map(|rules| pallet_market::ads::load_rules(&rules)).unwrap_or_default())
 	}
 
 	pub async fn account(&self, who: &AccountId, at: H256) -> Result<AccountInfo, ChainError> {
