@@ -282,6 +282,7 @@ impl Config {
 			cpus: self.limits.cpus,
 			pids: self.limits.pids,
 			gpus: false,
+			gpu_devices: Vec::new(),
 			determinism: Default::default(),
 		}
 	}

@@ -9,6 +9,7 @@
 //! A reveal waits for a final consensus: revealed from a block later reorganised away, a
 //! digest could be copied by a worker still able to commit on the surviving chain.
 
+use crate::gpu_leases::GpuLeases;
 use crate::{
 	chain::{
 		AccountId, Balance, BlockNumber, Chain, ChainError, Deal, Disclosure, Head, RuntimeEvent,
@@ -134,6 +135,8 @@ pub struct Daemon {
 	journal: Journal,
 	apps: Cache,
 	data: Cache,
+	/// The GPUs offered, leased to GPU tasks one share each.
+	gpus: GpuLeases,
 	results: ResultStore,
 	settings: Settings,
 	metrics: Arc<Metrics>,
@@ -204,6 +207,19 @@ impl Daemon {
 			.ok_or_else(|| StartError::NotAWorker(me.to_string()))?;
 		let (finished_tx, finished_rx) = mpsc::unbounded_channel();
 		let (claimed_tx, claimed_rx) = mpsc::unbounded_channel();
+		let gpu_count = if settings.offer.gpus { crate::gpu::detect().len() } else { 0 };
+		let gpus = GpuLeases::new(gpu_count, settings.slots);
+		if gpu_count > 0 {
+			tracing::info!(gpus = gpu_count, per_task = gpus.per_task(), "GPUs offered");
+		}
+		if gpu_count > 0 && gpu_count < settings.slots {
+			tracing::warn!(
+				gpus = gpu_count,
+				slots = settings.slots,
+				"fewer GPUs than slots: GPU tasks will wait for each other's GPUs (and may miss \
+				 their deadlines); set slots to at most the number of GPUs on a GPU rig"
+			);
+		}
 		let mut daemon = Daemon {
 			chain,
 			key,
@@ -214,6 +230,7 @@ impl Daemon {
 			journal: Journal::open(work_dir.join("journal"))?,
 			apps: Cache::open(work_dir.join("apps"))?,
 			data: Cache::open(work_dir.join("data"))?,
+			gpus,
 			results: ResultStore::open(work_dir.join("results"))?,
 			settings,
 			metrics,
@@ -942,6 +959,7 @@ impl Daemon {
 			engine: self.engine.clone(),
 			apps: self.apps.clone(),
 			data: self.data.clone(),
+			gpus: self.gpus.clone(),
 			offer: self.settings.offer.clone(),
 			fault: self.settings.fault_wrong_result,
 			allow_files: self.settings.allow_file_uris,
@@ -1160,6 +1178,7 @@ pub fn deal_limits(deal: &Deal, offer: &Limits) -> Limits {
 		cpus: offer.cpus,
 		pids: offer.pids,
 		gpus: docker && deal.tag & pallet_market::TAG_GPU != 0,
+		gpu_devices: Vec::new(),
 		determinism: match deal.determinism {
 			pallet_market::Determinism::Portable => Determinism::Portable,
 			pallet_market::Determinism::SameArchitecture(_) => Determinism::SameArchitecture,
@@ -1194,6 +1213,7 @@ struct Runner {
 	engine: TaskEngine,
 	apps: Cache,
 	data: Cache,
+	gpus: GpuLeases,
 	offer: Limits,
 	fault: bool,
 	allow_files: bool,
@@ -1202,7 +1222,7 @@ struct Runner {
 impl Runner {
 	/// Fetches what a replica runs, checks it against the deal, runs it under the deal's limits.
 	async fn run(&self, deal: &Deal) -> Result<Computed, (String, String)> {
-		let Runner { chain, engine, apps, data, offer, fault, allow_files } = self;
+		let Runner { chain, engine, apps, data, gpus, offer, fault, allow_files } = self;
 		let (fault, allow_files) = (*fault, *allow_files);
 		let fail = |reason: &str, message: String| (reason.to_string(), message);
 		let app = match deal.app_runtime {
@@ -1271,7 +1291,19 @@ impl Runner {
 		};
 		let args =
 			String::from_utf8_lossy(&deal.params).split_whitespace().map(str::to_owned).collect();
-		let task = Task { app, args, stdin: Vec::new(), input, limits: deal_limits(deal, offer) };
+		let mut limits = deal_limits(deal, offer);
+		// Held until the run ends: these GPUs are this task's alone.
+		let _gpus = match limits.gpus {
+			true => {
+				let lease = gpus.acquire().await.ok_or_else(|| {
+					fail("gpus", "the task asks for GPUs and this worker offers none".into())
+				})?;
+				limits.gpu_devices = lease.device_ids();
+				Some(lease)
+			}
+			false => None,
+		};
+		let task = Task { app, args, stdin: Vec::new(), input, limits };
 		match engine.run(task).await {
 			Ok(success) => {
 				let mut digest = success.digest;

@@ -182,14 +182,7 @@ impl DockerExecutor {
 			}),
 			// A small writable /tmp in memory, as many programs expect one.
 			tmpfs: Some([("/tmp".to_string(), "rw,noexec,nosuid,size=64m".to_string())].into()),
-			device_requests: limits.gpus.then(|| {
-				vec![DeviceRequest {
-					driver: Some("nvidia".into()),
-					count: Some(-1),
-					capabilities: Some(vec![vec!["gpu".into()]]),
-					..Default::default()
-				}]
-			}),
+			device_requests: gpu_request(limits),
 			..Default::default()
 		};
 		let config = ContainerCreateBody {
@@ -349,5 +342,43 @@ async fn output_watch(output: PathBuf, quota: u64) -> Failure {
 			Err(e) => return Failure::Io(e.to_string()),
 		}
 		tokio::time::sleep(OUTPUT_WATCH_EVERY.max(started.elapsed() * 4)).await;
+	}
+}
+
+/// The device request that gives a task its GPUs: those leased to it, or all of the host's.
+fn gpu_request(limits: &Limits) -> Option<Vec<DeviceRequest>> {
+	if !limits.gpus {
+		return None;
+	}
+	let (count, device_ids) = match limits.gpu_devices.is_empty() {
+		true => (Some(-1), None),
+		false => (None, Some(limits.gpu_devices.clone())),
+	};
+	Some(vec![DeviceRequest {
+		driver: Some("nvidia".into()),
+		count,
+		device_ids,
+		capabilities: Some(vec![vec!["gpu".into()]]),
+		..Default::default()
+	}])
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn a_task_gets_the_gpus_leased_to_it_or_all_when_none_are() {
+		assert_eq!(gpu_request(&Limits::default()), None, "no GPU asked for");
+		let all = gpu_request(&Limits { gpus: true, ..Limits::default() }).expect("asked");
+		assert_eq!((all[0].count, all[0].device_ids.clone()), (Some(-1), None));
+		let leased =
+			Limits { gpus: true, gpu_devices: vec!["2".into(), "3".into()], ..Limits::default() };
+		let some = gpu_request(&leased).expect("asked");
+		assert_eq!(
+			(some[0].count, some[0].device_ids.clone()),
+			(None, Some(vec!["2".into(), "3".into()]))
+		);
+		assert_eq!(some[0].driver.as_deref(), Some("nvidia"));
 	}
 }

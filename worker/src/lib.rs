@@ -37,6 +37,7 @@ pub mod engine;
 pub mod fetch;
 pub mod fuel_meter;
 pub mod gpu;
+pub mod gpu_leases;
 pub mod instrument;
 pub mod journal;
 pub mod keys;

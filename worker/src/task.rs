@@ -62,6 +62,8 @@ pub struct Limits {
 	pub pids: i64,
 	/// Whether the task gets the host's GPUs (Docker).
 	pub gpus: bool,
+	/// Which of them, by device index ([`crate::gpu_leases`]); empty: all of them.
+	pub gpu_devices: Vec<String>,
 	/// How NaN bits are treated (Wasm). Like fuel and memory, it decides the result, so it
 	/// comes from the deal.
 	pub determinism: Determinism,
@@ -117,6 +119,7 @@ impl Default for Limits {
 			cpus: 1.0,
 			pids: 64,
 			gpus: false,
+			gpu_devices: Vec::new(),
 			determinism: Determinism::Portable,
 		}
 	}
