@@ -137,16 +137,19 @@ test('rankOffers and explainMatch read the book as the chain would match it', as
   await send(api, api.tx.market.cancelOrder(x86Order), bob());
   await send(api, api.tx.market.cancelOrder(pinnedId), charlie());
 
-  // A ranking with offers in it. Category L's waiting list (16 long) is filled with requests no
-  // pool can pay; a GPU request then waits outside it, so the pool orders published after it do
-  // not meet it, and rankOffers ranks for it those that fit: the cheapest first.
-  const unpayable = Array.from({ length: 16 }, () => api.tx.market.submitRequest(request({ category: 'L', volume: 1, poolMaxPrice: 0 })));
-  await send(api, api.tx.utility.batchAll(unpayable), charlie());
+  // A ranking with offers in it. A GPU request waits in category L; 16 requests no pool can pay
+  // then fill L's waiting list (16 long), and a full list lets its oldest go: the GPU request is
+  // out of it, still open, so the pool orders published after it do not meet it, and
+  // rankOffers ranks for it those that fit: the cheapest first.
   const gpuEvents = await send(api, api.tx.market.submitRequest(request({ category: 'L', volume: 1 })), charlie());
   const gpuRequest = findEvent(gpuEvents, 'market', 'RequestSubmitted').data.id.toNumber();
+  assert.ok((await api.query.market.waiting('L')).map((id) => id.toNumber()).includes(gpuRequest));
+  const unpayable = Array.from({ length: 16 }, () => api.tx.market.submitRequest(request({ category: 'L', volume: 1, poolMaxPrice: 0 })));
+  await send(api, api.tx.utility.batchAll(unpayable), charlie());
   const waitingL = (await api.query.market.waiting('L')).map((id) => id.toNumber());
   assert.equal(waitingL.length, 16);
-  assert.ok(!waitingL.includes(gpuRequest), 'left out of the full waiting list');
+  assert.ok(!waitingL.includes(gpuRequest), 'the oldest left the full waiting list');
+  assert.ok((await api.query.market.orders(gpuRequest)).isSome, 'and is still open');
   const publishL = async (price, ad) => findEvent(await send(api, api.tx.market.publishPoolOrder(ids.pool, price, 5, 'L', 1, 0, restrictions, ad), bob()), 'market', 'OrderPublished').data.id.toNumber();
   const dear = await publishL(4n * RLC, machine);
   const cheap = await publishL(3n * RLC, '[ Cpus = 4; Memory = 16384; GPUs = 2 ]');
