@@ -94,11 +94,11 @@ impl<T: Config> Offers<T> {
 
 impl<T: Config> Pallet<T> {
 	/// The offers among `pool_orders` that can serve request `request_id`, best first by the
-	/// requester's weights.
+	/// requester's weights, and the host rules of its app and data set they were checked with.
 	pub(crate) fn rank_offers_for(
 		request_id: OrderId,
 		pool_orders: impl Iterator<Item = OrderId>,
-	) -> Result<Vec<RankedOffer<BalanceOf<T>>>, DispatchError> {
+	) -> Result<(Vec<RankedOffer<BalanceOf<T>>>, HostRules), DispatchError> {
 		let request = Orders::<T>::get(request_id).ok_or(Error::<T>::UnknownOrder)?;
 		let req = request_terms::<T>(&request).ok_or(Error::<T>::WrongOrderKind)?;
 		let job_ad = ads::load(&req.job_ad);
@@ -157,10 +157,11 @@ impl<T: Config> Pallet<T> {
 		let weights =
 			[w.cost, w.performance, w.trust, w.reliability, w.energy, w.rank].map(u32::from);
 		let alternatives: Vec<Alternative> = found.iter().map(|(_, a)| a.clone()).collect();
-		Ok(scheduling::rank(&alternatives, &weights)
+		let ranked = scheduling::rank(&alternatives, &weights)
 			.into_iter()
 			.map(|(index, net_flow)| RankedOffer { net_flow, ..found[index].0.clone() })
-			.collect())
+			.collect();
+		Ok((ranked, rules))
 	}
 
 	/// Matches a new request against the cheapest pool orders of its category, best ranked
@@ -173,7 +174,8 @@ impl<T: Config> Pallet<T> {
 		};
 		let book = PoolBook::<T>::get(category);
 		let looked_at = book.len() as u32;
-		let Ok(ranked) = Self::rank_offers_for(request_id, book.into_iter().map(|(_, id)| id))
+		let Ok((ranked, rules)) =
+			Self::rank_offers_for(request_id, book.into_iter().map(|(_, id)| id))
 		else {
 			return looked_at;
 		};
@@ -189,7 +191,7 @@ impl<T: Config> Pallet<T> {
 					offer.pool_order,
 					offer.app_order,
 					offer.dataset_order,
-					AdsChecked::Already,
+					AdsChecked::Already(&rules),
 				)
 			});
 		}
@@ -219,7 +221,13 @@ impl<T: Config> Pallet<T> {
 				continue;
 			}
 			let _ = with_storage_layer(|| {
-				Self::do_match(request_id, pool_id, app_order, dataset_order, AdsChecked::Already)
+				Self::do_match(
+					request_id,
+					pool_id,
+					app_order,
+					dataset_order,
+					AdsChecked::Already(&rules),
+				)
 			});
 		}
 		waiting.len() as u32

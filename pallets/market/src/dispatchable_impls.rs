@@ -164,13 +164,14 @@ pub(crate) fn candidate_view<'a, T: Config>(
 	})
 }
 
-/// Whether the ads of a match were evaluated earlier in the same call. An order's ad never
-/// changes and a contract's rules neither, so an evaluation made moments before in the same
-/// call still holds; the terms (volumes left, approvals, owners) are checked again always.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum AdsChecked {
+/// Whether the ads of a match were evaluated earlier in the same call, with the host rules
+/// they were evaluated with. An order's ad never changes and a contract's rules neither, so an
+/// evaluation made moments before in the same call still holds; the terms (volumes left,
+/// approvals, owners) are checked again always.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum AdsChecked<'a> {
 	No,
-	Already,
+	Already(&'a HostRules),
 }
 
 impl<T: Config> Loaded<T> {
@@ -221,7 +222,7 @@ impl<T: Config> Loaded<T> {
 	pub fn check_as(&self, ads: AdsChecked, rules: &HostRules) -> Result<(), Mismatch> {
 		match ads {
 			AdsChecked::No => self.check_with(rules),
-			AdsChecked::Already => {
+			AdsChecked::Already(_) => {
 				let candidate = self.candidate().ok_or(Mismatch::WrongKind(OrderKind::Request))?;
 				term_mismatches(&candidate, false).into_iter().next().map_or(Ok(()), Err)
 			}
@@ -491,12 +492,19 @@ impl<T: Config> Pallet<T> {
 	/// held for them goes back, the pool owner's stake is held, used-up orders end. The app's
 	/// and the data set's host rules are kept with the deal, for the claims.
 	pub(crate) fn make_deal(loaded: Loaded<T>, ads: AdsChecked) -> Result<DealId, DispatchError> {
-		let rules = loaded.host_rules();
-		loaded.check_as(ads, &rules).map_err(Error::<T>::from)?;
+		let parsed;
+		let rules = match ads {
+			AdsChecked::Already(rules) => rules,
+			AdsChecked::No => {
+				parsed = loaded.host_rules();
+				&parsed
+			}
+		};
+		loaded.check_as(ads, rules).map_err(Error::<T>::from)?;
 		let stored_rules = match rules.is_empty() {
 			true => None,
 			false => Some(
-				ads::store_rules::<T::MaxAdBytes>(&rules).ok_or(Error::<T>::HostRulesTooLarge)?,
+				ads::store_rules::<T::MaxAdBytes>(rules).ok_or(Error::<T>::HostRulesTooLarge)?,
 			),
 		};
 		let req = request_terms::<T>(&loaded.request).ok_or(Error::<T>::WrongOrderKind)?;

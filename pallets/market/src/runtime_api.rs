@@ -135,7 +135,9 @@ impl<T: Config> Pallet<T> {
 			.filter(|(_, o)| pool_terms::<T>(o).is_some_and(|p| p.category == category))
 			.take(RANK_SCAN_LIMIT)
 			.map(|(id, _)| id);
-		Self::rank_offers_for(request, pools).map_err(|_| QueryError::UnknownOrder)
+		Self::rank_offers_for(request, pools)
+			.map(|(ranked, _)| ranked)
+			.map_err(|_| QueryError::UnknownOrder)
 	}
 
 	/// [`MarketApi::explain_match`].
