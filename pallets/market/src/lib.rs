@@ -536,7 +536,7 @@ pub mod pallet {
 		///
 		/// Errors: [`Error::UnknownOrder`], [`Error::WrongOrderKind`], each mismatch's own error
 		/// (`MarketApi::explain_match` lists them all), [`Error::PoolOwnerCannotStake`],
-		/// [`Error::LocationTooLong`]. Event: [`Event::DealMade`].
+		/// [`Error::LocationTooLong`], [`Error::HostRulesTooLarge`]. Event: [`Event::DealMade`].
 		#[pallet::call_index(5)]
 		#[pallet::weight(T::WeightInfo::match_orders())]
 		pub fn match_orders(
