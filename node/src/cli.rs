@@ -50,4 +50,16 @@ pub struct Cli {
 
 	#[clap(flatten)]
 	pub run: sc_cli::RunCmd,
+
+	/// How many blocks behind its best block this validator's GRANDPA votes stay.
+	///
+	/// 0 (the default) lets a block be finalised in the voting round after it is imported,
+	/// about a second later, so that a worker or client acting on finalised blocks only waits
+	/// for that round, not for two more blocks. Substrate's own default is 2, which leaves a
+	/// block two slots to propagate before it is voted on. GRANDPA's safety does not depend
+	/// on this setting; a network whose blocks take longer than a slot to reach its validators
+	/// may raise it. Ignored by nodes that do not vote.
+	#[arg(long, value_name = "BLOCKS", default_value_t = 0,
+		value_parser = clap::value_parser!(u32).range(0..=256))]
+	pub grandpa_vote_lag: u32,
 }

@@ -150,6 +150,7 @@ pub fn new_full<
 	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
 >(
 	config: Configuration,
+	grandpa_vote_lag: u32,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {
 		client,
@@ -327,7 +328,7 @@ pub fn new_full<
 			network,
 			sync: sync_service,
 			notification_service: grandpa_notification_service,
-			voting_rule: sc_consensus_grandpa::VotingRulesBuilder::default().build(),
+			voting_rule: grandpa_voting_rule(grandpa_vote_lag),
 			prometheus_registry,
 			shared_voter_state,
 			telemetry: telemetry.as_ref().map(|x| x.handle()),
@@ -337,4 +338,16 @@ pub fn new_full<
 	}
 
 	Ok(task_manager)
+}
+
+/// Substrate's default rules with the lag behind the best block as the operator chose it
+/// (`--grandpa-vote-lag`): votes stay that many blocks behind the best block and within three
+/// quarters of the unfinalised chain.
+fn grandpa_voting_rule(
+	vote_lag: u32,
+) -> impl sc_consensus_grandpa::VotingRule<Block, FullClient> + Clone {
+	sc_consensus_grandpa::VotingRulesBuilder::new()
+		.add(sc_consensus_grandpa::BeforeBestBlockBy(vote_lag))
+		.add(sc_consensus_grandpa::ThreeQuartersOfTheUnfinalizedChain)
+		.build()
 }
