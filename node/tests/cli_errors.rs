@@ -52,3 +52,14 @@ fn validator_without_network_key_is_refused() {
 	assert!(!status.success());
 	assert!(output.contains("NetworkKeyNotFound"), "output: {output}");
 }
+
+#[test]
+fn a_grandpa_vote_lag_out_of_range_is_refused() {
+	let (status, _, output) = run_to_exit(&["--dev", "--tmp", "--grandpa-vote-lag", "257"], LIMIT);
+	assert!(!status.success());
+	assert!(
+		output.contains("invalid value '257' for '--grandpa-vote-lag <BLOCKS>'"),
+		"output: {output}"
+	);
+	assert!(output.contains("0..=256"), "output: {output}");
+}

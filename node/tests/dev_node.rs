@@ -28,6 +28,12 @@ fn dev_node_produces_finalises_transfers_and_stops_cleanly() {
 	wait_for("a finalised block", Duration::from_secs(90), || {
 		node.finalized_number().filter(|n| *n >= 1)
 	});
+	// Validators vote on their best block (`--grandpa-vote-lag 0`): the finalised head
+	// reaches the best block between two slots. Substrate's default lag of 2 never lets it.
+	wait_for("the finalised head to reach the best block", Duration::from_secs(30), || {
+		let (best, finalized) = (node.best_number()?, node.finalized_number()?);
+		(best >= 3 && finalized == best).then_some(())
+	});
 
 	// A transfer signed by Alice moves exactly the amount to Ferdie, and Alice pays a fee.
 	let (alice, ferdie) = (Alice.to_account_id(), Ferdie.to_account_id());

@@ -22,23 +22,77 @@ where
 	who
 }
 
-/// An ad whose `Requirements` doubles references eleven times (about 8,200 evaluation steps
-/// of the 10,000 allowed) before it comes out true, with `extra` appended inside the brackets.
-fn dense_ad(prefix: &str, extra: &str) -> String {
+/// The attributes of an ad whose `Requirements` doubles references eleven times (about 8,200
+/// evaluation steps of the 10,000 allowed) before it comes out true, then `extra`. The
+/// references name their own ad (`MY.`), so that its padding does not make lookups dearer.
+fn dense_attributes(prefix: &str, extra: &[&str]) -> Vec<String> {
 	let mut attributes: Vec<String> = vec![format!("{prefix}0 = 1")];
 	for i in 1..=11 {
-		attributes.push(format!("{prefix}{i} = {prefix}{p} + {prefix}{p}", p = i - 1));
+		attributes.push(format!("{prefix}{i} = MY.{prefix}{p} + MY.{prefix}{p}", p = i - 1));
 	}
-	attributes.push(format!("Requirements = {prefix}11 > 0"));
-	format!("[ {}; {extra} ]", attributes.join("; "))
+	attributes.push(format!("Requirements = MY.{prefix}11 > 0"));
+	attributes.extend(extra.iter().map(|a| String::from(*a)));
+	attributes
+}
+
+/// The attributes of an ad whose `Requirements` is `requirements`, then `extra`.
+fn light_attributes(requirements: &str, extra: &[&str]) -> Vec<String> {
+	let mut attributes = vec![format!("Requirements = {requirements}")];
+	attributes.extend(extra.iter().map(|a| String::from(*a)));
+	attributes
+}
+
+/// `attributes` as ad text filled up to `T::MaxAdText` with attributes nothing refers to:
+/// balanced `&&` trees of one-letter references, at most 511 nodes each (an expression may
+/// have 512). Many small nodes are what costs the most to parse and to read back per byte,
+/// so the ad costs what its size allows however few steps its evaluation takes.
+fn padded_ad<T: Config>(mut attributes: Vec<String>) -> BoundedVec<u8, T::MaxAdText> {
+	// A tree of `n` leaves: `n` of them and `n - 1` times `(…&&…)`.
+	let tree_len = |n: usize| n + (n - 1) * "(&&)".len();
+	fn tree(leaves: usize) -> String {
+		if leaves <= 1 {
+			return String::from("a");
+		}
+		format!("({}&&{})", tree(leaves / 2), tree(leaves - leaves / 2))
+	}
+	let max = T::MaxAdText::get() as usize;
+	let text = |attributes: &[String]| format!("[ {} ]", attributes.join("; "));
+	loop {
+		let name = format!("Q{}", attributes.len());
+		// The room left for the tree after `; QN = `.
+		let room = max.saturating_sub(text(&attributes).len() + name.len() + "; = ".len());
+		let Some(leaves) = (1..=256).rev().find(|&n| tree_len(n) <= room) else { break };
+		attributes.push(format!("{name} = {}", tree(leaves)));
+	}
+	BoundedVec::truncate_from(text(&attributes).into_bytes())
+}
+
+/// A job ad of the largest size: `dense` takes about 8,200 steps to evaluate against a pool
+/// ad, otherwise a few.
+fn job_ad_of<T: Config>(dense: bool) -> BoundedVec<u8, T::MaxAdText> {
+	let extra = ["Rank = TARGET.Memory"];
+	padded_ad::<T>(match dense {
+		true => dense_attributes("J", &extra),
+		false => light_attributes("TARGET.Memory > 0", &extra),
+	})
+}
+
+/// A pool ad of the largest size, likewise. The registry's benchmark rules read its `P11`,
+/// so they too take about 8,200 steps each against the dense one, a few against the other.
+fn pool_ad_of<T: Config>(dense: bool) -> BoundedVec<u8, T::MaxAdText> {
+	let extra = ["Memory = 65536", "EnergyWatts = 300"];
+	padded_ad::<T>(match dense {
+		true => dense_attributes("P", &extra),
+		false => light_attributes("true", &extra),
+	})
 }
 
 fn job_ad<T: Config>() -> BoundedVec<u8, T::MaxAdText> {
-	BoundedVec::truncate_from(dense_ad("J", "Rank = TARGET.Memory").into_bytes())
+	job_ad_of::<T>(true)
 }
 
 fn pool_ad<T: Config>() -> BoundedVec<u8, T::MaxAdText> {
-	BoundedVec::truncate_from(dense_ad("P", "Memory = 65536; EnergyWatts = 300").into_bytes())
+	pool_ad_of::<T>(true)
 }
 
 struct Market<T: Config> {
@@ -85,6 +139,10 @@ fn resource_order<T: Config>(
 }
 
 fn pool_order<T: Config>(m: &Market<T>, price: u32, volume: u32) -> OrderId {
+	pool_order_with::<T>(m, price, volume, &pool_ad::<T>())
+}
+
+fn pool_order_with<T: Config>(m: &Market<T>, price: u32, volume: u32, ad: &[u8]) -> OrderId {
 	Pallet::<T>::do_publish_pool(
 		m.pool_owner.clone(),
 		m.pool,
@@ -94,7 +152,7 @@ fn pool_order<T: Config>(m: &Market<T>, price: u32, volume: u32) -> OrderId {
 		u32::MAX,
 		u64::MAX,
 		Default::default(),
-		&pool_ad::<T>(),
+		ad,
 	)
 	.expect("publishes");
 	last_order::<T>()
@@ -279,29 +337,38 @@ mod benchmarks {
 		assert_eq!(OpenOffers::<T>::get(m.pool), 0);
 	}
 
-	/// Four orders, a data set among them, every one used up by the deal.
+	/// Four orders, a data set among them, every one used up by the deal; ads of the largest
+	/// size, whose evaluation with the registry's host rules takes at least
+	/// `DENSE_MATCH_STEPS` steps (`s = 1`) or a few (`s = 0`): the call is charged between the
+	/// two by the steps it spends (`match_weight`).
 	#[benchmark]
-	fn match_orders() {
+	fn match_orders(s: Linear<0, 1>) {
+		let dense = s == 1;
 		let m = market::<T>();
 		let requester = funded::<T>("requester", 0);
-		let request = waiting_request::<T>(&m, &requester, 1);
+		let request_spec = RequestSpec { job_ad: job_ad_of::<T>(dense), ..spec::<T>(&m, &requester, 1) };
+		Pallet::<T>::do_submit_request(requester.clone(), request_spec).expect("submits");
+		let request = last_order::<T>();
 		// Published after the request, and out of the index, so nothing matched them yet.
 		let app = resource_order::<T>(&m.app_owner, OrderKind::App, m.app, 1, 1);
 		let dataset = resource_order::<T>(&m.dataset_owner, OrderKind::Dataset, m.dataset, 1, 1);
 		Waiting::<T>::remove(Category::S);
-		let pool = pool_order::<T>(&m, 1, 1);
-		// The registry's benchmark contracts carry the densest host rules: each is met only
-		// after evaluating the pool ad's `P11`.
+		let pool = pool_order_with::<T>(&m, 1, 1, &pool_ad_of::<T>(dense));
 		let loaded =
 			crate::dispatchable_impls::Loaded::<T>::load(request, pool, app, Some(dataset))
 				.expect("orders");
-		let pool_ad = ads::parse_order_ad(&pool_ad::<T>()).expect("parses");
-		let (unmet, steps) = loaded.host_rules().unmet(&pool_ad, &ads::limits());
-		assert!(unmet.is_none() && steps > 16_000, "host rules cost {steps} steps");
+		let steps = loaded
+			.check_as(crate::dispatchable_impls::AdsChecked::No, &loaded.host_rules())
+			.expect("the orders match");
+		match dense {
+			true => assert!(steps >= crate::match_weight::DENSE_MATCH_STEPS, "{steps} steps"),
+			false => assert!(steps < 100, "{steps} steps"),
+		}
 		let caller = funded::<T>("matcher", 0);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller), request, pool, app, Some(dataset));
 		assert_eq!(NextDealId::<T>::get(), 1);
+		assert!(DealRules::<T>::contains_key(0), "the host rules are kept with the deal");
 	}
 
 	/// `n` requests expiring in one block, each with payment held and in the waiting list.

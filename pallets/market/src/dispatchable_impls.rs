@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::matching::{
-	check_match, term_mismatches, Candidate, HostRules, Mismatch, PoolView, RequestView,
+	check_match_counted, term_mismatches, Candidate, HostRules, Mismatch, PoolView, RequestView,
 	ResourceView,
 };
 use codec::Encode;
@@ -218,26 +218,27 @@ impl<T: Config> Loaded<T> {
 	}
 
 	/// `check_match` on these orders, or only its terms when `ads` says the ads were
-	/// evaluated already.
-	pub fn check_as(&self, ads: AdsChecked, rules: &HostRules) -> Result<(), Mismatch> {
+	/// evaluated already. Returns the evaluation steps it spent on the ads.
+	pub fn check_as(&self, ads: AdsChecked, rules: &HostRules) -> Result<u32, Mismatch> {
 		match ads {
 			AdsChecked::No => self.check_with(rules),
 			AdsChecked::Already(_) => {
 				let candidate = self.candidate().ok_or(Mismatch::WrongKind(OrderKind::Request))?;
-				term_mismatches(&candidate, false).into_iter().next().map_or(Ok(()), Err)
+				term_mismatches(&candidate, false).into_iter().next().map_or(Ok(0), Err)
 			}
 		}
 	}
 
-	/// `check_match` on these orders, with the host rules of their app and data set.
-	fn check_with(&self, rules: &HostRules) -> Result<(), Mismatch> {
+	/// `check_match` on these orders, with the host rules of their app and data set; the
+	/// evaluation steps it spent.
+	fn check_with(&self, rules: &HostRules) -> Result<u32, Mismatch> {
 		let candidate = self.candidate().ok_or(Mismatch::WrongKind(OrderKind::Request))?;
 		let (Some(req), Some(pool)) =
 			(request_terms::<T>(&self.request), pool_terms::<T>(&self.pool))
 		else {
 			return Err(Mismatch::WrongKind(OrderKind::Pool));
 		};
-		check_match(
+		check_match_counted(
 			&candidate,
 			&ads::load(&req.job_ad),
 			&ads::load(&pool.ad),
@@ -256,6 +257,17 @@ impl<T: Config> Loaded<T> {
 }
 
 impl<T: Config> Pallet<T> {
+	/// What [`Pallet::match_orders`] costs after `steps` of ad evaluation
+	/// ([`crate::match_weight`]): between its benchmarks with light (`s = 0`) and dense
+	/// (`s = 1`) ads.
+	pub fn match_orders_weight(steps: u32) -> Weight {
+		crate::match_weight::match_weight(
+			T::WeightInfo::match_orders(0),
+			T::WeightInfo::match_orders(1),
+			steps,
+		)
+	}
+
 	/// `OrderDepositBase + OrderDepositPerByte × bytes`.
 	pub fn deposit_for(bytes: usize) -> BalanceOf<T> {
 		let bytes: BalanceOf<T> = (bytes as u32).into();
@@ -475,14 +487,15 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Loads the four orders and makes the deal. `ads` says whether this call has evaluated
-	/// their ads already (arrival ranks candidates by them first).
+	/// their ads already (arrival ranks candidates by them first). Returns the evaluation
+	/// steps the ads and rules took here.
 	pub(crate) fn do_match(
 		request: OrderId,
 		pool_order: OrderId,
 		app_order: OrderId,
 		dataset_order: Option<OrderId>,
 		ads: AdsChecked,
-	) -> Result<DealId, DispatchError> {
+	) -> Result<u32, DispatchError> {
 		let loaded = Loaded::<T>::load(request, pool_order, app_order, dataset_order)?;
 		Self::make_deal(loaded, ads)
 	}
@@ -490,8 +503,9 @@ impl<T: Config> Pallet<T> {
 	/// Checks the orders with `check_match` and makes a deal of as many tasks as they all
 	/// have left: the requester's payment for them moves to the deal, the rest of what was
 	/// held for them goes back, the pool owner's stake is held, used-up orders end. The app's
-	/// and the data set's host rules are kept with the deal, for the claims.
-	pub(crate) fn make_deal(loaded: Loaded<T>, ads: AdsChecked) -> Result<DealId, DispatchError> {
+	/// and the data set's host rules are kept with the deal, for the claims. Returns the
+	/// evaluation steps the ads and rules took (none when `ads` says they were evaluated).
+	pub(crate) fn make_deal(loaded: Loaded<T>, ads: AdsChecked) -> Result<u32, DispatchError> {
 		let parsed;
 		let rules = match ads {
 			AdsChecked::Already(rules) => rules,
@@ -500,7 +514,7 @@ impl<T: Config> Pallet<T> {
 				&parsed
 			}
 		};
-		loaded.check_as(ads, rules).map_err(Error::<T>::from)?;
+		let ad_steps = loaded.check_as(ads, rules).map_err(Error::<T>::from)?;
 		let stored_rules = match rules.is_empty() {
 			true => None,
 			false => Some(
@@ -639,7 +653,7 @@ impl<T: Config> Pallet<T> {
 		if let Some((id, order, _)) = dataset {
 			Self::consume(id, order, volume)?;
 		}
-		Ok(deal_id)
+		Ok(ad_steps)
 	}
 
 	/// Takes `volume` tasks from an order; a used-up order ends and its deposit goes back.

@@ -51,6 +51,7 @@ mod arrival;
 mod benchmarking;
 mod book;
 mod dispatchable_impls;
+pub mod match_weight;
 pub mod matching;
 pub mod migrations;
 /// The mock runtime of the tests, also used by `market-bench`.
@@ -530,7 +531,8 @@ pub mod pallet {
 
 		/// Propose a match of four orders. The chain checks everything `check_match` checks,
 		/// at a constant cost, and makes the deal; the caller pays the fee and is trusted for
-		/// nothing else.
+		/// nothing else. The fee is charged for the most the ads' evaluation may take, and
+		/// what the evaluation did not take is refunded ([`match_weight`]).
 		///
 		/// - Origin: signed, anyone.
 		///
@@ -538,23 +540,23 @@ pub mod pallet {
 		/// (`MarketApi::explain_match` lists them all), [`Error::PoolOwnerCannotStake`],
 		/// [`Error::LocationTooLong`], [`Error::HostRulesTooLarge`]. Event: [`Event::DealMade`].
 		#[pallet::call_index(5)]
-		#[pallet::weight(T::WeightInfo::match_orders())]
+		#[pallet::weight(Pallet::<T>::match_orders_weight(match_weight::max_match_steps()))]
 		pub fn match_orders(
 			origin: OriginFor<T>,
 			request: OrderId,
 			pool_order: OrderId,
 			app_order: OrderId,
 			dataset_order: Option<OrderId>,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			ensure_signed(origin)?;
-			Self::do_match(
+			let ad_steps = Self::do_match(
 				request,
 				pool_order,
 				app_order,
 				dataset_order,
 				dispatchable_impls::AdsChecked::No,
-			)
-			.map(|_| ())
+			)?;
+			Ok(Some(Self::match_orders_weight(ad_steps)).into())
 		}
 	}
 }

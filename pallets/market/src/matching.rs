@@ -355,12 +355,24 @@ pub fn check_match<AccountId: Party, Balance: PartialOrd + Copy>(
 	rules: &HostRules,
 	limits: &Limits,
 ) -> Result<(), Mismatch> {
+	check_match_counted(c, job, pool, rules, limits).map(drop)
+}
+
+/// [`check_match`], also returning the evaluation steps it spent on the ads (what a proposed
+/// match is charged for).
+pub fn check_match_counted<AccountId: Party, Balance: PartialOrd + Copy>(
+	c: &Candidate<'_, AccountId, Balance>,
+	job: &Ad,
+	pool: &Ad,
+	rules: &HostRules,
+	limits: &Limits,
+) -> Result<u32, Mismatch> {
 	if let Some(first) = term_mismatches(c, false).into_iter().next() {
 		return Err(first);
 	}
-	match ads_mismatch(job, pool, c.request.determinism, rules, limits).0 {
-		Some(mismatch) => Err(mismatch),
-		None => Ok(()),
+	match ads_mismatch(job, pool, c.request.determinism, rules, limits) {
+		(Some(mismatch), _) => Err(mismatch),
+		(None, steps) => Ok(steps),
 	}
 }
 

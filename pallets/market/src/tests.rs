@@ -405,6 +405,52 @@ fn proposed_matches_reach_orders_beyond_the_indices() {
 	});
 }
 
+/// A job ad whose `Requirements` reads `X{depth}`, an attribute doubling references `depth`
+/// times: its evaluation takes about `4 × 2^depth` steps.
+fn doubling_job_ad(depth: u32) -> String {
+	let mut attributes = vec![String::from("X0 = 1")];
+	attributes.extend((1..=depth).map(|i| format!("X{i} = X{p} + X{p}", p = i - 1)));
+	attributes.push(format!("Requirements = X{depth} > 0"));
+	format!("[ {} ]", attributes.join("; "))
+}
+
+#[test]
+fn a_proposed_match_is_charged_for_the_evaluation_its_ads_take() {
+	new_test_ext().execute_with(|| {
+		let w = world();
+		let a = app_order(w.app, 8, 10);
+		// Out of the index, so that only proposals match it.
+		for _ in 0..MAX_CANDIDATES {
+			pool_order_by(POOL_OWNER, w.pool, 1, 1, "[ Memory = 8192; Requirements = false ]");
+		}
+		let p = pool_order_by(POOL_OWNER, w.pool, 15, 10, MACHINE);
+		let mut charged = Vec::new();
+		for depth in [0, 6, 10] {
+			let mut job = spec(w.app, None, 1);
+			job.job_ad = bounded(&doubling_job_ad(depth));
+			let r = request(job);
+			let call = crate::Call::<Test>::match_orders {
+				request: r,
+				pool_order: p,
+				app_order: a,
+				dataset_order: None,
+			};
+			let up_front = frame_support::dispatch::GetDispatchInfo::get_dispatch_info(&call).call_weight;
+			let post = Market::match_orders(RuntimeOrigin::signed(77), r, p, a, None)
+				.expect("the orders match");
+			let actual = post.actual_weight.expect("a weight after the match");
+			assert!(actual.all_lte(up_front), "never more than charged up front");
+			charged.push(actual.ref_time());
+		}
+		assert_eq!(deals_made().len(), 3);
+		assert!(charged[0] < charged[1] && charged[1] < charged[2], "{charged:?}");
+		// Up front: the most four evaluations may take; the match spent far less.
+		let most = Market::match_orders_weight(match_weight::max_match_steps()).ref_time();
+		assert!(charged[2] < most, "{charged:?} against {most}");
+		check();
+	});
+}
+
 fn pool_book() -> Vec<OrderId> {
 	PoolBook::<Test>::get(Category::S).iter().map(|(_, id)| *id).collect()
 }

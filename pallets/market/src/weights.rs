@@ -18,7 +18,7 @@ pub trait WeightInfo {
 	fn submit_request(c: u32) -> Weight;
 	fn cancel_order() -> Weight;
 	fn cancel_offer() -> Weight;
-	fn match_orders() -> Weight;
+	fn match_orders(s: u32) -> Weight;
 	fn expire_requests(n: u32) -> Weight;
 }
 
@@ -41,7 +41,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Market::Orders` (`max_values`: None, `max_size`: Some(17624), added: 20099, mode: `MaxEncodedLen`)
 	fn publish_resource_order() -> Weight {
 		// Proof size: 12059 bytes estimated, 3428 measured.
-		Weight::from_parts(104_416_000, 12059)
+		Weight::from_parts(148_421_000, 12059)
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(6))
 	}
@@ -78,8 +78,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// `w` ranges over `[0, 16]`.
 	fn publish_pool_order(w: u32) -> Weight {
 		// Proof size: 356311 bytes estimated, 10138 measured.
-		Weight::from_parts(228_006_939, 356311)
-			.saturating_add(Weight::from_parts(1_313_388_030, 0).saturating_mul(w.into()))
+		Weight::from_parts(3_244_728_716, 356311)
+			.saturating_add(Weight::from_parts(2_265_013_353, 0).saturating_mul(w.into()))
 			.saturating_add(Weight::from_parts(0, 20710).saturating_mul(w.into()))
 			.saturating_add(T::DbWeight::get().reads(31))
 			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(w.into())))
@@ -121,8 +121,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// `c` ranges over `[0, 16]`.
 	fn submit_request(c: u32) -> Weight {
 		// Proof size: 41188 bytes estimated, 6022 measured.
-		Weight::from_parts(649_787_390, 41188)
-			.saturating_add(Weight::from_parts(871_844_561, 0).saturating_mul(c.into()))
+		Weight::from_parts(1_258_899_051, 41188)
+			.saturating_add(Weight::from_parts(1_645_872_974, 0).saturating_mul(c.into()))
 			.saturating_add(Weight::from_parts(0, 20099).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(15))
 			.saturating_add(T::DbWeight::get().reads((8_u64).saturating_mul(c.into())))
@@ -142,8 +142,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
 	fn cancel_order() -> Weight {
-		// Proof size: 21089 bytes estimated, 3027 measured.
-		Weight::from_parts(153_629_000, 21089)
+		// Proof size: 21089 bytes estimated, 7593 measured.
+		Weight::from_parts(166_027_000, 21089)
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(6))
 	}
@@ -160,8 +160,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Market::OpenOffers` (r:1 w:1)
 	/// Proof: `Market::OpenOffers` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	fn cancel_offer() -> Weight {
-		// Proof size: 21089 bytes estimated, 2818 measured.
-		Weight::from_parts(105_297_000, 21089)
+		// Proof size: 21089 bytes estimated, 7366 measured.
+		Weight::from_parts(122_493_000, 21089)
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(5))
 	}
@@ -193,9 +193,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Market::Deals` (`max_values`: None, `max_size`: Some(18124), added: 20599, mode: `MaxEncodedLen`)
 	/// Storage: `Market::DealRules` (r:0 w:1)
 	/// Proof: `Market::DealRules` (`max_values`: None, `max_size`: Some(32794), added: 35269, mode: `MaxEncodedLen`)
-	fn match_orders() -> Weight {
-		// Proof size: 81386 bytes estimated, 8881 measured.
-		Weight::from_parts(1_461_977_000, 81386)
+	/// `s` ranges over `[0, 1]`.
+	fn match_orders(s: u32) -> Weight {
+		// Proof size: 81386 bytes estimated, 18175 measured.
+		Weight::from_parts(1_941_526_116, 81386)
+			.saturating_add(Weight::from_parts(1_235_149_583, 0).saturating_mul(s.into()))
 			.saturating_add(T::DbWeight::get().reads(28))
 			.saturating_add(T::DbWeight::get().writes(25))
 	}
@@ -213,9 +215,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
 	/// `n` ranges over `[0, 64]`.
 	fn expire_requests(n: u32) -> Weight {
-		// Proof size: 3991 bytes estimated, 2035 measured.
-		Weight::from_parts(28_316_368, 3991)
-			.saturating_add(Weight::from_parts(101_168_076, 0).saturating_mul(n.into()))
+		// Proof size: 3991 bytes estimated, 6601 measured.
+		Weight::from_parts(90_587_358, 3991)
+			.saturating_add(Weight::from_parts(105_632_650, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 20099).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
@@ -227,13 +229,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with ParityDB's database weights, for mocks and tests.
 impl WeightInfo for () {
 	fn publish_resource_order() -> Weight {
-		Weight::from_parts(104_416_000, 12059)
+		Weight::from_parts(148_421_000, 12059)
 			.saturating_add(ParityDbWeight::get().reads(6))
 			.saturating_add(ParityDbWeight::get().writes(6))
 	}
 	fn publish_pool_order(w: u32) -> Weight {
-		Weight::from_parts(228_006_939, 356311)
-			.saturating_add(Weight::from_parts(1_313_388_030, 0).saturating_mul(w.into()))
+		Weight::from_parts(3_244_728_716, 356311)
+			.saturating_add(Weight::from_parts(2_265_013_353, 0).saturating_mul(w.into()))
 			.saturating_add(Weight::from_parts(0, 20710).saturating_mul(w.into()))
 			.saturating_add(ParityDbWeight::get().reads(31))
 			.saturating_add(ParityDbWeight::get().reads((6_u64).saturating_mul(w.into())))
@@ -241,8 +243,8 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes((7_u64).saturating_mul(w.into())))
 	}
 	fn submit_request(c: u32) -> Weight {
-		Weight::from_parts(649_787_390, 41188)
-			.saturating_add(Weight::from_parts(871_844_561, 0).saturating_mul(c.into()))
+		Weight::from_parts(1_258_899_051, 41188)
+			.saturating_add(Weight::from_parts(1_645_872_974, 0).saturating_mul(c.into()))
 			.saturating_add(Weight::from_parts(0, 20099).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(15))
 			.saturating_add(ParityDbWeight::get().reads((8_u64).saturating_mul(c.into())))
@@ -250,23 +252,24 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes((8_u64).saturating_mul(c.into())))
 	}
 	fn cancel_order() -> Weight {
-		Weight::from_parts(153_629_000, 21089)
+		Weight::from_parts(166_027_000, 21089)
 			.saturating_add(ParityDbWeight::get().reads(6))
 			.saturating_add(ParityDbWeight::get().writes(6))
 	}
 	fn cancel_offer() -> Weight {
-		Weight::from_parts(105_297_000, 21089)
+		Weight::from_parts(122_493_000, 21089)
 			.saturating_add(ParityDbWeight::get().reads(6))
 			.saturating_add(ParityDbWeight::get().writes(5))
 	}
-	fn match_orders() -> Weight {
-		Weight::from_parts(1_461_977_000, 81386)
+	fn match_orders(s: u32) -> Weight {
+		Weight::from_parts(1_941_526_116, 81386)
+			.saturating_add(Weight::from_parts(1_235_149_583, 0).saturating_mul(s.into()))
 			.saturating_add(ParityDbWeight::get().reads(28))
 			.saturating_add(ParityDbWeight::get().writes(25))
 	}
 	fn expire_requests(n: u32) -> Weight {
-		Weight::from_parts(28_316_368, 3991)
-			.saturating_add(Weight::from_parts(101_168_076, 0).saturating_mul(n.into()))
+		Weight::from_parts(90_587_358, 3991)
+			.saturating_add(Weight::from_parts(105_632_650, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 20099).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(4))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
