@@ -67,32 +67,45 @@ fn padded_ad<T: Config>(mut attributes: Vec<String>) -> BoundedVec<u8, T::MaxAdT
 	BoundedVec::truncate_from(text(&attributes).into_bytes())
 }
 
-/// A job ad of the largest size: `dense` takes about 8,200 steps to evaluate against a pool
-/// ad, otherwise a few.
-fn job_ad_of<T: Config>(dense: bool) -> BoundedVec<u8, T::MaxAdText> {
+/// A job ad: `dense` takes about 8,200 steps to evaluate against a pool ad, otherwise a few;
+/// `large` is padded to the largest text.
+fn job_ad_of<T: Config>(dense: bool, large: bool) -> BoundedVec<u8, T::MaxAdText> {
 	let extra = ["Rank = TARGET.Memory"];
-	padded_ad::<T>(match dense {
-		true => dense_attributes("J", &extra),
-		false => light_attributes("TARGET.Memory > 0", &extra),
-	})
+	ad_text::<T>(
+		match dense {
+			true => dense_attributes("J", &extra),
+			false => light_attributes("TARGET.Memory > 0", &extra),
+		},
+		large,
+	)
 }
 
-/// A pool ad of the largest size, likewise. The registry's benchmark rules read its `P11`,
-/// so they too take about 8,200 steps each against the dense one, a few against the other.
-fn pool_ad_of<T: Config>(dense: bool) -> BoundedVec<u8, T::MaxAdText> {
+/// A pool ad, likewise. The registry's benchmark rules read its `P11`, so they too take about
+/// 8,200 steps each against the dense one, a few against the other.
+fn pool_ad_of<T: Config>(dense: bool, large: bool) -> BoundedVec<u8, T::MaxAdText> {
 	let extra = ["Memory = 65536", "EnergyWatts = 300"];
-	padded_ad::<T>(match dense {
-		true => dense_attributes("P", &extra),
-		false => light_attributes("true", &extra),
-	})
+	ad_text::<T>(
+		match dense {
+			true => dense_attributes("P", &extra),
+			false => light_attributes("true", &extra),
+		},
+		large,
+	)
+}
+
+fn ad_text<T: Config>(attributes: Vec<String>, large: bool) -> BoundedVec<u8, T::MaxAdText> {
+	match large {
+		true => padded_ad::<T>(attributes),
+		false => BoundedVec::truncate_from(format!("[ {} ]", attributes.join("; ")).into_bytes()),
+	}
 }
 
 fn job_ad<T: Config>() -> BoundedVec<u8, T::MaxAdText> {
-	job_ad_of::<T>(true)
+	job_ad_of::<T>(true, true)
 }
 
 fn pool_ad<T: Config>() -> BoundedVec<u8, T::MaxAdText> {
-	pool_ad_of::<T>(true)
+	pool_ad_of::<T>(true, true)
 }
 
 struct Market<T: Config> {
@@ -109,11 +122,24 @@ where
 	T::Currency: Mutate<T::AccountId>,
 	T::Registry: BenchmarkContracts<T::AccountId>,
 {
+	market_with_rule_len::<T>(u32::MAX)
+}
+
+/// The market with an app and a data set whose rules are at most `rule_len` bytes.
+fn market_with_rule_len<T: Config>(rule_len: u32) -> Market<T>
+where
+	T::Currency: Mutate<T::AccountId>,
+	T::Registry: BenchmarkContracts<T::AccountId>,
+{
 	let (app_owner, dataset_owner, pool_owner) =
 		(funded::<T>("app", 0), funded::<T>("dataset", 0), funded::<T>("pool", 0));
 	Market {
-		app: T::Registry::approved(&app_owner, ContractKind::App),
-		dataset: T::Registry::approved(&dataset_owner, ContractKind::Dataset),
+		app: T::Registry::approved_with_rule_len(&app_owner, ContractKind::App, rule_len),
+		dataset: T::Registry::approved_with_rule_len(
+			&dataset_owner,
+			ContractKind::Dataset,
+			rule_len,
+		),
 		pool: T::Registry::approved(&pool_owner, ContractKind::WorkerPool),
 		app_owner,
 		dataset_owner,
@@ -337,32 +363,43 @@ mod benchmarks {
 		assert_eq!(OpenOffers::<T>::get(m.pool), 0);
 	}
 
-	/// Four orders, a data set among them, every one used up by the deal; ads of the largest
-	/// size, whose evaluation with the registry's host rules takes at least
-	/// `DENSE_MATCH_STEPS` steps (`s = 1`) or a few (`s = 0`): the call is charged between the
-	/// two by the steps it spends (`match_weight`).
+	/// Four orders, a data set among them, every one used up by the deal. `s = 1`: ads and
+	/// host rules whose evaluation takes at least `DENSE_MATCH_STEPS` steps (a few at `s = 0`);
+	/// `b = 1`: ads of the largest text and the registry's longest rules, at least
+	/// `LARGE_AD_BYTES` and `LARGE_RULE_BYTES` (short ones at `b = 0`). The call is charged
+	/// between them by the work its ads take (`match_weight`).
 	#[benchmark]
-	fn match_orders(s: Linear<0, 1>) {
-		let dense = s == 1;
-		let m = market::<T>();
+	fn match_orders(s: Linear<0, 1>, b: Linear<0, 1>) {
+		let (dense, large) = (s == 1, b == 1);
+		let m = market_with_rule_len::<T>(if large { u32::MAX } else { 0 });
 		let requester = funded::<T>("requester", 0);
-		let request_spec = RequestSpec { job_ad: job_ad_of::<T>(dense), ..spec::<T>(&m, &requester, 1) };
+		let request_spec =
+			RequestSpec { job_ad: job_ad_of::<T>(dense, large), ..spec::<T>(&m, &requester, 1) };
 		Pallet::<T>::do_submit_request(requester.clone(), request_spec).expect("submits");
 		let request = last_order::<T>();
 		// Published after the request, and out of the index, so nothing matched them yet.
 		let app = resource_order::<T>(&m.app_owner, OrderKind::App, m.app, 1, 1);
 		let dataset = resource_order::<T>(&m.dataset_owner, OrderKind::Dataset, m.dataset, 1, 1);
 		Waiting::<T>::remove(Category::S);
-		let pool = pool_order_with::<T>(&m, 1, 1, &pool_ad_of::<T>(dense));
+		let pool = pool_order_with::<T>(&m, 1, 1, &pool_ad_of::<T>(dense, large));
 		let loaded =
 			crate::dispatchable_impls::Loaded::<T>::load(request, pool, app, Some(dataset))
 				.expect("orders");
 		let steps = loaded
 			.check_as(crate::dispatchable_impls::AdsChecked::No, &loaded.host_rules())
 			.expect("the orders match");
+		let work = loaded.ad_work(steps);
 		match dense {
-			true => assert!(steps >= crate::match_weight::DENSE_MATCH_STEPS, "{steps} steps"),
-			false => assert!(steps < 100, "{steps} steps"),
+			true => assert!(steps >= crate::match_weight::DENSE_MATCH_STEPS, "{work:?}"),
+			false => assert!(steps < 100, "{work:?}"),
+		}
+		match large {
+			true => assert!(
+				work.ad_bytes >= crate::match_weight::LARGE_AD_BYTES
+					&& work.rule_bytes >= crate::match_weight::LARGE_RULE_BYTES,
+				"{work:?}"
+			),
+			false => assert!(work.ad_bytes < 1_000 && work.rule_bytes < 200, "{work:?}"),
 		}
 		let caller = funded::<T>("matcher", 0);
 		#[extrinsic_call]

@@ -2,6 +2,7 @@
 //! shares.
 
 use super::*;
+use crate::match_weight::{match_weight, AdWork, MatchBenchmarks};
 use crate::matching::{
 	check_match_counted, term_mismatches, Candidate, HostRules, Mismatch, PoolView, RequestView,
 	ResourceView,
@@ -247,6 +248,31 @@ impl<T: Config> Loaded<T> {
 		)
 	}
 
+	/// The bytes a check of these orders' ads reads: the stored job and pool ads, and the
+	/// app's and the data set's rule text (with `steps`, what [`crate::match_weight`] charges).
+	pub fn ad_work(&self, steps: u32) -> AdWork {
+		let stored = |order: &OrderOf<T>| match &order.terms {
+			OrderTerms::Request(req) => req.job_ad.len(),
+			OrderTerms::Pool(pool) => pool.ad.len(),
+			_ => 0,
+		};
+		let rule = |details: Option<&ContractDetails>| match details {
+			Some(ContractDetails::App { requirements, .. }) => requirements.len(),
+			Some(ContractDetails::Dataset { restrictions: Some(rule), .. }) => rule.len(),
+			_ => 0,
+		};
+		let dataset_info = self.dataset.as_ref().and_then(|(_, _, info)| info.as_ref());
+		let bytes = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+		AdWork {
+			steps,
+			ad_bytes: bytes(stored(&self.request).saturating_add(stored(&self.pool))),
+			rule_bytes: bytes(
+				rule(self.app_info.as_ref().map(|info| &info.details))
+					.saturating_add(rule(dataset_info.map(|info| &info.details))),
+			),
+		}
+	}
+
 	/// What the app and the data set were registered to demand of a host.
 	pub fn host_rules(&self) -> HostRules {
 		ads::host_rules(
@@ -257,15 +283,19 @@ impl<T: Config> Loaded<T> {
 }
 
 impl<T: Config> Pallet<T> {
-	/// What [`Pallet::match_orders`] costs after `steps` of ad evaluation
-	/// ([`crate::match_weight`]): between its benchmarks with light (`s = 0`) and dense
-	/// (`s = 1`) ads.
-	pub fn match_orders_weight(steps: u32) -> Weight {
-		crate::match_weight::match_weight(
-			T::WeightInfo::match_orders(0),
-			T::WeightInfo::match_orders(1),
-			steps,
-		)
+	/// What [`Pallet::match_orders`] costs after `work` on its ads ([`crate::match_weight`]).
+	pub fn match_orders_weight(work: AdWork) -> Weight {
+		let benchmarks = MatchBenchmarks {
+			base: T::WeightInfo::match_orders(0, 0),
+			dense: T::WeightInfo::match_orders(1, 0),
+			large: T::WeightInfo::match_orders(0, 1),
+		};
+		match_weight(&benchmarks, work, AdWork::most(T::MaxAdBytes::get()))
+	}
+
+	/// What [`Pallet::match_orders`] is charged up front: the most its ads may take.
+	pub fn match_orders_up_front() -> Weight {
+		Self::match_orders_weight(AdWork::most(T::MaxAdBytes::get()))
 	}
 
 	/// `OrderDepositBase + OrderDepositPerByte × bytes`.
@@ -487,15 +517,15 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Loads the four orders and makes the deal. `ads` says whether this call has evaluated
-	/// their ads already (arrival ranks candidates by them first). Returns the evaluation
-	/// steps the ads and rules took here.
+	/// their ads already (arrival ranks candidates by them first). Returns the work its ads
+	/// and rules took here.
 	pub(crate) fn do_match(
 		request: OrderId,
 		pool_order: OrderId,
 		app_order: OrderId,
 		dataset_order: Option<OrderId>,
 		ads: AdsChecked,
-	) -> Result<u32, DispatchError> {
+	) -> Result<AdWork, DispatchError> {
 		let loaded = Loaded::<T>::load(request, pool_order, app_order, dataset_order)?;
 		Self::make_deal(loaded, ads)
 	}
@@ -503,9 +533,9 @@ impl<T: Config> Pallet<T> {
 	/// Checks the orders with `check_match` and makes a deal of as many tasks as they all
 	/// have left: the requester's payment for them moves to the deal, the rest of what was
 	/// held for them goes back, the pool owner's stake is held, used-up orders end. The app's
-	/// and the data set's host rules are kept with the deal, for the claims. Returns the
-	/// evaluation steps the ads and rules took (none when `ads` says they were evaluated).
-	pub(crate) fn make_deal(loaded: Loaded<T>, ads: AdsChecked) -> Result<u32, DispatchError> {
+	/// and the data set's host rules are kept with the deal, for the claims. Returns the work
+	/// the ads and rules took (none when `ads` says they were evaluated).
+	pub(crate) fn make_deal(loaded: Loaded<T>, ads: AdsChecked) -> Result<AdWork, DispatchError> {
 		let parsed;
 		let rules = match ads {
 			AdsChecked::Already(rules) => rules,
@@ -515,6 +545,10 @@ impl<T: Config> Pallet<T> {
 			}
 		};
 		let ad_steps = loaded.check_as(ads, rules).map_err(Error::<T>::from)?;
+		let ad_work = match ads {
+			AdsChecked::No => loaded.ad_work(ad_steps),
+			AdsChecked::Already(_) => AdWork::default(),
+		};
 		let stored_rules = match rules.is_empty() {
 			true => None,
 			false => Some(
@@ -653,7 +687,7 @@ impl<T: Config> Pallet<T> {
 		if let Some((id, order, _)) = dataset {
 			Self::consume(id, order, volume)?;
 		}
-		Ok(ad_steps)
+		Ok(ad_work)
 	}
 
 	/// Takes `volume` tasks from an order; a used-up order ends and its deposit goes back.

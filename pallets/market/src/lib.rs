@@ -531,8 +531,8 @@ pub mod pallet {
 
 		/// Propose a match of four orders. The chain checks everything `check_match` checks,
 		/// at a constant cost, and makes the deal; the caller pays the fee and is trusted for
-		/// nothing else. The fee is charged for the most the ads' evaluation may take, and
-		/// what the evaluation did not take is refunded ([`match_weight`]).
+		/// nothing else. The fee is charged for the most the ads may take to read and evaluate,
+		/// and what this match's ads did not take is refunded ([`match_weight`]).
 		///
 		/// - Origin: signed, anyone.
 		///
@@ -540,7 +540,7 @@ pub mod pallet {
 		/// (`MarketApi::explain_match` lists them all), [`Error::PoolOwnerCannotStake`],
 		/// [`Error::LocationTooLong`], [`Error::HostRulesTooLarge`]. Event: [`Event::DealMade`].
 		#[pallet::call_index(5)]
-		#[pallet::weight(Pallet::<T>::match_orders_weight(match_weight::max_match_steps()))]
+		#[pallet::weight(Pallet::<T>::match_orders_up_front())]
 		pub fn match_orders(
 			origin: OriginFor<T>,
 			request: OrderId,
@@ -549,14 +549,14 @@ pub mod pallet {
 			dataset_order: Option<OrderId>,
 		) -> DispatchResultWithPostInfo {
 			ensure_signed(origin)?;
-			let ad_steps = Self::do_match(
+			let ad_work = Self::do_match(
 				request,
 				pool_order,
 				app_order,
 				dataset_order,
 				dispatchable_impls::AdsChecked::No,
 			)?;
-			Ok(Some(Self::match_orders_weight(ad_steps)).into())
+			Ok(Some(Self::match_orders_weight(ad_work)).into())
 		}
 	}
 }

@@ -43,7 +43,8 @@ impl pallet_registry::Config for Test {
 	type DepositBase = ConstU64<100>;
 	type DepositPerByte = ConstU64<0>;
 	type MaxUriLen = ConstU32<128>;
-	type MaxTextLen = ConstU32<1024>;
+	// The runtime's: the market's benchmarks register the longest rules it allows.
+	type MaxTextLen = ConstU32<4096>;
 	type Users = Market;
 	type WeightInfo = ();
 }
@@ -134,7 +135,7 @@ pub fn bounded<const N: u32>(text: &str) -> BoundedVec<u8, ConstU32<N>> {
 }
 
 /// Proposes a contract with `terms` for `owner` and approves it (root is governance here).
-fn approved(owner: u64, terms: Terms<ConstU32<128>, ConstU32<1024>>) -> ContractId {
+fn approved(owner: u64, terms: Terms<ConstU32<128>, ConstU32<4096>>) -> ContractId {
 	let id = pallet_registry::NextContractId::<Test>::get();
 	let rfc = Rfc { document_hash: [7; 32], uri: bounded("https://example.org/rfc") };
 	assert_ok!(Registry::propose(RuntimeOrigin::signed(owner), rfc, terms));

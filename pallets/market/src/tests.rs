@@ -415,7 +415,7 @@ fn doubling_job_ad(depth: u32) -> String {
 }
 
 #[test]
-fn a_proposed_match_is_charged_for_the_evaluation_its_ads_take() {
+fn a_proposed_match_is_charged_for_the_work_its_ads_take() {
 	new_test_ext().execute_with(|| {
 		let w = world();
 		let a = app_order(w.app, 8, 10);
@@ -425,9 +425,13 @@ fn a_proposed_match_is_charged_for_the_evaluation_its_ads_take() {
 		}
 		let p = pool_order_by(POOL_OWNER, w.pool, 15, 10, MACHINE);
 		let mut charged = Vec::new();
-		for depth in [0, 6, 10] {
+		// Three ads of growing evaluation cost, then the cheapest with 2 KB more to read.
+		let long =
+			doubling_job_ad(0).replace(" ]", &format!("; Note = \"{}\" ]", "x".repeat(2_000)));
+		let ads = [doubling_job_ad(0), doubling_job_ad(6), doubling_job_ad(10), long];
+		for ad in &ads {
 			let mut job = spec(w.app, None, 1);
-			job.job_ad = bounded(&doubling_job_ad(depth));
+			job.job_ad = bounded(ad);
 			let r = request(job);
 			let call = crate::Call::<Test>::match_orders {
 				request: r,
@@ -435,18 +439,20 @@ fn a_proposed_match_is_charged_for_the_evaluation_its_ads_take() {
 				app_order: a,
 				dataset_order: None,
 			};
-			let up_front = frame_support::dispatch::GetDispatchInfo::get_dispatch_info(&call).call_weight;
+			let up_front =
+				frame_support::dispatch::GetDispatchInfo::get_dispatch_info(&call).call_weight;
 			let post = Market::match_orders(RuntimeOrigin::signed(77), r, p, a, None)
 				.expect("the orders match");
 			let actual = post.actual_weight.expect("a weight after the match");
 			assert!(actual.all_lte(up_front), "never more than charged up front");
 			charged.push(actual.ref_time());
 		}
-		assert_eq!(deals_made().len(), 3);
+		assert_eq!(deals_made().len(), 4);
 		assert!(charged[0] < charged[1] && charged[1] < charged[2], "{charged:?}");
-		// Up front: the most four evaluations may take; the match spent far less.
-		let most = Market::match_orders_weight(match_weight::max_match_steps()).ref_time();
-		assert!(charged[2] < most, "{charged:?} against {most}");
+		assert!(charged[0] < charged[3], "a longer ad costs more to read: {charged:?}");
+		// Up front: the most the ads may take; these took far less.
+		let most = Market::match_orders_up_front().ref_time();
+		assert!(charged.iter().all(|c| *c < most), "{charged:?} against {most}");
 		check();
 	});
 }

@@ -18,7 +18,7 @@ pub trait WeightInfo {
 	fn submit_request(c: u32) -> Weight;
 	fn cancel_order() -> Weight;
 	fn cancel_offer() -> Weight;
-	fn match_orders(s: u32) -> Weight;
+	fn match_orders(s: u32, b: u32) -> Weight;
 	fn expire_requests(n: u32) -> Weight;
 }
 
@@ -41,7 +41,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Market::Orders` (`max_values`: None, `max_size`: Some(17624), added: 20099, mode: `MaxEncodedLen`)
 	fn publish_resource_order() -> Weight {
 		// Proof size: 12059 bytes estimated, 3428 measured.
-		Weight::from_parts(148_421_000, 12059)
+		Weight::from_parts(101_120_000, 12059)
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(6))
 	}
@@ -78,8 +78,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// `w` ranges over `[0, 16]`.
 	fn publish_pool_order(w: u32) -> Weight {
 		// Proof size: 356311 bytes estimated, 10138 measured.
-		Weight::from_parts(3_244_728_716, 356311)
-			.saturating_add(Weight::from_parts(2_265_013_353, 0).saturating_mul(w.into()))
+		Weight::from_parts(563_333_676, 356311)
+			.saturating_add(Weight::from_parts(2_316_852_736, 0).saturating_mul(w.into()))
 			.saturating_add(Weight::from_parts(0, 20710).saturating_mul(w.into()))
 			.saturating_add(T::DbWeight::get().reads(31))
 			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(w.into())))
@@ -121,8 +121,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// `c` ranges over `[0, 16]`.
 	fn submit_request(c: u32) -> Weight {
 		// Proof size: 41188 bytes estimated, 6022 measured.
-		Weight::from_parts(1_258_899_051, 41188)
-			.saturating_add(Weight::from_parts(1_645_872_974, 0).saturating_mul(c.into()))
+		Weight::from_parts(2_525_707_090, 41188)
+			.saturating_add(Weight::from_parts(1_366_941_617, 0).saturating_mul(c.into()))
 			.saturating_add(Weight::from_parts(0, 20099).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(15))
 			.saturating_add(T::DbWeight::get().reads((8_u64).saturating_mul(c.into())))
@@ -143,7 +143,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
 	fn cancel_order() -> Weight {
 		// Proof size: 21089 bytes estimated, 7593 measured.
-		Weight::from_parts(166_027_000, 21089)
+		Weight::from_parts(161_861_000, 21089)
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(6))
 	}
@@ -161,7 +161,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Market::OpenOffers` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	fn cancel_offer() -> Weight {
 		// Proof size: 21089 bytes estimated, 7366 measured.
-		Weight::from_parts(122_493_000, 21089)
+		Weight::from_parts(114_771_000, 21089)
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(5))
 	}
@@ -194,10 +194,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Market::DealRules` (r:0 w:1)
 	/// Proof: `Market::DealRules` (`max_values`: None, `max_size`: Some(32794), added: 35269, mode: `MaxEncodedLen`)
 	/// `s` ranges over `[0, 1]`.
-	fn match_orders(s: u32) -> Weight {
-		// Proof size: 81386 bytes estimated, 18175 measured.
-		Weight::from_parts(1_941_526_116, 81386)
-			.saturating_add(Weight::from_parts(1_235_149_583, 0).saturating_mul(s.into()))
+	/// `b` ranges over `[0, 1]`.
+	fn match_orders(s: u32, b: u32) -> Weight {
+		// Proof size: 81386 bytes estimated, 4743 measured.
+		Weight::from_parts(375_067_620, 81386)
+			.saturating_add(Weight::from_parts(676_338_165, 0).saturating_mul(s.into()))
+			.saturating_add(Weight::from_parts(1_346_031_914, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(28))
 			.saturating_add(T::DbWeight::get().writes(25))
 	}
@@ -216,8 +218,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// `n` ranges over `[0, 64]`.
 	fn expire_requests(n: u32) -> Weight {
 		// Proof size: 3991 bytes estimated, 6601 measured.
-		Weight::from_parts(90_587_358, 3991)
-			.saturating_add(Weight::from_parts(105_632_650, 0).saturating_mul(n.into()))
+		Weight::from_parts(7_030_000, 3991)
+			.saturating_add(Weight::from_parts(117_957_547, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 20099).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
@@ -229,13 +231,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with ParityDB's database weights, for mocks and tests.
 impl WeightInfo for () {
 	fn publish_resource_order() -> Weight {
-		Weight::from_parts(148_421_000, 12059)
+		Weight::from_parts(101_120_000, 12059)
 			.saturating_add(ParityDbWeight::get().reads(6))
 			.saturating_add(ParityDbWeight::get().writes(6))
 	}
 	fn publish_pool_order(w: u32) -> Weight {
-		Weight::from_parts(3_244_728_716, 356311)
-			.saturating_add(Weight::from_parts(2_265_013_353, 0).saturating_mul(w.into()))
+		Weight::from_parts(563_333_676, 356311)
+			.saturating_add(Weight::from_parts(2_316_852_736, 0).saturating_mul(w.into()))
 			.saturating_add(Weight::from_parts(0, 20710).saturating_mul(w.into()))
 			.saturating_add(ParityDbWeight::get().reads(31))
 			.saturating_add(ParityDbWeight::get().reads((6_u64).saturating_mul(w.into())))
@@ -243,8 +245,8 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes((7_u64).saturating_mul(w.into())))
 	}
 	fn submit_request(c: u32) -> Weight {
-		Weight::from_parts(1_258_899_051, 41188)
-			.saturating_add(Weight::from_parts(1_645_872_974, 0).saturating_mul(c.into()))
+		Weight::from_parts(2_525_707_090, 41188)
+			.saturating_add(Weight::from_parts(1_366_941_617, 0).saturating_mul(c.into()))
 			.saturating_add(Weight::from_parts(0, 20099).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(15))
 			.saturating_add(ParityDbWeight::get().reads((8_u64).saturating_mul(c.into())))
@@ -252,24 +254,25 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes((8_u64).saturating_mul(c.into())))
 	}
 	fn cancel_order() -> Weight {
-		Weight::from_parts(166_027_000, 21089)
+		Weight::from_parts(161_861_000, 21089)
 			.saturating_add(ParityDbWeight::get().reads(6))
 			.saturating_add(ParityDbWeight::get().writes(6))
 	}
 	fn cancel_offer() -> Weight {
-		Weight::from_parts(122_493_000, 21089)
+		Weight::from_parts(114_771_000, 21089)
 			.saturating_add(ParityDbWeight::get().reads(6))
 			.saturating_add(ParityDbWeight::get().writes(5))
 	}
-	fn match_orders(s: u32) -> Weight {
-		Weight::from_parts(1_941_526_116, 81386)
-			.saturating_add(Weight::from_parts(1_235_149_583, 0).saturating_mul(s.into()))
+	fn match_orders(s: u32, b: u32) -> Weight {
+		Weight::from_parts(375_067_620, 81386)
+			.saturating_add(Weight::from_parts(676_338_165, 0).saturating_mul(s.into()))
+			.saturating_add(Weight::from_parts(1_346_031_914, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(28))
 			.saturating_add(ParityDbWeight::get().writes(25))
 	}
 	fn expire_requests(n: u32) -> Weight {
-		Weight::from_parts(90_587_358, 3991)
-			.saturating_add(Weight::from_parts(105_632_650, 0).saturating_mul(n.into()))
+		Weight::from_parts(7_030_000, 3991)
+			.saturating_add(Weight::from_parts(117_957_547, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 20099).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(4))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))

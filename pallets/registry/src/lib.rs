@@ -332,8 +332,13 @@ impl<T: Config> ContractRegistry<T::AccountId> for Pallet<T> {
 
 #[cfg(feature = "runtime-benchmarks")]
 impl<T: Config> BenchmarkContracts<T::AccountId> for Pallet<T> {
-	fn approved(owner: &T::AccountId, kind: ContractKind) -> ContractId {
+	fn approved_with_rule_len(
+		owner: &T::AccountId,
+		kind: ContractKind,
+		rule_len: u32,
+	) -> ContractId {
 		use frame_support::{traits::Get, BoundedVec};
+		let rule_len = rule_len.min(T::MaxTextLen::get()) as usize;
 		fn text<S: Get<u32>>(s: &[u8]) -> BoundedVec<u8, S> {
 			BoundedVec::truncate_from(s.to_vec())
 		}
@@ -342,7 +347,7 @@ impl<T: Config> BenchmarkContracts<T::AccountId> for Pallet<T> {
 				runtime: AppRuntime::Wasm,
 				code_uri: text(b"https://example.org/app.wasm"),
 				code_hash: [1; 32],
-				requirements: text(&benchmark_rule(T::MaxTextLen::get() as usize)),
+				requirements: text(&benchmark_rule(rule_len)),
 			},
 			ContractKind::Dataset => Terms::Dataset {
 				// The longest location a deal copies.
@@ -350,7 +355,7 @@ impl<T: Config> BenchmarkContracts<T::AccountId> for Pallet<T> {
 					alloc::vec![b'l'; T::MaxUriLen::get() as usize],
 				),
 				checksum: [2; 32],
-				restrictions: Some(text(&benchmark_rule(T::MaxTextLen::get() as usize))),
+				restrictions: Some(text(&benchmark_rule(rule_len))),
 			},
 			ContractKind::WorkerPool => Terms::WorkerPool {
 				description: text(b"pool"),

@@ -239,5 +239,12 @@ impl ContractUsers for () {
 #[cfg(feature = "runtime-benchmarks")]
 pub trait BenchmarkContracts<AccountId> {
 	/// A contract of `kind` owned by `owner` (who must be able to hold its deposit), approved.
-	fn approved(owner: &AccountId, kind: ContractKind) -> ContractId;
+	/// An app's or a data set's rule is the densest the text bound allows.
+	fn approved(owner: &AccountId, kind: ContractKind) -> ContractId {
+		Self::approved_with_rule_len(owner, kind, u32::MAX)
+	}
+
+	/// The same, with an app's or a data set's rule of at most `rule_len` bytes (or the shortest
+	/// form of the same rule: it is as slow to evaluate, only shorter to parse).
+	fn approved_with_rule_len(owner: &AccountId, kind: ContractKind, rule_len: u32) -> ContractId;
 }
