@@ -5,11 +5,16 @@
 //! The call is benchmarked with two switches. `s = 1`: ads and host rules whose evaluation
 //! takes at least [`DENSE_MATCH_STEPS`] steps, against a few. `b = 1`: ads of the largest text
 //! (padded with the many small nodes that cost the most per byte to read back) and the
-//! registry's longest rules, against short ones. Each extra cost is linear in what it
-//! measures, so a match pays `steps / DENSE_MATCH_STEPS` of the first and, of the second, the
-//! larger of its ads' share of [`LARGE_AD_BYTES`] and its rules' share of
+//! registry's densest benchmark rules, against short ones. The benchmarking CLI varies one
+//! switch while it holds the other at its maximum, so the small corner is also measured alone
+//! (`match_orders_small`) and the base is the larger of it and the fit's. Each extra cost is
+//! linear in what it measures, so a match pays `steps / DENSE_MATCH_STEPS` of the first and,
+//! of the second, the larger of its ads' share of [`LARGE_AD_BYTES`] and its rules' share of
 //! [`LARGE_RULE_BYTES`] (each part of the cost is at most its share, so the larger share
 //! covers both). It is charged up front for the most it may take and refunded the rest.
+//!
+//! A step is priced at the benchmark's mix (integer additions, short lookups); steps that copy
+//! short strings or scan many attributes cost more than that, within the evaluation bound.
 
 use frame_support::weights::Weight;
 use sp_runtime::{helpers_128bit::multiply_by_rational_with_rounding, Rounding};

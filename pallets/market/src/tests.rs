@@ -414,6 +414,19 @@ fn doubling_job_ad(depth: u32) -> String {
 	format!("[ {} ]", attributes.join("; "))
 }
 
+/// `ad` with a `Note` string that makes its stored form exactly `bytes` long.
+fn stored_in(ad: &str, bytes: usize) -> String {
+	let with_note = |len: usize| ad.replace(" ]", &format!("; Note = \"{}\" ]", "x".repeat(len)));
+	let stored = |text: &str| {
+		let parsed = ads::parse_order_ad(text.as_bytes()).expect("parses");
+		ads::store::<frame_support::traits::ConstU32<16_384>>(&parsed).expect("fits").len()
+	};
+	// Past 63 bytes a string's length prefix stays two bytes: the note grows byte for byte.
+	let text = with_note(100 + bytes - stored(&with_note(100)));
+	assert_eq!(stored(&text), bytes);
+	text
+}
+
 #[test]
 fn a_proposed_match_is_charged_for_the_work_its_ads_take() {
 	new_test_ext().execute_with(|| {
@@ -425,10 +438,14 @@ fn a_proposed_match_is_charged_for_the_work_its_ads_take() {
 		}
 		let p = pool_order_by(POOL_OWNER, w.pool, 15, 10, MACHINE);
 		let mut charged = Vec::new();
-		// Three ads of growing evaluation cost, then the cheapest with 2 KB more to read.
-		let long =
-			doubling_job_ad(0).replace(" ]", &format!("; Note = \"{}\" ]", "x".repeat(2_000)));
-		let ads = [doubling_job_ad(0), doubling_job_ad(6), doubling_job_ad(10), long];
+		// Three ads of growing evaluation cost, stored in as many bytes, then the cheapest with
+		// 2,000 bytes more to read.
+		let ads = [
+			stored_in(&doubling_job_ad(0), 600),
+			stored_in(&doubling_job_ad(6), 600),
+			stored_in(&doubling_job_ad(10), 600),
+			stored_in(&doubling_job_ad(0), 2_600),
+		];
 		for ad in &ads {
 			let mut job = spec(w.app, None, 1);
 			job.job_ad = bounded(ad);
