@@ -297,6 +297,7 @@ impl pallet_market::Config for Runtime {
 	type MaxAdText = ConstU32<4096>;
 	type MaxAdBytes = ConstU32<16384>;
 	type MaxUriLen = ConstU32<256>;
+	type MaxBatchedRequests = ConstU32<64>;
 	type WeightInfo = pallet_market::weights::SubstrateWeight<Runtime>;
 }
 

@@ -66,7 +66,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	impl_name: alloc::borrow::Cow::Borrowed("iexec"),
 	authoring_version: 1,
 	// Bump on every change of runtime logic, so that nodes run the new Wasm.
-	spec_version: 108,
+	spec_version: 109,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	// Bump when the encoding of extrinsics changes (calls reordered, extensions changed).

@@ -22,3 +22,36 @@ fn fees_follow_the_documented_schedule() {
 		assert!((MILLI_RLC..3 * MILLI_RLC).contains(&fee), "transfer fee {fee}");
 	});
 }
+
+/// The market's proposals at their bounds (every ad at its most, a full batch) are charged
+/// up front no more than one transaction of the normal class may weigh, so that none is
+/// refused as too heavy for any block.
+#[test]
+fn the_largest_market_proposals_fit_in_a_block() {
+	use frame_support::{dispatch::DispatchClass, traits::Get, BoundedVec};
+	use iexec_runtime::configs::RuntimeBlockWeights;
+	sp_io::TestExternalities::default().execute_with(|| {
+		let limit = RuntimeBlockWeights::get()
+			.get(DispatchClass::Normal)
+			.max_extrinsic
+			.expect("a normal transaction has a limit");
+		let most: u32 =
+			<iexec_runtime::Runtime as pallet_market::Config>::MaxBatchedRequests::get();
+		let batch = RuntimeCall::Market(pallet_market::Call::match_batch {
+			pool_order: 0,
+			app_order: 1,
+			dataset_order: Some(2),
+			requests: BoundedVec::truncate_from(vec![3; most as usize]),
+		});
+		let single = RuntimeCall::Market(pallet_market::Call::match_orders {
+			request: 3,
+			pool_order: 0,
+			app_order: 1,
+			dataset_order: Some(2),
+		});
+		for call in [batch, single] {
+			let weight = call.get_dispatch_info().total_weight();
+			assert!(weight.all_lte(limit), "{call:?}: {weight} above {limit}");
+		}
+	});
+}

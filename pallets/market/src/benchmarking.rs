@@ -253,12 +253,15 @@ struct ProposedMatch<T: Config> {
 
 /// Orders that match, not yet matched, with ads and rules `dense` to evaluate (at least
 /// `DENSE_MATCH_STEPS` steps, else a few) and `large` (at least `LARGE_AD_BYTES` and
-/// `LARGE_RULE_BYTES`, else small); every order is used up by the deal.
-fn proposed_match<T: Config>(dense: bool, large: bool) -> ProposedMatch<T>
+/// `LARGE_RULE_BYTES`, else small). The deal is of one task and uses up the first `ended` of
+/// the request, the pool order, the app order and the data set order; the others have two.
+fn proposed_match<T: Config>(dense: bool, large: bool, ended: u32) -> ProposedMatch<T>
 where
 	T::Currency: Mutate<T::AccountId>,
 	T::Registry: BenchmarkContracts<T::AccountId>,
 {
+	assert!((1..=crate::match_weight::MAX_ORDERS_ENDED).contains(&ended));
+	let volume = |place: u32| if place < ended { 1 } else { 2 };
 	let m = market_with_rule_len::<T>(if large { u32::MAX } else { 0 });
 	let requester = funded::<T>("requester", 0);
 	let request_spec =
@@ -266,10 +269,11 @@ where
 	Pallet::<T>::do_submit_request(requester.clone(), request_spec).expect("submits");
 	let request = last_order::<T>();
 	// Published after the request, and out of the index, so nothing matched them yet.
-	let app = resource_order::<T>(&m.app_owner, OrderKind::App, m.app, 1, 1);
-	let dataset = resource_order::<T>(&m.dataset_owner, OrderKind::Dataset, m.dataset, 1, 1);
+	let app = resource_order::<T>(&m.app_owner, OrderKind::App, m.app, 1, volume(2));
+	let dataset =
+		resource_order::<T>(&m.dataset_owner, OrderKind::Dataset, m.dataset, 1, volume(3));
 	Waiting::<T>::remove(Category::S);
-	let pool = pool_order_with::<T>(&m, 1, 1, &pool_ad_of::<T>(dense, large));
+	let pool = pool_order_with::<T>(&m, 1, volume(1), &pool_ad_of::<T>(dense, large));
 	let loaded = crate::dispatchable_impls::Loaded::<T>::load(request, pool, app, Some(dataset))
 		.expect("orders");
 	let steps = loaded
@@ -412,14 +416,20 @@ mod benchmarks {
 		assert_eq!(OpenOffers::<T>::get(m.pool), 0);
 	}
 
-	/// Four orders, a data set among them, every one used up by the deal. `s = 1`: ads and
-	/// host rules whose evaluation takes at least `DENSE_MATCH_STEPS` steps (a few at `s = 0`);
-	/// `b = 1`: ads of the largest text and the registry's benchmark rules (at least
-	/// `LARGE_AD_BYTES` and `LARGE_RULE_BYTES`; short ones at `b = 0`). The call is charged
-	/// between them by the work its ads take (`match_weight`).
+	/// Four orders, a data set among them. `s = 1`: ads and host rules whose evaluation takes
+	/// at least `DENSE_MATCH_STEPS` steps (a few at `s = 0`); `b = 1`: ads of the largest text
+	/// and the registry's benchmark rules (at least `LARGE_AD_BYTES` and `LARGE_RULE_BYTES`;
+	/// short ones at `b = 0`); `e`: orders the deal uses up, the request first. The call is
+	/// charged between them by the work its ads take (`match_weight`) and refunded what
+	/// ending the orders it leaves open would take.
 	#[benchmark]
-	fn match_orders(s: Linear<0, 1>, b: Linear<0, 1>) {
-		let proposed = proposed_match::<T>(s == 1, b == 1);
+	fn match_orders(
+		s: Linear<0, 1>,
+		b: Linear<0, 1>,
+		e: Linear<1, { crate::match_weight::MAX_ORDERS_ENDED }>,
+	) {
+		let proposed = proposed_match::<T>(s == 1, b == 1, e);
+		let offers = [proposed.pool, proposed.app, proposed.dataset];
 		#[extrinsic_call]
 		_(
 			RawOrigin::Signed(proposed.caller),
@@ -430,14 +440,16 @@ mod benchmarks {
 		);
 		assert_eq!(NextDealId::<T>::get(), 1);
 		assert!(DealRules::<T>::contains_key(0), "the host rules are kept with the deal");
+		let open = offers.into_iter().filter(|id| Orders::<T>::contains_key(id)).count();
+		assert_eq!(open as u32 + e, crate::match_weight::MAX_ORDERS_ENDED);
 	}
 
-	/// `match_orders` at `s = 0, b = 0`, measured alone: the benchmarking CLI varies one
-	/// component while it holds the others at their maximum, so the fit above never runs
-	/// this corner. The charge's base is the larger of the two.
+	/// `match_orders` at `s = 0, b = 0` (every order used up), measured alone: the
+	/// benchmarking CLI varies one component while it holds the others at their maximum, so
+	/// the fit above never runs this corner. The charge's base is the larger of the two.
 	#[benchmark]
 	fn match_orders_small() {
-		let proposed = proposed_match::<T>(false, false);
+		let proposed = proposed_match::<T>(false, false, crate::match_weight::MAX_ORDERS_ENDED);
 		#[extrinsic_call]
 		match_orders(
 			RawOrigin::Signed(proposed.caller),
@@ -447,6 +459,37 @@ mod benchmarks {
 			Some(proposed.dataset),
 		);
 		assert_eq!(NextDealId::<T>::get(), 1);
+	}
+
+	/// `n` requests of distinct requesters, each submitted in a block of its own (so that
+	/// each frees an expiry slot of its own), proposed against one pool order, app order and
+	/// data set order that the last request uses up. The ads and rules are small: what larger
+	/// ones add is charged as in `match_orders`.
+	#[benchmark]
+	fn match_batch(n: Linear<1, { T::MaxBatchedRequests::get() }>) {
+		let m = market_with_rule_len::<T>(0);
+		let mut requests = Vec::new();
+		for i in 0..n {
+			frame_system::Pallet::<T>::set_block_number((i + 1).into());
+			let requester = funded::<T>("requester", i);
+			let request_spec = RequestSpec {
+				job_ad: job_ad_of::<T>(false, false),
+				..spec::<T>(&m, &requester, 1)
+			};
+			Pallet::<T>::do_submit_request(requester, request_spec).expect("submits");
+			requests.push(last_order::<T>());
+		}
+		// Published after the requests, and out of the index, so nothing matched them yet.
+		let app = resource_order::<T>(&m.app_owner, OrderKind::App, m.app, 1, n);
+		let dataset = resource_order::<T>(&m.dataset_owner, OrderKind::Dataset, m.dataset, 1, n);
+		Waiting::<T>::remove(Category::S);
+		let pool = pool_order_with::<T>(&m, 1, n, &pool_ad_of::<T>(false, false));
+		let requests: BoundedVec<_, T::MaxBatchedRequests> =
+			requests.try_into().expect("within the bound");
+		#[extrinsic_call]
+		_(RawOrigin::Signed(funded::<T>("matcher", 0)), pool, app, Some(dataset), requests);
+		assert_eq!(NextDealId::<T>::get(), DealId::from(n));
+		assert!(!Orders::<T>::contains_key(pool), "the last request used the pool order up");
 	}
 
 	/// `n` requests expiring in one block, each with payment held and in the waiting list.

@@ -2,7 +2,7 @@
 //! shares.
 
 use super::*;
-use crate::match_weight::{match_weight, AdWork, MatchBenchmarks};
+use crate::match_weight::{match_weight, AdWork, MatchBenchmarks, MAX_ORDERS_ENDED};
 use crate::matching::{
 	check_match_counted, term_mismatches, Candidate, HostRules, Mismatch, PoolView, RequestView,
 	ResourceView,
@@ -18,7 +18,7 @@ use pallet_escrow::{Escrow, HoldReason as Escrowed, Ledger};
 use pallet_registry::{ContractDetails, ContractId, ContractInfo, ContractKind, ContractRegistry};
 use sp_runtime::{
 	traits::{CheckedAdd, CheckedMul, CheckedSub, Saturating, Zero},
-	DispatchError, DispatchResult,
+	DispatchError, DispatchErrorWithPostInfo, DispatchResult,
 };
 
 impl<T: Config> From<Mismatch> for Error<T> {
@@ -165,13 +165,26 @@ pub(crate) fn candidate_view<'a, T: Config>(
 	})
 }
 
+/// The length of the host rule an app or a data set was registered with (none: 0).
+fn rule_text_len(details: Option<&ContractDetails>) -> usize {
+	match details {
+		Some(ContractDetails::App { requirements, .. }) => requirements.len(),
+		Some(ContractDetails::Dataset { restrictions: Some(rule), .. }) => rule.len(),
+		_ => 0,
+	}
+}
+
 /// Whether the ads of a match were evaluated earlier in the same call, with the host rules
 /// they were evaluated with. An order's ad never changes and a contract's rules neither, so an
 /// evaluation made moments before in the same call still holds; the terms (volumes left,
 /// approvals, owners) are checked again always.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum AdsChecked<'a> {
+	/// Not evaluated; the host rules are still to be parsed.
 	No,
+	/// Not evaluated; the host rules were parsed already (a batch parses them once).
+	Pending(&'a HostRules),
+	/// Evaluated already, with these host rules.
 	Already(&'a HostRules),
 }
 
@@ -222,7 +235,7 @@ impl<T: Config> Loaded<T> {
 	/// evaluated already. Returns the evaluation steps it spent on the ads.
 	pub fn check_as(&self, ads: AdsChecked, rules: &HostRules) -> Result<u32, Mismatch> {
 		match ads {
-			AdsChecked::No => self.check_with(rules),
+			AdsChecked::No | AdsChecked::Pending(_) => self.check_with(rules),
 			AdsChecked::Already(_) => {
 				let candidate = self.candidate().ok_or(Mismatch::WrongKind(OrderKind::Request))?;
 				term_mismatches(&candidate, false).into_iter().next().map_or(Ok(0), Err)
@@ -256,11 +269,7 @@ impl<T: Config> Loaded<T> {
 			OrderTerms::Pool(pool) => pool.ad.len(),
 			_ => 0,
 		};
-		let rule = |details: Option<&ContractDetails>| match details {
-			Some(ContractDetails::App { requirements, .. }) => requirements.len(),
-			Some(ContractDetails::Dataset { restrictions: Some(rule), .. }) => rule.len(),
-			_ => 0,
-		};
+		let rule = rule_text_len;
 		let dataset_info = self.dataset.as_ref().and_then(|(_, _, info)| info.as_ref());
 		let bytes = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
 		AdWork {
@@ -283,24 +292,60 @@ impl<T: Config> Loaded<T> {
 }
 
 impl<T: Config> Pallet<T> {
-	/// What [`Pallet::match_orders`] costs after `work` on its ads ([`crate::match_weight`]).
-	pub fn match_orders_weight(work: AdWork) -> Weight {
+	/// What [`Pallet::match_orders`] costs after `work` on its ads ([`crate::match_weight`])
+	/// and with `orders_ended` of its orders used up (the rest stay open, and the writes
+	/// that ending them takes are refunded).
+	pub fn match_orders_weight(work: AdWork, orders_ended: u32) -> Weight {
+		let at = |s, b| T::WeightInfo::match_orders(s, b, MAX_ORDERS_ENDED);
 		// The fit's base is inferred from the other corners; the small corner is also
 		// measured alone, and the larger of the two is charged.
-		let fitted = T::WeightInfo::match_orders(0, 0);
+		let fitted = at(0, 0);
 		let base = fitted.max(T::WeightInfo::match_orders_small());
 		let lift = base.saturating_sub(fitted);
 		let benchmarks = MatchBenchmarks {
 			base,
-			dense: T::WeightInfo::match_orders(1, 0).saturating_add(lift),
-			large: T::WeightInfo::match_orders(0, 1).saturating_add(lift),
+			dense: at(1, 0).saturating_add(lift),
+			large: at(0, 1).saturating_add(lift),
 		};
+		let per_order_ended = T::WeightInfo::match_orders(0, 0, 1)
+			.saturating_sub(T::WeightInfo::match_orders(0, 0, 0));
+		let open = MAX_ORDERS_ENDED.saturating_sub(orders_ended);
 		match_weight(&benchmarks, work, AdWork::most(T::MaxAdBytes::get()))
+			.saturating_sub(per_order_ended.saturating_mul(open.into()))
 	}
 
-	/// What [`Pallet::match_orders`] is charged up front: the most its ads may take.
+	/// What [`Pallet::match_orders`] is charged up front: the most its ads may take, every
+	/// order used up.
 	pub fn match_orders_up_front() -> Weight {
-		Self::match_orders_weight(AdWork::most(T::MaxAdBytes::get()))
+		Self::match_orders_weight(AdWork::most(T::MaxAdBytes::get()), MAX_ORDERS_ENDED)
+	}
+
+	/// What `work` on a request's ads adds to a batch ([`Pallet::match_batch`]), whose
+	/// benchmark has small ads: the same extra as in a single proposed match.
+	fn batch_ad_extra(work: AdWork) -> Weight {
+		Self::match_orders_weight(work, MAX_ORDERS_ENDED)
+			.saturating_sub(Self::match_orders_weight(AdWork::default(), MAX_ORDERS_ENDED))
+	}
+
+	/// The most one request's ads may add to a batch: the host rules are parsed once for
+	/// the batch, not per request.
+	fn batch_request_most() -> AdWork {
+		AdWork { rule_bytes: 0, ..AdWork::most(T::MaxAdBytes::get()) }
+	}
+
+	/// The most a batch's host rules may add (parsed once).
+	fn batch_rules_most() -> AdWork {
+		AdWork { rule_bytes: AdWork::most(T::MaxAdBytes::get()).rule_bytes, ..AdWork::default() }
+	}
+
+	/// What [`Pallet::match_batch`] of `requests` requests is charged up front: each request
+	/// at the most its ads may take, and the host rules at their largest.
+	pub fn match_batch_up_front(requests: u32) -> Weight {
+		T::WeightInfo::match_batch(requests)
+			.saturating_add(
+				Self::batch_ad_extra(Self::batch_request_most()).saturating_mul(requests.into()),
+			)
+			.saturating_add(Self::batch_ad_extra(Self::batch_rules_most()))
 	}
 
 	/// `OrderDepositBase + OrderDepositPerByte × bytes`.
@@ -521,16 +566,93 @@ impl<T: Config> Pallet<T> {
 		Ok((deposit, payment))
 	}
 
+	/// Matches `requests` in turn against the shared offers (see [`Pallet::match_batch`]).
+	/// Each request's deal is made in a storage layer of its own, so that a request that
+	/// fails changes nothing.
+	pub(crate) fn do_match_batch(
+		pool_order: OrderId,
+		app_order: OrderId,
+		dataset_order: Option<OrderId>,
+		requests: &[OrderId],
+	) -> DispatchResultWithPostInfo {
+		ensure!(!requests.is_empty(), Error::<T>::EmptyBatch);
+		// The shared offers, each of the kind its place asks for, and their contracts.
+		let offer = |id, kind| {
+			let order = Orders::<T>::get(id).ok_or(Error::<T>::UnknownOrder)?;
+			ensure!(order.kind() == kind, Error::<T>::WrongOrderKind);
+			Ok::<_, Error<T>>(order.offered_contract().and_then(T::Registry::info))
+		};
+		offer(pool_order, OrderKind::Pool)?;
+		let app_info = offer(app_order, OrderKind::App)?;
+		let dataset_info = match dataset_order {
+			Some(id) => offer(id, OrderKind::Dataset)?,
+			None => None,
+		};
+		// Every request that can match names the app and the data set these orders offer,
+		// so their host rules are parsed once (a request naming others fails its terms).
+		let (app_details, dataset_details) = (
+			app_info.as_ref().map(|info| &info.details),
+			dataset_info.as_ref().map(|info| &info.details),
+		);
+		let rules = ads::host_rules(app_details, dataset_details);
+		let rule_bytes = rule_text_len(app_details).saturating_add(rule_text_len(dataset_details));
+		let rule_work = AdWork {
+			rule_bytes: u32::try_from(rule_bytes).unwrap_or(u32::MAX),
+			..AdWork::default()
+		};
+		let shared_open = || {
+			[Some(pool_order), Some(app_order), dataset_order]
+				.into_iter()
+				.flatten()
+				.all(Orders::<T>::contains_key)
+		};
+		let (mut tried, mut deals) = (0u32, 0u32);
+		let mut extra = Self::batch_ad_extra(rule_work);
+		let mut first_error = None;
+		for &request in requests {
+			if !shared_open() {
+				break;
+			}
+			tried = tried.saturating_add(1);
+			let made = frame_support::storage::with_storage_layer(|| {
+				let loaded = Loaded::<T>::load(request, pool_order, app_order, dataset_order)?;
+				Self::make_deal(loaded, AdsChecked::Pending(&rules))
+			});
+			match made {
+				Ok((work, _)) => {
+					deals = deals.saturating_add(1);
+					extra = extra.saturating_add(Self::batch_ad_extra(work));
+				}
+				Err(error) => {
+					extra = extra.saturating_add(Self::batch_ad_extra(Self::batch_request_most()));
+					first_error.get_or_insert(error);
+					Self::deposit_event(Event::RequestSkipped { request, error });
+				}
+			}
+		}
+		let charged = T::WeightInfo::match_batch(tried)
+			.saturating_add(extra)
+			.min(Self::match_batch_up_front(requests.len() as u32));
+		if deals == 0 {
+			let error = first_error.unwrap_or_else(|| Error::<T>::OrderUsedUp.into());
+			return Err(DispatchErrorWithPostInfo { post_info: Some(charged).into(), error });
+		}
+		let skipped = tried.saturating_sub(deals);
+		let untried = (requests.len() as u32).saturating_sub(tried);
+		Self::deposit_event(Event::BatchMatched { pool_order, deals, skipped, untried });
+		Ok(Some(charged).into())
+	}
+
 	/// Loads the four orders and makes the deal. `ads` says whether this call has evaluated
 	/// their ads already (arrival ranks candidates by them first). Returns the work its ads
-	/// and rules took here.
+	/// and rules took here, and how many of the orders the deal used up.
 	pub(crate) fn do_match(
 		request: OrderId,
 		pool_order: OrderId,
 		app_order: OrderId,
 		dataset_order: Option<OrderId>,
 		ads: AdsChecked,
-	) -> Result<AdWork, DispatchError> {
+	) -> Result<(AdWork, u32), DispatchError> {
 		let loaded = Loaded::<T>::load(request, pool_order, app_order, dataset_order)?;
 		Self::make_deal(loaded, ads)
 	}
@@ -539,11 +661,15 @@ impl<T: Config> Pallet<T> {
 	/// have left: the requester's payment for them moves to the deal, the rest of what was
 	/// held for them goes back, the pool owner's stake is held, used-up orders end. The app's
 	/// and the data set's host rules are kept with the deal, for the claims. Returns the work
-	/// the ads and rules took (none when `ads` says they were evaluated).
-	pub(crate) fn make_deal(loaded: Loaded<T>, ads: AdsChecked) -> Result<AdWork, DispatchError> {
+	/// the ads and rules took (none when `ads` says they were evaluated), and how many of the
+	/// orders it used up.
+	pub(crate) fn make_deal(
+		loaded: Loaded<T>,
+		ads: AdsChecked,
+	) -> Result<(AdWork, u32), DispatchError> {
 		let parsed;
 		let rules = match ads {
-			AdsChecked::Already(rules) => rules,
+			AdsChecked::Already(rules) | AdsChecked::Pending(rules) => rules,
 			AdsChecked::No => {
 				parsed = loaded.host_rules();
 				&parsed
@@ -552,6 +678,8 @@ impl<T: Config> Pallet<T> {
 		let ad_steps = loaded.check_as(ads, rules).map_err(Error::<T>::from)?;
 		let ad_work = match ads {
 			AdsChecked::No => loaded.ad_work(ad_steps),
+			// The rules were parsed before, and are charged there.
+			AdsChecked::Pending(_) => AdWork { rule_bytes: 0, ..loaded.ad_work(ad_steps) },
 			AdsChecked::Already(_) => AdWork::default(),
 		};
 		let stored_rules = match rules.is_empty() {
@@ -686,25 +814,27 @@ impl<T: Config> Pallet<T> {
 			pool_stake,
 		});
 		let Loaded { request_id, request, pool_id, pool, app_id, app, dataset, .. } = loaded;
-		Self::consume(request_id, request, volume)?;
-		Self::consume(pool_id, pool, volume)?;
-		Self::consume(app_id, app, volume)?;
-		if let Some((id, order, _)) = dataset {
-			Self::consume(id, order, volume)?;
+		let mut ended = 0u32;
+		for (id, order) in [(request_id, request), (pool_id, pool), (app_id, app)]
+			.into_iter()
+			.chain(dataset.map(|(id, order, _)| (id, order)))
+		{
+			ended = ended.saturating_add(Self::consume(id, order, volume)? as u32);
 		}
-		Ok(ad_work)
+		Ok((ad_work, ended))
 	}
 
 	/// Takes `volume` tasks from an order; a used-up order ends and its deposit goes back.
-	fn consume(id: OrderId, mut order: OrderOf<T>, volume: u32) -> DispatchResult {
+	/// Returns whether it ended.
+	fn consume(id: OrderId, mut order: OrderOf<T>, volume: u32) -> Result<bool, DispatchError> {
 		order.remaining = order.remaining.saturating_sub(volume);
 		if order.remaining > 0 {
 			Orders::<T>::insert(id, order);
-			return Ok(());
+			return Ok(false);
 		}
 		let (deposit_refunded, _) = Self::end_order(id, &order)?;
 		Self::deposit_event(Event::OrderUsedUp { id, kind: order.kind(), deposit_refunded });
-		Ok(())
+		Ok(true)
 	}
 
 	/// Checks that everything the market holds is accounted for, and its indices.

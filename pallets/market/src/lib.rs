@@ -25,7 +25,9 @@
 //!   new pool order is checked against the oldest [`Config::MaxWaiting`] waiting requests of
 //!   its category. The cost is bounded whatever the size of the book.
 //! - *proposed*: anyone may call [`Pallet::match_orders`] with four order ids; the chain checks
-//!   them in constant time. Off-chain matchers serve books of any size this way.
+//!   them in constant time. Off-chain matchers serve books of any size this way, and
+//!   [`Pallet::match_batch`] matches up to [`Config::MaxBatchedRequests`] requests against one
+//!   pool order, app order and data set order in one call, their shared writes made once.
 //!
 //! A deal of `v = min(remaining volumes)` tasks moves `(app + data set + pool price) × v` of
 //! the requester's held payment to the deal, returns the rest of what was held for those
@@ -184,6 +186,9 @@ pub mod pallet {
 		/// Longest data set location copied into a deal.
 		#[pallet::constant]
 		type MaxUriLen: Get<u32>;
+		/// The most requests one [`Pallet::match_batch`] may propose.
+		#[pallet::constant]
+		type MaxBatchedRequests: Get<u32>;
 		/// Weights of the calls.
 		type WeightInfo: WeightInfo;
 	}
@@ -298,6 +303,11 @@ pub mod pallet {
 			deposit_refunded: BalanceOf<T>,
 			payment_refunded: BalanceOf<T>,
 		},
+		/// A request of a batch made no deal, for `error`; nothing of it changed.
+		RequestSkipped { request: OrderId, error: DispatchError },
+		/// A batch against one pool order made `deals` deals and skipped `skipped` requests;
+		/// the last `untried` were not tried, because an order they share was used up.
+		BatchMatched { pool_order: OrderId, deals: u32, skipped: u32, untried: u32 },
 	}
 
 	#[pallet::error]
@@ -381,6 +391,8 @@ pub mod pallet {
 		DatasetRestrictionsNotMet,
 		/// The app's or the data set's registered rule is too large to keep with the deal.
 		HostRulesTooLarge,
+		/// A batch must propose at least one request.
+		EmptyBatch,
 	}
 
 	#[pallet::hooks]
@@ -394,6 +406,7 @@ pub mod pallet {
 			assert!(T::MaxCandidates::get() >= 1, "MaxCandidates must be at least 1");
 			assert!(T::MaxWaiting::get() >= 1, "MaxWaiting must be at least 1");
 			assert!(T::MaxExpiriesPerBlock::get() >= 1, "MaxExpiriesPerBlock must be at least 1");
+			assert!(T::MaxBatchedRequests::get() >= 1, "MaxBatchedRequests must be at least 1");
 			assert!(
 				T::MaxAdText::get() <= iexec_classad::Limits::default().max_source_len,
 				"MaxAdText must not exceed the ClassAd parser's source bound"
@@ -549,14 +562,44 @@ pub mod pallet {
 			dataset_order: Option<OrderId>,
 		) -> DispatchResultWithPostInfo {
 			ensure_signed(origin)?;
-			let ad_work = Self::do_match(
+			let (ad_work, orders_ended) = Self::do_match(
 				request,
 				pool_order,
 				app_order,
 				dataset_order,
 				dispatchable_impls::AdsChecked::No,
 			)?;
-			Ok(Some(Self::match_orders_weight(ad_work)).into())
+			Ok(Some(Self::match_orders_weight(ad_work, orders_ended)).into())
+		}
+
+		/// Propose matches of several requests against one pool order, one app order and, when
+		/// the requests name a data set, one data set order: each request is checked as
+		/// [`Pallet::match_orders`] checks it and makes its deal, in the order given, while
+		/// the shared orders last. What the deals share (the offers, their books and owners)
+		/// is written once, so that a batch costs less per deal than single proposals. The fee
+		/// is charged for the most each request's ads may take; the rest is refunded.
+		///
+		/// A request that does not match is skipped: nothing of it changes, and
+		/// [`Event::RequestSkipped`] says why. When a shared order is used up, the requests
+		/// after it are not tried.
+		///
+		/// - Origin: signed, anyone.
+		///
+		/// Errors: [`Error::EmptyBatch`]; [`Error::UnknownOrder`] or [`Error::WrongOrderKind`]
+		/// for a shared order; when no request makes a deal, the first request's own error
+		/// (as [`Pallet::match_orders`] would give it). Events: [`Event::DealMade`] for each
+		/// deal, [`Event::RequestSkipped`] for each request skipped, [`Event::BatchMatched`].
+		#[pallet::call_index(6)]
+		#[pallet::weight(Pallet::<T>::match_batch_up_front(requests.len() as u32))]
+		pub fn match_batch(
+			origin: OriginFor<T>,
+			pool_order: OrderId,
+			app_order: OrderId,
+			dataset_order: Option<OrderId>,
+			requests: BoundedVec<OrderId, T::MaxBatchedRequests>,
+		) -> DispatchResultWithPostInfo {
+			ensure_signed(origin)?;
+			Self::do_match_batch(pool_order, app_order, dataset_order, &requests)
 		}
 	}
 }

@@ -30,6 +30,11 @@ pub const LARGE_AD_BYTES: u32 = 9_000;
 /// (checked there).
 pub const LARGE_RULE_BYTES: u32 = 4_000;
 
+/// The most orders a match uses up: the request, the pool order, the app order and the data
+/// set order. `match_orders(s, b, e)` is benchmarked with `e` of them used up; a match that
+/// leaves some open is refunded what ending them takes.
+pub const MAX_ORDERS_ENDED: u32 = 4;
+
 /// What a match's ads and host rules took.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct AdWork {

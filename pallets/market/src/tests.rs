@@ -474,6 +474,282 @@ fn a_proposed_match_is_charged_for_the_work_its_ads_take() {
 	});
 }
 
+/// A pool order of `owner`'s `pool` out of the arrival index, which two other pools fill
+/// with cheaper orders that refuse every job: only proposals match it.
+fn pool_order_out_of_the_index(owner: u64, pool: ContractId, price: u64, volume: u32) -> OrderId {
+	let refusing = "[ Memory = 8192; Requirements = false ]";
+	for filler in [POOL_OWNER, OTHER_POOL_OWNER] {
+		let filler_pool = approved_pool(filler);
+		for _ in 0..MAX_INDEXED_PER_POOL {
+			pool_order_by(filler, filler_pool, 1, 1, refusing);
+		}
+	}
+	assert_eq!(pool_book().len() as u32, MAX_CANDIDATES, "the index is full");
+	let p = pool_order_by(owner, pool, price, volume, MACHINE);
+	assert!(!pool_book().contains(&p));
+	p
+}
+
+fn batch(
+	ids: &[OrderId],
+) -> frame_support::BoundedVec<OrderId, <Test as Config>::MaxBatchedRequests> {
+	ids.to_vec().try_into().expect("within the bound")
+}
+
+fn market_events() -> Vec<Event<Test>> {
+	System::events()
+		.into_iter()
+		.filter_map(|r| match r.event {
+			RuntimeEvent::Market(event) => Some(event),
+			_ => None,
+		})
+		.collect()
+}
+
+/// The orders of a batch: shared offers with a data set, two requests that match, one whose
+/// job wants a GPU the pool lacks, one for another app. Returns (pool, app, data set orders),
+/// the requests in that order.
+fn batch_market() -> ((OrderId, OrderId, OrderId), [OrderId; 4]) {
+	let w = world();
+	let other_app = approved_app(APP_OWNER);
+	let a = app_order(w.app, 8, 10);
+	let d = dataset_order(w.dataset, 2, 10);
+	let p = pool_order_out_of_the_index(POOL_OWNER, w.pool, 15, 10);
+	let first = request(spec(w.app, Some(w.dataset), 2));
+	let mut wants_gpu = spec(w.app, Some(w.dataset), 1);
+	wants_gpu.job_ad = bounded("[ Requirements = TARGET.GPUs >= 1 ]");
+	let wants_gpu = request(wants_gpu);
+	let other = request(spec(other_app, Some(w.dataset), 1));
+	let last = request(spec(w.app, Some(w.dataset), 3));
+	assert_eq!(deals_made(), vec![], "nothing matched at arrival");
+	((p, a, d), [first, wants_gpu, other, last])
+}
+
+/// Everything a match changes: orders, deals, kept rules, balances and holds of every party.
+fn market_state() -> impl PartialEq + core::fmt::Debug {
+	let accounts = [REQUESTER, APP_OWNER, DATASET_OWNER, POOL_OWNER, 77];
+	(
+		Orders::<Test>::iter().collect::<std::collections::BTreeMap<_, _>>(),
+		Deals::<Test>::iter().collect::<std::collections::BTreeMap<_, _>>(),
+		DealRules::<Test>::iter().collect::<std::collections::BTreeMap<_, _>>(),
+		accounts.map(|who| (free(who), Balances::total_balance_on_hold(&who))),
+		(Waiting::<Test>::get(Category::S), NextDealId::<Test>::get()),
+	)
+}
+
+#[test]
+fn a_batch_makes_the_deals_single_proposals_make_and_skips_the_rest() {
+	// The same market twice: single proposals of the two requests that match, then one batch
+	// of all four.
+	let singles = new_test_ext().execute_with(|| {
+		let ((p, a, d), [first, _, _, last]) = batch_market();
+		for r in [first, last] {
+			assert_ok!(Market::match_orders(RuntimeOrigin::signed(77), r, p, a, Some(d)));
+		}
+		check();
+		market_state()
+	});
+	let batched = new_test_ext().execute_with(|| {
+		let ((p, a, d), [first, wants_gpu, other, last]) = batch_market();
+		let held_before =
+			|r| Escrow::locked(Ledger::Order(r), &REQUESTER, Escrowed::RequesterPayment);
+		let (gpu_held, other_held) = (held_before(wants_gpu), held_before(other));
+		assert_ok!(Market::match_batch(
+			RuntimeOrigin::signed(77),
+			p,
+			a,
+			Some(d),
+			batch(&[first, wants_gpu, other, last])
+		));
+		assert_eq!(deals_made(), vec![(0, 2), (1, 3)]);
+		let events = market_events();
+		let skipped =
+			|request, error: Error| Event::RequestSkipped { request, error: error.into() };
+		assert!(events.contains(&skipped(wants_gpu, Error::JobRequirementsNotMet)), "{events:?}");
+		assert!(events.contains(&skipped(other, Error::OtherApp)), "{events:?}");
+		assert_eq!(
+			events.last(),
+			Some(&Event::BatchMatched { pool_order: p, deals: 2, skipped: 2, untried: 0 })
+		);
+		// The skipped requests are as they were: open, their payment still held.
+		for (r, held) in [(wants_gpu, gpu_held), (other, other_held)] {
+			assert_eq!(Orders::<Test>::get(r).unwrap().remaining, 1);
+			assert_eq!(held_before(r), held);
+		}
+		assert_eq!(Orders::<Test>::get(p).unwrap().remaining, 5);
+		check();
+		market_state()
+	});
+	assert_eq!(singles, batched);
+}
+
+#[test]
+fn a_batch_stops_when_a_shared_order_is_used_up() {
+	new_test_ext().execute_with(|| {
+		let w = world();
+		let a = app_order(w.app, 8, 10);
+		let p = pool_order_out_of_the_index(POOL_OWNER, w.pool, 15, 3);
+		let rs = [1, 2, 3].map(|_| request(spec(w.app, None, 2)));
+		let third_before = Orders::<Test>::get(rs[2]).unwrap();
+		assert_ok!(Market::match_batch(RuntimeOrigin::signed(77), p, a, None, batch(&rs)));
+		// Two deals take the pool's three tasks: the second request keeps one task waiting.
+		assert_eq!(deals_made(), vec![(0, 2), (1, 1)]);
+		assert!(Orders::<Test>::get(p).is_none(), "the pool order is used up");
+		assert_eq!(Orders::<Test>::get(rs[1]).unwrap().remaining, 1);
+		assert_eq!(Orders::<Test>::get(rs[2]).unwrap(), third_before, "not tried");
+		assert_eq!(
+			market_events().last(),
+			Some(&Event::BatchMatched { pool_order: p, deals: 2, skipped: 0, untried: 1 })
+		);
+		check();
+	});
+}
+
+#[test]
+fn a_proposed_match_is_refunded_the_ending_of_orders_it_leaves_open() {
+	new_test_ext().execute_with(|| {
+		let w = world();
+		let used_up_pool = pool_order_out_of_the_index(POOL_OWNER, w.pool, 15, 1);
+		let open_pool = pool_order_by(POOL_OWNER, w.pool, 15, 5, MACHINE);
+		assert!(!pool_book().contains(&open_pool));
+		let (used_up_app, open_app) = (app_order(w.app, 8, 1), app_order(w.app, 8, 5));
+		let charged = |pool, app| {
+			let r = request(spec(w.app, None, 1));
+			let post = Market::match_orders(RuntimeOrigin::signed(77), r, pool, app, None)
+				.expect("the orders match");
+			post.actual_weight.expect("a weight after the match").ref_time()
+		};
+		// The same ads: only the orders the deal ends differ.
+		let three_ended = charged(used_up_pool, used_up_app);
+		assert!(
+			Orders::<Test>::get(used_up_pool).is_none()
+				&& Orders::<Test>::get(used_up_app).is_none()
+		);
+		let one_ended = charged(open_pool, open_app);
+		assert_eq!(Orders::<Test>::get(open_pool).unwrap().remaining, 4);
+		assert!(one_ended < three_ended, "{one_ended} against {three_ended}");
+		check();
+	});
+}
+
+#[test]
+fn a_request_that_fails_late_in_a_batch_leaves_nothing_behind() {
+	new_test_ext().execute_with(|| {
+		let w = world();
+		let weak_pool = approved_pool(WEAK_POOL_OWNER);
+		let a = app_order(w.app, 1, 100);
+		let p = pool_order_out_of_the_index(WEAK_POOL_OWNER, weak_pool, 20, 100);
+		let left = free(WEAK_POOL_OWNER);
+		// 30 tasks: a stake of 30 % × 20 × 30 = 180, more than the owner has left. It fails
+		// after the requester's payment was moved, when the stake is held.
+		assert!(left < 180, "{left}");
+		let big = request(spec(w.app, None, 30));
+		let small = request(spec(w.app, None, 2));
+		assert_eq!(deals_made(), vec![]);
+		let held = |r| Escrow::locked(Ledger::Order(r), &REQUESTER, Escrowed::RequesterPayment);
+		let (big_held, requester_free, small_deposit) =
+			(held(big), free(REQUESTER), deposit_of(small));
+		assert_ok!(Market::match_batch(
+			RuntimeOrigin::signed(77),
+			p,
+			a,
+			None,
+			batch(&[big, small])
+		));
+		assert_eq!(deals_made(), vec![(0, 2)]);
+		assert_eq!(Deals::<Test>::get(0).unwrap().request, small);
+		let error = Error::PoolOwnerCannotStake.into();
+		assert!(market_events().contains(&Event::RequestSkipped { request: big, error }));
+		assert_eq!(Orders::<Test>::get(big).unwrap().remaining, 30);
+		assert_eq!(held(big), big_held, "nothing of the failed deal is kept");
+		// The small request's surplus came back: (10 + 5 + 20) − (1 + 20) a task, and its
+		// deposit; nothing of the big one's.
+		assert_eq!(free(REQUESTER), requester_free + 14 * 2 + small_deposit);
+		assert_eq!(free(WEAK_POOL_OWNER), left - 12);
+		check();
+	});
+}
+
+#[test]
+fn batch_errors() {
+	new_test_ext().execute_with(|| {
+		let w = world();
+		let a = app_order(w.app, 8, 10);
+		let d = dataset_order(w.dataset, 2, 10);
+		let p = pool_order_out_of_the_index(POOL_OWNER, w.pool, 15, 10);
+		let mut wants_gpu = spec(w.app, None, 1);
+		wants_gpu.job_ad = bounded("[ Requirements = TARGET.GPUs >= 1 ]");
+		let r = request(wants_gpu);
+		let anyone = RuntimeOrigin::signed(77);
+		let refused = |p, a, d, requests: &[OrderId]| {
+			let before = market_state();
+			let error =
+				Market::match_batch(anyone.clone(), p, a, d, batch(requests)).expect_err("refused");
+			assert_eq!(market_state(), before, "a refused batch changes nothing");
+			error
+		};
+		assert_eq!(refused(p, a, None, &[]).error, Error::EmptyBatch.into());
+		assert_eq!(refused(999, a, None, &[r]).error, Error::UnknownOrder.into());
+		assert_eq!(refused(r, a, None, &[r]).error, Error::WrongOrderKind.into());
+		assert_eq!(refused(p, p, None, &[r]).error, Error::WrongOrderKind.into());
+		assert_eq!(refused(p, a, Some(a), &[r]).error, Error::WrongOrderKind.into());
+		// No request makes a deal: the first one's own error, as a single proposal gives it,
+		// and the work done is charged.
+		let error = refused(p, a, None, &[r, 999, p]);
+		assert_eq!(error.error, Error::JobRequirementsNotMet.into());
+		assert!(error.post_info.actual_weight.is_some_and(|w| w.ref_time() > 0));
+		assert_eq!(refused(p, a, Some(d), &[r]).error, Error::DatasetNotRequested.into());
+		check();
+	});
+}
+
+#[test]
+fn a_batch_is_charged_by_its_requests_and_less_per_deal_than_single_proposals() {
+	new_test_ext().execute_with(|| {
+		let w = world();
+		let a = app_order(w.app, 8, 100);
+		let p = pool_order_out_of_the_index(POOL_OWNER, w.pool, 15, 100);
+		let anyone = || RuntimeOrigin::signed(77);
+		let charged = |requests: &[OrderId]| {
+			let call = crate::Call::<Test>::match_batch {
+				pool_order: p,
+				app_order: a,
+				dataset_order: None,
+				requests: batch(requests),
+			};
+			let up_front =
+				frame_support::dispatch::GetDispatchInfo::get_dispatch_info(&call).call_weight;
+			let post = Market::match_batch(anyone(), p, a, None, batch(requests)).expect("matches");
+			let actual = post.actual_weight.expect("a weight after the batch");
+			assert!(actual.all_lte(up_front), "never more than charged up front");
+			actual.ref_time()
+		};
+		let requests = |n: usize| (0..n).map(|_| request(spec(w.app, None, 1))).collect::<Vec<_>>();
+		let one = charged(&requests(1));
+		let eight = charged(&requests(8));
+		// Each request adds at least the benchmark's cost of one more request.
+		let benchmark = <<Test as Config>::WeightInfo as WeightInfo>::match_batch;
+		let per_request = benchmark(2).ref_time() - benchmark(1).ref_time();
+		assert!(eight >= one + 7 * per_request, "{one}, {eight}, {per_request}");
+		// A request whose ads take more is charged more.
+		let mut dense = spec(w.app, None, 1);
+		dense.job_ad = bounded(&doubling_job_ad(10));
+		let dense = request(dense);
+		let with_dense = charged(&[&requests(7)[..], &[dense]].concat());
+		assert!(eight < with_dense, "{eight} against {with_dense}");
+		// Eight single proposals cost more than one batch of eight.
+		let r = request(spec(w.app, None, 1));
+		let single = Market::match_orders(anyone(), r, p, a, None)
+			.expect("matches")
+			.actual_weight
+			.expect("a weight")
+			.ref_time();
+		assert!(eight < 8 * single, "{eight} against 8 × {single}");
+		assert_eq!(deals_made().len(), 1 + 8 + 8 + 1);
+		check();
+	});
+}
+
 fn pool_book() -> Vec<OrderId> {
 	PoolBook::<Test>::get(Category::S).iter().map(|(_, id)| *id).collect()
 }

@@ -1,4 +1,5 @@
-//! Property test: random sequences of orders, requests, cancels, proposed matches and expiries.
+//! Property test: random sequences of orders, requests, cancels, proposed matches (single and
+//! batched) and expiries.
 //! After every step: total issuance is unchanged; every hold equals the escrow's books and the
 //! market's records (both pallets' `try_state`); no order gives more tasks than its volume;
 //! and every deal made in the step satisfies every rule of `check_match`, checked here against
@@ -83,6 +84,8 @@ enum Op {
 	},
 	Cancel(OrderId),
 	Match(OrderId, OrderId, OrderId, Option<OrderId>),
+	/// A batch: pool order, app order, data set order, requests.
+	Batch(OrderId, OrderId, Option<OrderId>, Vec<OrderId>),
 	Advance(u64),
 }
 
@@ -102,7 +105,9 @@ fn op() -> impl Strategy<Value = Op> {
 		3 => (any::<bool>(), (0u64..12, 0u64..6, 0u64..25), 1u32..8, category(), 1u32..4, 0u64..4, 1000u32..9000, 0u32..8, (0u16..3, 0u16..3))
 			.prop_map(|(dataset, maxima, volume, category, trust, tag, memory, priority, weights)| Op::Request { dataset, maxima, volume, category, trust, tag, memory, priority, weights }),
 		1 => id.clone().prop_map(Op::Cancel),
-		2 => (id.clone(), id.clone(), id.clone(), proptest::option::of(id)).prop_map(|(r, p, a, d)| Op::Match(r, p, a, d)),
+		2 => (id.clone(), id.clone(), id.clone(), proptest::option::of(id.clone())).prop_map(|(r, p, a, d)| Op::Match(r, p, a, d)),
+		2 => (id.clone(), id.clone(), proptest::option::of(id.clone()), proptest::collection::vec(id, 0..5))
+			.prop_map(|(p, a, d, requests)| Op::Batch(p, a, d, requests)),
 		1 => (1u64..8).prop_map(Op::Advance),
 	]
 }
@@ -213,6 +218,11 @@ fn run(world: &World, op: &Op, published: &mut BTreeMap<OrderId, Published>) {
 		}
 		Op::Match(r, p, a, d) => {
 			let _ = Market::match_orders(RuntimeOrigin::signed(77), r, p, a, d);
+			return;
+		}
+		Op::Batch(p, a, d, requests) => {
+			let requests = requests.try_into().expect("within the mock's bound");
+			let _ = Market::match_batch(RuntimeOrigin::signed(77), p, a, d, requests);
 			return;
 		}
 		Op::Advance(blocks) => {

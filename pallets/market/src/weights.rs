@@ -18,8 +18,9 @@ pub trait WeightInfo {
 	fn submit_request(c: u32) -> Weight;
 	fn cancel_order() -> Weight;
 	fn cancel_offer() -> Weight;
-	fn match_orders(s: u32, b: u32) -> Weight;
+	fn match_orders(s: u32, b: u32, e: u32) -> Weight;
 	fn match_orders_small() -> Weight;
+	fn match_batch(n: u32) -> Weight;
 	fn expire_requests(n: u32) -> Weight;
 }
 
@@ -42,7 +43,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Market::Orders` (`max_values`: None, `max_size`: Some(17624), added: 20099, mode: `MaxEncodedLen`)
 	fn publish_resource_order() -> Weight {
 		// Proof size: 12059 bytes estimated, 3428 measured.
-		Weight::from_parts(148_952_000, 12059)
+		Weight::from_parts(119_088_000, 12059)
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(6))
 	}
@@ -79,8 +80,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// `w` ranges over `[0, 16]`.
 	fn publish_pool_order(w: u32) -> Weight {
 		// Proof size: 356311 bytes estimated, 10138 measured.
-		Weight::from_parts(2_197_978_843, 356311)
-			.saturating_add(Weight::from_parts(2_657_889_278, 0).saturating_mul(w.into()))
+		Weight::from_parts(2_881_011_867, 356311)
+			.saturating_add(Weight::from_parts(2_274_326_625, 0).saturating_mul(w.into()))
 			.saturating_add(Weight::from_parts(0, 20710).saturating_mul(w.into()))
 			.saturating_add(T::DbWeight::get().reads(31))
 			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(w.into())))
@@ -122,8 +123,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// `c` ranges over `[0, 16]`.
 	fn submit_request(c: u32) -> Weight {
 		// Proof size: 41188 bytes estimated, 6022 measured.
-		Weight::from_parts(2_010_205_963, 41188)
-			.saturating_add(Weight::from_parts(1_448_563_233, 0).saturating_mul(c.into()))
+		Weight::from_parts(2_185_177_419, 41188)
+			.saturating_add(Weight::from_parts(1_313_747_410, 0).saturating_mul(c.into()))
 			.saturating_add(Weight::from_parts(0, 20099).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(15))
 			.saturating_add(T::DbWeight::get().reads((8_u64).saturating_mul(c.into())))
@@ -144,7 +145,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
 	fn cancel_order() -> Weight {
 		// Proof size: 21089 bytes estimated, 7593 measured.
-		Weight::from_parts(165_236_000, 21089)
+		Weight::from_parts(156_793_000, 21089)
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(6))
 	}
@@ -162,7 +163,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Market::OpenOffers` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	fn cancel_offer() -> Weight {
 		// Proof size: 21089 bytes estimated, 7366 measured.
-		Weight::from_parts(115_492_000, 21089)
+		Weight::from_parts(113_329_000, 21089)
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(5))
 	}
@@ -196,13 +197,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Market::DealRules` (`max_values`: None, `max_size`: Some(32794), added: 35269, mode: `MaxEncodedLen`)
 	/// `s` ranges over `[0, 1]`.
 	/// `b` ranges over `[0, 1]`.
-	fn match_orders(s: u32, b: u32) -> Weight {
-		// Proof size: 81386 bytes estimated, 4743 measured.
-		Weight::from_parts(105_617_308, 81386)
-			.saturating_add(Weight::from_parts(1_191_861_500, 0).saturating_mul(s.into()))
-			.saturating_add(Weight::from_parts(1_811_379_291, 0).saturating_mul(b.into()))
-			.saturating_add(T::DbWeight::get().reads(28))
-			.saturating_add(T::DbWeight::get().writes(25))
+	/// `e` ranges over `[1, 4]`.
+	fn match_orders(s: u32, b: u32, e: u32) -> Weight {
+		// Proof size: 81386 bytes estimated, 3729 measured.
+		Weight::from_parts(227_547_337, 81386)
+			.saturating_add(Weight::from_parts(590_387_040, 0).saturating_mul(s.into()))
+			.saturating_add(Weight::from_parts(1_263_367_795, 0).saturating_mul(b.into()))
+			.saturating_add(Weight::from_parts(49_667_493, 0).saturating_mul(e.into()))
+			.saturating_add(Weight::from_parts(0, 2668).saturating_mul(e.into()))
+			.saturating_add(T::DbWeight::get().reads(12))
+			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(e.into())))
+			.saturating_add(T::DbWeight::get().writes(9))
+			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(e.into())))
 	}
 	/// Storage: `Market::Orders` (r:4 w:4)
 	/// Proof: `Market::Orders` (`max_values`: None, `max_size`: Some(17624), added: 20099, mode: `MaxEncodedLen`)
@@ -234,9 +240,48 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Market::DealRules` (`max_values`: None, `max_size`: Some(32794), added: 35269, mode: `MaxEncodedLen`)
 	fn match_orders_small() -> Weight {
 		// Proof size: 81386 bytes estimated, 4187 measured.
-		Weight::from_parts(533_254_000, 81386)
+		Weight::from_parts(375_609_000, 81386)
 			.saturating_add(T::DbWeight::get().reads(28))
 			.saturating_add(T::DbWeight::get().writes(25))
+	}
+	/// Storage: `System::Account` (r:68 w:68)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Market::Orders` (r:67 w:67)
+	/// Proof: `Market::Orders` (`max_values`: None, `max_size`: Some(17624), added: 20099, mode: `MaxEncodedLen`)
+	/// Storage: `Registry::Contracts` (r:3 w:0)
+	/// Proof: `Registry::Contracts` (`max_values`: None, `max_size`: Some(8594), added: 11069, mode: `MaxEncodedLen`)
+	/// Storage: `Poco::EconomicParameters` (r:1 w:0)
+	/// Proof: `Poco::EconomicParameters` (`max_values`: Some(1), `max_size`: Some(57), added: 552, mode: `MaxEncodedLen`)
+	/// Storage: `Market::NextDealId` (r:1 w:1)
+	/// Proof: `Market::NextDealId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Escrow::Books` (r:192 w:128)
+	/// Proof: `Escrow::Books` (`max_values`: None, `max_size`: Some(90), added: 2565, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:67 w:67)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
+	/// Storage: `Market::Waiting` (r:1 w:1)
+	/// Proof: `Market::Waiting` (`max_values`: None, `max_size`: Some(138), added: 2613, mode: `MaxEncodedLen`)
+	/// Storage: `Market::Expiries` (r:64 w:64)
+	/// Proof: `Market::Expiries` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
+	/// Storage: `Market::PoolBook` (r:1 w:1)
+	/// Proof: `Market::PoolBook` (`max_values`: None, `max_size`: Some(394), added: 2869, mode: `MaxEncodedLen`)
+	/// Storage: `Market::OpenOffers` (r:3 w:3)
+	/// Proof: `Market::OpenOffers` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
+	/// Storage: `Market::ResourceBook` (r:2 w:2)
+	/// Proof: `Market::ResourceBook` (`max_values`: None, `max_size`: Some(401), added: 2876, mode: `MaxEncodedLen`)
+	/// Storage: `Market::Deals` (r:0 w:64)
+	/// Proof: `Market::Deals` (`max_values`: None, `max_size`: Some(18124), added: 20599, mode: `MaxEncodedLen`)
+	/// Storage: `Market::DealRules` (r:0 w:64)
+	/// Proof: `Market::DealRules` (`max_values`: None, `max_size`: Some(32794), added: 35269, mode: `MaxEncodedLen`)
+	/// `n` ranges over `[1, 64]`.
+	fn match_batch(n: u32) -> Weight {
+		// Proof size: 61287 bytes estimated, 2595 measured.
+		Weight::from_parts(213_592_210, 61287)
+			.saturating_add(Weight::from_parts(183_980_556, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 20099).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(22))
+			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(18))
+			.saturating_add(T::DbWeight::get().writes((8_u64).saturating_mul(n.into())))
 	}
 	/// Storage: `Market::Expiries` (r:1 w:1)
 	/// Proof: `Market::Expiries` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
@@ -253,8 +298,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// `n` ranges over `[0, 64]`.
 	fn expire_requests(n: u32) -> Weight {
 		// Proof size: 3991 bytes estimated, 6601 measured.
-		Weight::from_parts(231_252_212, 3991)
-			.saturating_add(Weight::from_parts(109_370_147, 0).saturating_mul(n.into()))
+		Weight::from_parts(4_577_000, 3991)
+			.saturating_add(Weight::from_parts(107_111_866, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 20099).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
@@ -266,13 +311,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with ParityDB's database weights, for mocks and tests.
 impl WeightInfo for () {
 	fn publish_resource_order() -> Weight {
-		Weight::from_parts(148_952_000, 12059)
+		Weight::from_parts(119_088_000, 12059)
 			.saturating_add(ParityDbWeight::get().reads(6))
 			.saturating_add(ParityDbWeight::get().writes(6))
 	}
 	fn publish_pool_order(w: u32) -> Weight {
-		Weight::from_parts(2_197_978_843, 356311)
-			.saturating_add(Weight::from_parts(2_657_889_278, 0).saturating_mul(w.into()))
+		Weight::from_parts(2_881_011_867, 356311)
+			.saturating_add(Weight::from_parts(2_274_326_625, 0).saturating_mul(w.into()))
 			.saturating_add(Weight::from_parts(0, 20710).saturating_mul(w.into()))
 			.saturating_add(ParityDbWeight::get().reads(31))
 			.saturating_add(ParityDbWeight::get().reads((6_u64).saturating_mul(w.into())))
@@ -280,8 +325,8 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes((7_u64).saturating_mul(w.into())))
 	}
 	fn submit_request(c: u32) -> Weight {
-		Weight::from_parts(2_010_205_963, 41188)
-			.saturating_add(Weight::from_parts(1_448_563_233, 0).saturating_mul(c.into()))
+		Weight::from_parts(2_185_177_419, 41188)
+			.saturating_add(Weight::from_parts(1_313_747_410, 0).saturating_mul(c.into()))
 			.saturating_add(Weight::from_parts(0, 20099).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(15))
 			.saturating_add(ParityDbWeight::get().reads((8_u64).saturating_mul(c.into())))
@@ -289,30 +334,43 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes((8_u64).saturating_mul(c.into())))
 	}
 	fn cancel_order() -> Weight {
-		Weight::from_parts(165_236_000, 21089)
+		Weight::from_parts(156_793_000, 21089)
 			.saturating_add(ParityDbWeight::get().reads(6))
 			.saturating_add(ParityDbWeight::get().writes(6))
 	}
 	fn cancel_offer() -> Weight {
-		Weight::from_parts(115_492_000, 21089)
+		Weight::from_parts(113_329_000, 21089)
 			.saturating_add(ParityDbWeight::get().reads(6))
 			.saturating_add(ParityDbWeight::get().writes(5))
 	}
-	fn match_orders(s: u32, b: u32) -> Weight {
-		Weight::from_parts(105_617_308, 81386)
-			.saturating_add(Weight::from_parts(1_191_861_500, 0).saturating_mul(s.into()))
-			.saturating_add(Weight::from_parts(1_811_379_291, 0).saturating_mul(b.into()))
-			.saturating_add(ParityDbWeight::get().reads(28))
-			.saturating_add(ParityDbWeight::get().writes(25))
+	fn match_orders(s: u32, b: u32, e: u32) -> Weight {
+		Weight::from_parts(227_547_337, 81386)
+			.saturating_add(Weight::from_parts(590_387_040, 0).saturating_mul(s.into()))
+			.saturating_add(Weight::from_parts(1_263_367_795, 0).saturating_mul(b.into()))
+			.saturating_add(Weight::from_parts(49_667_493, 0).saturating_mul(e.into()))
+			.saturating_add(Weight::from_parts(0, 2668).saturating_mul(e.into()))
+			.saturating_add(ParityDbWeight::get().reads(12))
+			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(e.into())))
+			.saturating_add(ParityDbWeight::get().writes(9))
+			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(e.into())))
 	}
 	fn match_orders_small() -> Weight {
-		Weight::from_parts(533_254_000, 81386)
+		Weight::from_parts(375_609_000, 81386)
 			.saturating_add(ParityDbWeight::get().reads(28))
 			.saturating_add(ParityDbWeight::get().writes(25))
 	}
+	fn match_batch(n: u32) -> Weight {
+		Weight::from_parts(213_592_210, 61287)
+			.saturating_add(Weight::from_parts(183_980_556, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 20099).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(22))
+			.saturating_add(ParityDbWeight::get().reads((7_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes(18))
+			.saturating_add(ParityDbWeight::get().writes((8_u64).saturating_mul(n.into())))
+	}
 	fn expire_requests(n: u32) -> Weight {
-		Weight::from_parts(231_252_212, 3991)
-			.saturating_add(Weight::from_parts(109_370_147, 0).saturating_mul(n.into()))
+		Weight::from_parts(4_577_000, 3991)
+			.saturating_add(Weight::from_parts(107_111_866, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 20099).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(4))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))

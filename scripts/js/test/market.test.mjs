@@ -271,3 +271,42 @@ test('trust 3: two replicas commit, reveal and certify; the pot is shared by wei
   assert.deepEqual(await Promise.all([dave(), eve()].map(async (w) => (await api.query.poco.scores(w.address)).toNumber())), [1, 1]);
   assert.equal((await api.query.poco.tasks(deal, 0)).unwrap().status.toString(), 'Completed');
 });
+
+test('matchBatch proposes several requests against one offer; a mismatching one is skipped, the fee refunded', async () => {
+  // Category M. Four cheap orders that refuse every job fill the pool's share of the arrival
+  // index (4 entries), so a fifth, dearer, stays out of it: requests arriving see only the
+  // refusing four and wait, and only a proposal can match them with the fifth.
+  const refusing = '[ Memory = 16384; Requirements = false ]';
+  const publishM = (price, ad) => api.tx.market.publishPoolOrder(ids.pool, price, 5, 'M', 1, 0, restrictions, ad);
+  await send(api, api.tx.utility.batchAll([1, 2, 3, 4].map(() => publishM(RLC, refusing))), bob());
+  const offer = findEvent(await send(api, publishM(4n * RLC, machine), bob()), 'market', 'OrderPublished').data.id.toNumber();
+  const indexed = (await api.query.market.poolBook('M')).map(([, id]) => id.toNumber());
+  assert.equal(indexed.length, 4);
+  assert.ok(!indexed.includes(offer), 'the fifth order is out of the index');
+  const specs = [
+    request({ category: 'M', volume: 1 }),
+    request({ category: 'M', volume: 2 }),
+    request({ category: 'M', volume: 1, jobAd: '[ Requirements = TARGET.GPUs >= 4 ]' })
+  ];
+  const submitted = await send(api, api.tx.utility.batchAll(specs.map((s) => api.tx.market.submitRequest(s))), charlie());
+  assert.ok(!submitted.some((e) => e.method === 'DealMade'), 'nothing matched at arrival');
+  const requests = submitted.filter((e) => e.section === 'market' && e.method === 'RequestSubmitted').map((e) => e.data.id.toNumber());
+  assert.equal(requests.length, 3);
+
+  const tx = api.tx.market.matchBatch(offer, ids.appOrder, null, requests);
+  const estimated = (await tx.paymentInfo(alice().address)).partialFee.toBigInt();
+  const events = await send(api, tx, alice());
+  const deals = events.filter((e) => e.section === 'market' && e.method === 'DealMade');
+  assert.deepEqual(deals.map((e) => [e.data.request.toNumber(), e.data.volume.toNumber()]), [[requests[0], 1], [requests[1], 2]]);
+  assert.ok(deals.every((e) => e.data.poolOrder.toNumber() === offer));
+  const skipped = findEvent(events, 'market', 'RequestSkipped');
+  assert.equal(skipped.data.request.toNumber(), requests[2]);
+  assert.equal(api.registry.findMetaError(skipped.data.error.asModule).name, 'JobRequirementsNotMet');
+  const summary = findEvent(events, 'market', 'BatchMatched').data;
+  assert.deepEqual([summary.deals, summary.skipped, summary.untried].map((n) => n.toNumber()), [2, 1, 0]);
+  assert.equal((await api.query.market.orders(offer)).unwrap().remaining.toNumber(), 2, '5 − 1 − 2');
+  assert.ok((await api.query.market.orders(requests[2])).isSome, 'the skipped request is still open');
+  // Charged up front for the most three requests' ads may take; these small ads took far less.
+  const paid = findEvent(events, 'transactionPayment', 'TransactionFeePaid').data.actualFee.toBigInt();
+  assert.ok(paid < estimated, `paid ${paid}, estimated ${estimated}`);
+});

@@ -1,16 +1,19 @@
 //! Times the market's paths natively, in the mock runtime (in-memory storage), and prints the
 //! figures. Not the on-chain weights (those come from the runtime benchmarks): this shows how
-//! costs grow, against baselines measured in the same run.
+//! costs grow, against baselines measured in the same run. Last, it prints what the generated
+//! weights charge each path and the throughput that implies.
 //!
 //! `cargo run --release -p pallet-market --features bench --bin market-bench`
 
 use frame_support::{
 	assert_ok,
-	traits::{fungible::Mutate, ConstU32},
+	traits::{fungible::Mutate, ConstU32, Get},
+	weights::Weight,
 	BoundedVec,
 };
 use pallet_market::{
-	mock::*, scheduling, Category, CriteriaWeights, NextOrderId, OrderId, RequestSpec,
+	mock::*, scheduling, Category, Config, CriteriaWeights, NextOrderId, OrderId, RequestSpec,
+	WeightInfo,
 };
 use std::time::Instant;
 
@@ -28,8 +31,12 @@ fn last() -> OrderId {
 }
 
 fn pool_order(pool: u64, price: u64, volume: u32, ad: &str) -> OrderId {
+	pool_order_by(POOL_OWNER, pool, price, volume, ad)
+}
+
+fn pool_order_by(owner: u64, pool: u64, price: u64, volume: u32, ad: &str) -> OrderId {
 	let result = Market::publish_pool_order(
-		RuntimeOrigin::signed(POOL_OWNER),
+		RuntimeOrigin::signed(owner),
 		pool,
 		price,
 		volume,
@@ -43,7 +50,7 @@ fn pool_order(pool: u64, price: u64, volume: u32, ad: &str) -> OrderId {
 		panic!(
 			"order {}: {e:?}; free {}",
 			NextOrderId::<Test>::get(),
-			Balances::free_balance(POOL_OWNER)
+			Balances::free_balance(owner)
 		);
 	}
 	last()
@@ -122,14 +129,15 @@ fn proposed_match(book: u32, runs: usize) -> (f64, f64) {
 	})
 }
 
-/// A request arriving on `c` fitting pool orders in the index (each of volume 1): ranked, then
-/// `c` deals made.
+/// A request arriving on `c` fitting pool orders in the index (each of volume 1), of two
+/// pools (one pool holds at most `MAX_INDEXED_PER_POOL` entries): ranked, then `c` deals made.
 fn arrival(c: u32, runs: usize) -> (f64, f64) {
+	assert!(c <= 2 * MAX_INDEXED_PER_POOL);
 	let mut samples = Vec::new();
 	for _ in 0..runs {
 		new_test_ext().execute_with(|| {
 			let app = approved_app(APP_OWNER);
-			let pool = approved_pool(POOL_OWNER);
+			let pools = [POOL_OWNER, OTHER_POOL_OWNER].map(|owner| (owner, approved_pool(owner)));
 			assert_ok!(Market::publish_app_order(
 				RuntimeOrigin::signed(APP_OWNER),
 				app,
@@ -139,7 +147,8 @@ fn arrival(c: u32, runs: usize) -> (f64, f64) {
 				Default::default()
 			));
 			for i in 0..c {
-				pool_order(pool, 10 + u64::from(i), 1, MACHINE);
+				let (owner, pool) = pools[(i / MAX_INDEXED_PER_POOL) as usize];
+				pool_order_by(owner, pool, 10 + u64::from(i), 1, MACHINE);
 			}
 			let spec = RequestSpec {
 				app,
@@ -193,6 +202,77 @@ fn promethee(n: usize, runs: usize) -> (f64, f64) {
 	median(samples)
 }
 
+/// The weight a dispatch reports after it ran.
+fn actual(result: frame_support::dispatch::DispatchResultWithPostInfo) -> Weight {
+	result.expect("dispatched").actual_weight.expect("a weight after the call")
+}
+
+fn app_order(app: u64, volume: u32) -> OrderId {
+	assert_ok!(Market::publish_app_order(
+		RuntimeOrigin::signed(APP_OWNER),
+		app,
+		1,
+		volume,
+		0,
+		Default::default()
+	));
+	last()
+}
+
+/// What the generated weights charge each path, dispatched with this file's ads (the mock's
+/// `()` weights are the runtime's, with ParityDB's database weights), and what that implies at
+/// the normal-dispatch limit of a 6 s block: 1.5 s of weight.
+fn charged() {
+	let row = |what: &str, weight: Weight, deals: u32| {
+		let per_deal = weight.ref_time() as f64 / 1e6 / f64::from(deals);
+		let per_block = (1.5e6 / per_deal).floor();
+		println!(
+			"  {what:<58} {per_deal:>8.1} µs a deal  {per_block:>6} a block  {:>5.0}/s",
+			per_block / 6.0
+		);
+	};
+	new_test_ext().execute_with(|| {
+		let app = approved_app(APP_OWNER);
+		let pool = approved_pool(POOL_OWNER);
+		assert_ok!(<Balances as Mutate<u64>>::mint_into(&POOL_OWNER, 1 << 40));
+		// Out of the index, so that requests wait for proposals.
+		for _ in 0..MAX_CANDIDATES {
+			pool_order(pool, 1, 1, "[ Memory = 1; Requirements = false ]");
+		}
+		let (open_pool, open_app) = (pool_order(pool, 10, 1_000, MACHINE), app_order(app, 1_000));
+		let signed = || RuntimeOrigin::signed(77);
+		let r = request(app);
+		let typical = actual(Market::match_orders(signed(), r, open_pool, open_app, None));
+		let (one_pool, one_app) = (pool_order(pool, 10, 1, MACHINE), app_order(app, 1));
+		let r = request(app);
+		let used_up = actual(Market::match_orders(signed(), r, one_pool, one_app, None));
+		let n: u32 = <Test as Config>::MaxBatchedRequests::get();
+		// A block each: the mock expires only a few requests per block.
+		let requests: Vec<OrderId> = (0..n)
+			.map(|i| {
+				System::set_block_number(u64::from(i) + 2);
+				request(app)
+			})
+			.collect();
+		let requests = requests.try_into().expect("within the bound");
+		let batch = actual(Market::match_batch(signed(), open_pool, open_app, None, requests));
+		assert_eq!(pallet_market::NextDealId::<Test>::get(), u64::from(n) + 2);
+		// The runtime's `MaxCandidates` (the mock's is smaller).
+		let candidates = 16;
+		let arrival = <<Test as Config>::WeightInfo as WeightInfo>::submit_request(candidates);
+		row("matchOrders, the request alone used up (typical)", typical, 1);
+		row("matchOrders, every order used up", used_up, 1);
+		row("matchOrders, up front (ads at their most)", Market::match_orders_up_front(), 1);
+		row(&format!("matchBatch of {n} requests, one offer"), batch, n);
+		row(&format!("matchBatch of {n}, up front"), Market::match_batch_up_front(n), n);
+		row(
+			&format!("submitRequest on {candidates} candidates, a deal each (not refunded)"),
+			arrival,
+			candidates,
+		);
+	});
+}
+
 fn main() {
 	println!(
 		"market-bench: native, mock runtime, in-memory storage; median and 10-90 % spread, µs"
@@ -212,4 +292,8 @@ fn main() {
 		let (mid, spread) = promethee(n, 41);
 		println!("  n = {n:>5}: {mid:>8.1} µs  (spread {spread:.1})");
 	}
+	println!(
+		"\ncharged by the generated weights (docs/benchmarks.md), and the throughput implied:"
+	);
+	charged();
 }
