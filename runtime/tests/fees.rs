@@ -23,11 +23,11 @@ fn fees_follow_the_documented_schedule() {
 	});
 }
 
-/// The market's proposals at their bounds (every ad at its most, a full batch) are charged
-/// up front no more than one transaction of the normal class may weigh, so that none is
-/// refused as too heavy for any block.
+/// The market's matching calls at their bounds (every ad at its most, a full batch, every
+/// candidate or waiting request evaluated) are charged up front no more than one transaction
+/// of the normal class may weigh, so that none is refused as too heavy for any block.
 #[test]
-fn the_largest_market_proposals_fit_in_a_block() {
+fn the_market_calls_at_their_bounds_fit_in_a_block() {
 	use frame_support::{dispatch::DispatchClass, traits::Get, BoundedVec};
 	use iexec_runtime::configs::RuntimeBlockWeights;
 	sp_io::TestExternalities::default().execute_with(|| {
@@ -49,7 +49,36 @@ fn the_largest_market_proposals_fit_in_a_block() {
 			app_order: 1,
 			dataset_order: Some(2),
 		});
-		for call in [batch, single] {
+		let publish = RuntimeCall::Market(pallet_market::Call::publish_pool_order {
+			pool: 0,
+			price: RLC,
+			volume: 1,
+			category: pallet_market::Category::S,
+			trust: 1,
+			tag: 0,
+			restrictions: Default::default(),
+			ad: Default::default(),
+		});
+		let submit = RuntimeCall::Market(pallet_market::Call::submit_request {
+			spec: pallet_market::RequestSpec {
+				app: 0,
+				dataset: None,
+				app_max_price: RLC,
+				dataset_max_price: 0,
+				pool_max_price: RLC,
+				volume: 1,
+				category: pallet_market::Category::S,
+				trust: 1,
+				tag: 0,
+				pool: None,
+				params: Default::default(),
+				beneficiary: Sr25519Keyring::Bob.to_account_id(),
+				job_ad: Default::default(),
+				weights: Default::default(),
+				determinism: Default::default(),
+			},
+		});
+		for call in [batch, single, publish, submit] {
 			let weight = call.get_dispatch_info().total_weight();
 			assert!(weight.all_lte(limit), "{call:?}: {weight} above {limit}");
 		}

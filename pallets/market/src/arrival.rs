@@ -4,7 +4,8 @@
 
 use super::*;
 use crate::{
-	dispatchable_impls::{candidate_view, pool_terms, request_terms, AdsChecked},
+	dispatchable_impls::{candidate_view, pool_terms, request_terms, rule_text_len, AdsChecked},
+	match_weight::AdWork,
 	matching::{ads_mismatch, term_mismatches, HostRules},
 	scheduling::{Alternative, CRITERIA},
 };
@@ -27,6 +28,50 @@ pub struct RankedOffer<Balance> {
 	pub net_flow: i64,
 }
 
+/// The compatible offers for a request, best first, with the host rules they were checked
+/// with, the work of reading the job ad back and parsing the rules, and the work each
+/// candidate's ads took to evaluate.
+pub(crate) struct Ranking<Balance> {
+	pub offers: Vec<RankedOffer<Balance>>,
+	pub rules: HostRules,
+	pub setup: AdWork,
+	pub ad_work: Vec<AdWork>,
+}
+
+/// What a call that matches at arrival did with ads, for its weight
+/// (`Pallet::arrival_weight`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ArrivalWork {
+	/// Orders looked at: candidates, or waiting requests.
+	pub looked_at: u32,
+	/// The submitted ad: its text's length and its stored form's.
+	pub submitted: (u32, u32),
+	/// Work done once before looking at candidates (a request's job ad read back, its host
+	/// rules parsed).
+	pub setup: AdWork,
+	/// One entry per pair of ads evaluated.
+	pub ad_work: Vec<AdWork>,
+}
+
+/// The work of evaluating a job ad and a pool ad stored in `job_bytes` and `pool_bytes` with
+/// the host rules of `offers`, in `steps`: what the same pair adds to a proposed match.
+fn pair_work<T: Config>(
+	offers: &Offers<T>,
+	steps: u32,
+	job_bytes: usize,
+	pool_bytes: usize,
+) -> AdWork {
+	AdWork {
+		steps,
+		ad_bytes: saturated(job_bytes.saturating_add(pool_bytes)),
+		rule_bytes: offers.rule_bytes(),
+	}
+}
+
+pub(crate) fn saturated(n: usize) -> u32 {
+	u32::try_from(n).unwrap_or(u32::MAX)
+}
+
 /// The app and data set orders a request could use, loaded once.
 struct Offers<T: Config> {
 	apps: Vec<(OrderId, OrderOf<T>)>,
@@ -36,6 +81,14 @@ struct Offers<T: Config> {
 }
 
 impl<T: Config> Offers<T> {
+	/// The length of the app's and the data set's rule text.
+	fn rule_bytes(&self) -> u32 {
+		let rule_len = |info: &Option<ContractInfo<T::AccountId>>| {
+			rule_text_len(info.as_ref().map(|i| &i.details))
+		};
+		saturated(rule_len(&self.app_info).saturating_add(rule_len(&self.dataset_info)))
+	}
+
 	/// What the request's app and data set demand of a host.
 	fn host_rules(&self) -> HostRules {
 		ads::host_rules(
@@ -98,14 +151,20 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn rank_offers_for(
 		request_id: OrderId,
 		pool_orders: impl Iterator<Item = OrderId>,
-	) -> Result<(Vec<RankedOffer<BalanceOf<T>>>, HostRules), DispatchError> {
+	) -> Result<Ranking<BalanceOf<T>>, DispatchError> {
 		let request = Orders::<T>::get(request_id).ok_or(Error::<T>::UnknownOrder)?;
 		let req = request_terms::<T>(&request).ok_or(Error::<T>::WrongOrderKind)?;
 		let job_ad = ads::load(&req.job_ad);
 		let offers = Offers::<T>::for_request(req);
 		let rules = offers.host_rules();
+		let setup = AdWork {
+			steps: 0,
+			ad_bytes: saturated(req.job_ad.len()),
+			rule_bytes: offers.rule_bytes(),
+		};
 		let limits = ads::limits();
 		let mut found: Vec<(RankedOffer<BalanceOf<T>>, Alternative)> = Vec::new();
+		let mut ad_work = Vec::new();
 		for pool_id in pool_orders {
 			let Some(pool) = Orders::<T>::get(pool_id) else { continue };
 			let Some(offer) = pool_terms::<T>(&pool) else { continue };
@@ -116,7 +175,10 @@ impl<T: Config> Pallet<T> {
 				continue;
 			};
 			let pool_ad = ads::load(&offer.ad);
-			if ads_mismatch(&job_ad, &pool_ad, req.determinism, &rules, &limits).0.is_some() {
+			let (mismatch, steps) =
+				ads_mismatch(&job_ad, &pool_ad, req.determinism, &rules, &limits);
+			ad_work.push(pair_work(&offers, steps, req.job_ad.len(), offer.ad.len()));
+			if mismatch.is_some() {
 				continue;
 			}
 			let price_of = |id: Option<OrderId>, list: &[(OrderId, OrderOf<T>)]| {
@@ -161,23 +223,23 @@ impl<T: Config> Pallet<T> {
 			.into_iter()
 			.map(|(index, net_flow)| RankedOffer { net_flow, ..found[index].0.clone() })
 			.collect();
-		Ok((ranked, rules))
+		Ok(Ranking { offers: ranked, rules, setup, ad_work })
 	}
 
 	/// Matches a new request against the cheapest pool orders of its category, best ranked
-	/// first, until it has no task left. Returns how many pool orders were looked at.
-	pub(crate) fn match_arrival(request_id: OrderId) -> u32 {
+	/// first, until it has no task left. Returns what it looked at.
+	pub(crate) fn match_arrival(request_id: OrderId) -> ArrivalWork {
 		let Some(category) = Orders::<T>::get(request_id)
 			.and_then(|order| request_terms::<T>(&order).map(|r| r.category))
 		else {
-			return 0;
+			return ArrivalWork::default();
 		};
 		let book = PoolBook::<T>::get(category);
 		let looked_at = book.len() as u32;
-		let Ok((ranked, rules)) =
+		let Ok(Ranking { offers: ranked, rules, setup, ad_work }) =
 			Self::rank_offers_for(request_id, book.into_iter().map(|(_, id)| id))
 		else {
-			return looked_at;
+			return ArrivalWork { looked_at, ..Default::default() };
 		};
 		for offer in ranked {
 			if !Orders::<T>::contains_key(request_id) {
@@ -195,14 +257,15 @@ impl<T: Config> Pallet<T> {
 				)
 			});
 		}
-		looked_at
+		ArrivalWork { looked_at, setup, ad_work, ..Default::default() }
 	}
 
 	/// Matches a new pool order against the oldest waiting requests of its category, until it
-	/// has no task left. Returns how many requests were looked at.
-	pub(crate) fn match_waiting(pool_id: OrderId, category: Category) -> u32 {
+	/// has no task left. Returns what it looked at.
+	pub(crate) fn match_waiting(pool_id: OrderId, category: Category) -> ArrivalWork {
 		let waiting = Waiting::<T>::get(category);
 		let limits = ads::limits();
+		let mut ad_work = Vec::new();
 		for request_id in waiting.iter().copied() {
 			let Some(pool) = Orders::<T>::get(pool_id) else { break };
 			let Some(offer) = pool_terms::<T>(&pool) else { break };
@@ -217,7 +280,10 @@ impl<T: Config> Pallet<T> {
 			};
 			let (job_ad, pool_ad) = (ads::load(&req.job_ad), ads::load(&offer.ad));
 			let rules = offers.host_rules();
-			if ads_mismatch(&job_ad, &pool_ad, req.determinism, &rules, &limits).0.is_some() {
+			let (mismatch, steps) =
+				ads_mismatch(&job_ad, &pool_ad, req.determinism, &rules, &limits);
+			ad_work.push(pair_work(&offers, steps, req.job_ad.len(), offer.ad.len()));
+			if mismatch.is_some() {
 				continue;
 			}
 			let _ = with_storage_layer(|| {
@@ -230,6 +296,6 @@ impl<T: Config> Pallet<T> {
 				)
 			});
 		}
-		waiting.len() as u32
+		ArrivalWork { looked_at: waiting.len() as u32, ad_work, ..Default::default() }
 	}
 }

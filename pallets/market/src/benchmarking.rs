@@ -237,9 +237,91 @@ where
 
 /// A request that waits: submitted while no pool order fits.
 fn waiting_request<T: Config>(m: &Market<T>, requester: &T::AccountId, volume: u32) -> OrderId {
-	Pallet::<T>::do_submit_request(requester.clone(), spec::<T>(m, requester, volume))
-		.expect("submits");
+	waiting_request_with::<T>(m, requester, volume, job_ad::<T>())
+}
+
+fn waiting_request_with<T: Config>(
+	m: &Market<T>,
+	requester: &T::AccountId,
+	volume: u32,
+	job_ad: BoundedVec<u8, T::MaxAdText>,
+) -> OrderId {
+	let request_spec = RequestSpec { job_ad, ..spec::<T>(m, requester, volume) };
+	Pallet::<T>::do_submit_request(requester.clone(), request_spec).expect("submits");
 	last_order::<T>()
+}
+
+/// The market of an arrival benchmark: with the largest ads and the densest rules, or with
+/// small ones (what larger ones add is charged by their work, `Pallet::arrival_weight`).
+fn arrival_market<T: Config>(
+	largest: bool,
+) -> (Market<T>, BoundedVec<u8, T::MaxAdText>, BoundedVec<u8, T::MaxAdText>)
+where
+	T::Currency: Mutate<T::AccountId>,
+	T::Registry: BenchmarkContracts<T::AccountId>,
+{
+	let m = market_with_rule_len::<T>(if largest { u32::MAX } else { 0 });
+	(m, job_ad_of::<T>(largest, largest), pool_ad_of::<T>(largest, largest))
+}
+
+/// `w` waiting requests, each matched by the new pool order into a deal; the new order enters
+/// a full pool index in which its pool holds its share, displacing its own dearest. Returns
+/// the market and the new order's ad.
+fn waiting_for_a_pool_order<T: Config>(
+	w: u32,
+	largest: bool,
+) -> (Market<T>, BoundedVec<u8, T::MaxAdText>)
+where
+	T::Currency: Mutate<T::AccountId>,
+	T::Registry: BenchmarkContracts<T::AccountId>,
+{
+	let (m, job_ad, pool_ad) = arrival_market::<T>(largest);
+	resource_order::<T>(&m.app_owner, OrderKind::App, m.app, 1, u32::MAX);
+	resource_order::<T>(&m.dataset_owner, OrderKind::Dataset, m.dataset, 1, u32::MAX);
+	for i in 0..w {
+		waiting_request_with::<T>(&m, &funded::<T>("requester", i), 1, job_ad.clone());
+	}
+	// Orders that refuse every job, so that the waiting requests stay for the new one.
+	let refusing = b"[ Memory = 65536; Requirements = false ]";
+	let share = T::MaxIndexedPerPool::get().min(T::MaxCandidates::get());
+	for i in 0..share {
+		Pallet::<T>::do_publish_pool(
+			m.pool_owner.clone(),
+			m.pool,
+			(10 + i).into(),
+			1,
+			Category::S,
+			u32::MAX,
+			u64::MAX,
+			Default::default(),
+			refusing,
+		)
+		.expect("publishes");
+	}
+	for i in share..T::MaxCandidates::get() {
+		own_pool_order::<T>(i, 2, refusing);
+	}
+	assert!(PoolBook::<T>::get(Category::S).is_full());
+	(m, pool_ad)
+}
+
+/// `c` pool orders in the index, each compatible, for a request of `c` tasks to come. Returns
+/// the market and the request's job ad.
+fn candidates_for_a_request<T: Config>(
+	c: u32,
+	largest: bool,
+) -> (Market<T>, BoundedVec<u8, T::MaxAdText>)
+where
+	T::Currency: Mutate<T::AccountId>,
+	T::Registry: BenchmarkContracts<T::AccountId>,
+{
+	let (m, job_ad, pool_ad) = arrival_market::<T>(largest);
+	resource_order::<T>(&m.app_owner, OrderKind::App, m.app, 1, u32::MAX);
+	resource_order::<T>(&m.dataset_owner, OrderKind::Dataset, m.dataset, 1, u32::MAX);
+	for i in 0..c {
+		own_pool_order::<T>(i, 1 + i, &pool_ad);
+	}
+	(m, job_ad)
 }
 
 /// Four orders ready for a proposed match, and who proposes it.
@@ -318,37 +400,12 @@ mod benchmarks {
 		assert_eq!(ResourceBook::<T>::get(m.app)[0].1, last_order::<T>());
 	}
 
-	/// `w` waiting requests, each matched by the new pool order into a deal; the new order
-	/// enters a full pool index in which its pool holds its share, displacing its own dearest.
+	/// `w` waiting requests, each matched by the new pool order into a deal (the new order
+	/// enters a full pool index in which its pool holds its share, displacing its own
+	/// dearest). Small ads and rules: what larger ones add is charged by their work.
 	#[benchmark]
 	fn publish_pool_order(w: Linear<0, { T::MaxWaiting::get() }>) {
-		let m = market::<T>();
-		resource_order::<T>(&m.app_owner, OrderKind::App, m.app, 1, u32::MAX);
-		resource_order::<T>(&m.dataset_owner, OrderKind::Dataset, m.dataset, 1, u32::MAX);
-		for i in 0..w {
-			waiting_request::<T>(&m, &funded::<T>("requester", i), 1);
-		}
-		// Orders that refuse every job, so that the waiting requests stay for the new one.
-		let refusing = b"[ Memory = 65536; Requirements = false ]";
-		let share = T::MaxIndexedPerPool::get().min(T::MaxCandidates::get());
-		for i in 0..share {
-			Pallet::<T>::do_publish_pool(
-				m.pool_owner.clone(),
-				m.pool,
-				(10 + i).into(),
-				1,
-				Category::S,
-				u32::MAX,
-				u64::MAX,
-				Default::default(),
-				refusing,
-			)
-			.expect("publishes");
-		}
-		for i in share..T::MaxCandidates::get() {
-			own_pool_order::<T>(i, 2, refusing);
-		}
-		assert!(PoolBook::<T>::get(Category::S).is_full());
+		let (m, pool_ad) = waiting_for_a_pool_order::<T>(w, false);
 		#[extrinsic_call]
 		_(
 			RawOrigin::Signed(m.pool_owner.clone()),
@@ -359,23 +416,58 @@ mod benchmarks {
 			u32::MAX,
 			u64::MAX,
 			Default::default(),
-			pool_ad::<T>(),
+			pool_ad,
 		);
 		assert_eq!(NextDealId::<T>::get(), u64::from(w));
 	}
 
-	/// `c` pool orders in the index, each compatible: ranked, then each makes a deal.
+	/// `publish_pool_order` with the largest ads and the densest rules: not charged, measured
+	/// to check that charging larger ads by their work covers them (`arrival_model_checks`).
+	#[benchmark]
+	fn publish_pool_order_largest_ads(w: Linear<0, { T::MaxWaiting::get() }>) {
+		let (m, pool_ad) = waiting_for_a_pool_order::<T>(w, true);
+		#[block]
+		{
+			Pallet::<T>::publish_pool_order(
+				RawOrigin::Signed(m.pool_owner.clone()).into(),
+				m.pool,
+				1u32.into(),
+				w.max(1),
+				Category::S,
+				u32::MAX,
+				u64::MAX,
+				Default::default(),
+				pool_ad,
+			)
+			.expect("publishes");
+		}
+		assert_eq!(NextDealId::<T>::get(), u64::from(w));
+	}
+
+	/// `c` pool orders in the index, each compatible: ranked, then each makes a deal. Small
+	/// ads and rules: what larger ones add is charged by their work.
 	#[benchmark]
 	fn submit_request(c: Linear<0, { T::MaxCandidates::get() }>) {
-		let m = market::<T>();
-		resource_order::<T>(&m.app_owner, OrderKind::App, m.app, 1, u32::MAX);
-		resource_order::<T>(&m.dataset_owner, OrderKind::Dataset, m.dataset, 1, u32::MAX);
-		for i in 0..c {
-			own_pool_order::<T>(i, 1 + i, &pool_ad::<T>());
-		}
+		let (m, job_ad) = candidates_for_a_request::<T>(c, false);
 		let requester = funded::<T>("requester", 0);
+		let request_spec = RequestSpec { job_ad, ..spec::<T>(&m, &requester, c.max(1)) };
 		#[extrinsic_call]
-		_(RawOrigin::Signed(requester.clone()), spec::<T>(&m, &requester, c.max(1)));
+		_(RawOrigin::Signed(requester.clone()), request_spec);
+		assert_eq!(NextDealId::<T>::get(), u64::from(c));
+	}
+
+	/// `submit_request` with the largest ads and the densest rules: not charged, measured to
+	/// check that charging larger ads by their work covers them (`arrival_model_checks`).
+	#[benchmark]
+	fn submit_request_largest_ads(c: Linear<0, { T::MaxCandidates::get() }>) {
+		let (m, job_ad) = candidates_for_a_request::<T>(c, true);
+		let requester = funded::<T>("requester", 0);
+		let request_spec = RequestSpec { job_ad, ..spec::<T>(&m, &requester, c.max(1)) };
+		#[block]
+		{
+			Pallet::<T>::submit_request(RawOrigin::Signed(requester.clone()).into(), request_spec)
+				.expect("submits");
+		}
 		assert_eq!(NextDealId::<T>::get(), u64::from(c));
 	}
 
@@ -510,4 +602,76 @@ mod benchmarks {
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);
+}
+
+/// Arrival is charged its benchmark with small ads plus what each pair of ads it evaluates
+/// would add to a proposed match (`Pallet::arrival_weight`). These check that this charge
+/// covers what the same calls measured with the largest ads and the densest rules, at every
+/// number of candidates up to the runtime's bound (the mock's `()` weights are the runtime's).
+#[cfg(test)]
+mod arrival_model_checks {
+	use super::*;
+	use crate::{
+		arrival::ArrivalWork,
+		mock::{new_test_ext, Test},
+	};
+	use frame_support::weights::Weight;
+
+	type Weights = <Test as Config>::WeightInfo;
+
+	/// The runtime's `MaxCandidates` and `MaxWaiting` (the mock's are smaller).
+	const RUNTIME_BOUND: u32 = 16;
+
+	/// `charged(n)` against `measured(n)` for every `n` up to the runtime's bound, each pair
+	/// of ads taking the work the mock's run took for one.
+	fn covers(work: &ArrivalWork, charged: fn(u32) -> Weight, measured: fn(u32) -> Weight) {
+		let pair = work.ad_work[0];
+		assert!(work.ad_work.iter().all(|w| *w == pair), "{work:?}");
+		for n in 0..=RUNTIME_BOUND {
+			let n_pairs =
+				ArrivalWork { looked_at: n, ad_work: vec![pair; n as usize], ..work.clone() };
+			let charged = Pallet::<Test>::arrival_weight(charged(n), &n_pairs);
+			let measured = measured(n);
+			assert!(
+				charged.ref_time() >= measured.ref_time(),
+				"{n} pairs: charged {charged}, measured {measured}"
+			);
+		}
+	}
+
+	#[test]
+	fn a_request_with_the_largest_ads_is_charged_at_least_what_it_measured() {
+		new_test_ext().execute_with(|| {
+			let c: u32 = <Test as Config>::MaxCandidates::get();
+			let (m, job_ad) = candidates_for_a_request::<Test>(c, true);
+			let requester = funded::<Test>("requester", 0);
+			let request_spec = RequestSpec { job_ad, ..spec::<Test>(&m, &requester, c) };
+			let work = Pallet::<Test>::do_submit_request(requester, request_spec).expect("submits");
+			assert_eq!(NextDealId::<Test>::get(), u64::from(c));
+			assert!(work.ad_work[0].steps >= crate::match_weight::DENSE_MATCH_STEPS, "{work:?}");
+			covers(&work, Weights::submit_request, Weights::submit_request_largest_ads);
+		});
+	}
+
+	#[test]
+	fn a_pool_order_with_the_largest_ads_is_charged_at_least_what_it_measured() {
+		new_test_ext().execute_with(|| {
+			let w: u32 = <Test as Config>::MaxWaiting::get();
+			let (m, pool_ad) = waiting_for_a_pool_order::<Test>(w, true);
+			let work = Pallet::<Test>::do_publish_pool(
+				m.pool_owner.clone(),
+				m.pool,
+				1u32.into(),
+				w,
+				Category::S,
+				u32::MAX,
+				u64::MAX,
+				Default::default(),
+				&pool_ad,
+			)
+			.expect("publishes");
+			assert_eq!(NextDealId::<Test>::get(), u64::from(w));
+			covers(&work, Weights::publish_pool_order, Weights::publish_pool_order_largest_ads);
+		});
+	}
 }

@@ -2,6 +2,7 @@
 //! shares.
 
 use super::*;
+use crate::arrival::{saturated, ArrivalWork};
 use crate::match_weight::{match_weight, AdWork, MatchBenchmarks, MAX_ORDERS_ENDED};
 use crate::matching::{
 	check_match_counted, term_mismatches, Candidate, HostRules, Mismatch, PoolView, RequestView,
@@ -166,7 +167,7 @@ pub(crate) fn candidate_view<'a, T: Config>(
 }
 
 /// The length of the host rule an app or a data set was registered with (none: 0).
-fn rule_text_len(details: Option<&ContractDetails>) -> usize {
+pub(crate) fn rule_text_len(details: Option<&ContractDetails>) -> usize {
 	match details {
 		Some(ContractDetails::App { requirements, .. }) => requirements.len(),
 		Some(ContractDetails::Dataset { restrictions: Some(rule), .. }) => rule.len(),
@@ -320,9 +321,9 @@ impl<T: Config> Pallet<T> {
 		Self::match_orders_weight(AdWork::most(T::MaxAdBytes::get()), MAX_ORDERS_ENDED)
 	}
 
-	/// What `work` on a request's ads adds to a batch ([`Pallet::match_batch`]), whose
-	/// benchmark has small ads: the same extra as in a single proposed match.
-	fn batch_ad_extra(work: AdWork) -> Weight {
+	/// What `work` on ads adds to a call whose benchmark has small ads and rules: the same
+	/// extra as in a proposed match ([`crate::match_weight`]).
+	fn ad_extra(work: AdWork) -> Weight {
 		Self::match_orders_weight(work, MAX_ORDERS_ENDED)
 			.saturating_sub(Self::match_orders_weight(AdWork::default(), MAX_ORDERS_ENDED))
 	}
@@ -343,9 +344,52 @@ impl<T: Config> Pallet<T> {
 	pub fn match_batch_up_front(requests: u32) -> Weight {
 		T::WeightInfo::match_batch(requests)
 			.saturating_add(
-				Self::batch_ad_extra(Self::batch_request_most()).saturating_mul(requests.into()),
+				Self::ad_extra(Self::batch_request_most()).saturating_mul(requests.into()),
 			)
-			.saturating_add(Self::batch_ad_extra(Self::batch_rules_most()))
+			.saturating_add(Self::ad_extra(Self::batch_rules_most()))
+	}
+
+	/// What a call that parses and stores a submitted ad, then matches its order at arrival,
+	/// costs: `benchmark`, its weight with small ads and rules, plus what `work` adds, each
+	/// part priced as in a proposed match ([`crate::match_weight`]). The submitted ad's text
+	/// is priced as a rule's text of that length (parsing it) and its stored form as an ad
+	/// of that size (writing it); each pair of ads evaluated, as what it adds to a proposed
+	/// match, which reads both ads back and parses the host rules.
+	pub(crate) fn arrival_weight(benchmark: Weight, work: &ArrivalWork) -> Weight {
+		let (text_len, stored_len) = work.submitted;
+		let parsed = Self::ad_extra(AdWork { rule_bytes: text_len, ..AdWork::default() });
+		let stored = Self::ad_extra(AdWork { ad_bytes: stored_len, ..AdWork::default() });
+		let once = benchmark
+			.saturating_add(parsed)
+			.saturating_add(stored)
+			.saturating_add(Self::ad_extra(work.setup));
+		work.ad_work.iter().fold(once, |weight, pair| weight.saturating_add(Self::ad_extra(*pair)))
+	}
+
+	/// What a call matching at arrival is charged up front: `benchmark` at `most` orders
+	/// looked at, and every part of [`Pallet::arrival_weight`] at its most.
+	fn arrival_up_front(benchmark: Weight, most: u32) -> Weight {
+		let max_ad_bytes = T::MaxAdBytes::get();
+		let most_work = ArrivalWork {
+			looked_at: most,
+			submitted: (T::MaxAdText::get(), max_ad_bytes),
+			setup: AdWork { steps: 0, ..AdWork::most(max_ad_bytes) },
+			ad_work: alloc::vec::Vec::new(),
+		};
+		let pair = Self::ad_extra(AdWork::most(max_ad_bytes));
+		Self::arrival_weight(benchmark, &most_work).saturating_add(pair.saturating_mul(most.into()))
+	}
+
+	/// What [`Pallet::submit_request`] is charged up front.
+	pub fn submit_request_up_front() -> Weight {
+		let most = T::MaxCandidates::get();
+		Self::arrival_up_front(T::WeightInfo::submit_request(most), most)
+	}
+
+	/// What [`Pallet::publish_pool_order`] is charged up front.
+	pub fn publish_pool_order_up_front() -> Weight {
+		let most = T::MaxWaiting::get();
+		Self::arrival_up_front(T::WeightInfo::publish_pool_order(most), most)
 	}
 
 	/// `OrderDepositBase + OrderDepositPerByte × bytes`.
@@ -419,8 +463,8 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Publishes a pool order, then matches it against waiting requests; returns how many
-	/// were looked at.
+	/// Publishes a pool order, then matches it against waiting requests; returns what the
+	/// matching looked at.
 	#[allow(clippy::too_many_arguments)]
 	pub(crate) fn do_publish_pool(
 		who: T::AccountId,
@@ -432,10 +476,11 @@ impl<T: Config> Pallet<T> {
 		tag: Tag,
 		restrictions: RestrictionsOf<T>,
 		ad_text: &[u8],
-	) -> Result<u32, DispatchError> {
+	) -> Result<ArrivalWork, DispatchError> {
 		Self::usable_contract(pool, ContractKind::WorkerPool, Some(&who))?;
 		let ad = ads::parse_order_ad(ad_text).map_err(|_| Error::<T>::InvalidClassAd)?;
 		let ad = ads::store(&ad).ok_or(Error::<T>::AdTooLarge)?;
+		let submitted = (saturated(ad_text.len()), saturated(ad.len()));
 		let offer = PoolOffer { pool, price, category, trust, tag, restrictions, ad };
 		let (id, deposit) = Self::store_order(who.clone(), volume, OrderTerms::Pool(offer))?;
 		book::insert_pool::<T>(category, price, id, pool);
@@ -446,15 +491,14 @@ impl<T: Config> Pallet<T> {
 			volume,
 			deposit,
 		});
-		Ok(Self::match_waiting(id, category))
+		Ok(ArrivalWork { submitted, ..Self::match_waiting(id, category) })
 	}
 
-	/// Submits a request, holds its payment, matches it; returns how many pool orders were
-	/// looked at.
+	/// Submits a request, holds its payment, matches it; returns what the matching looked at.
 	pub(crate) fn do_submit_request(
 		who: T::AccountId,
 		spec: RequestSpecOf<T>,
-	) -> Result<u32, DispatchError> {
+	) -> Result<ArrivalWork, DispatchError> {
 		ensure!(spec.volume > 0, Error::<T>::ZeroVolume);
 		ensure!(spec.trust > 0, Error::<T>::ZeroTrust);
 		Self::usable_contract(spec.app, ContractKind::App, None)?;
@@ -463,6 +507,7 @@ impl<T: Config> Pallet<T> {
 		}
 		let job_ad = ads::parse_order_ad(&spec.job_ad).map_err(|_| Error::<T>::InvalidClassAd)?;
 		let job_ad = ads::store(&job_ad).ok_or(Error::<T>::AdTooLarge)?;
+		let submitted = (saturated(spec.job_ad.len()), saturated(job_ad.len()));
 		let per_task = spec
 			.app_max_price
 			.checked_add(&spec.dataset_max_price)
@@ -502,7 +547,7 @@ impl<T: Config> Pallet<T> {
 			deposit,
 			expires_at,
 		});
-		let looked_at = Self::match_arrival(id);
+		let work = ArrivalWork { submitted, ..Self::match_arrival(id) };
 		if let Some(order) = Orders::<T>::get(id) {
 			book::push_waiting::<T>(spec.category, id);
 			Self::deposit_event(Event::RequestWaiting {
@@ -511,7 +556,7 @@ impl<T: Config> Pallet<T> {
 				expires_at,
 			});
 		}
-		Ok(looked_at)
+		Ok(work)
 	}
 
 	pub(crate) fn do_cancel(who: T::AccountId, id: OrderId) -> DispatchResult {
@@ -607,7 +652,7 @@ impl<T: Config> Pallet<T> {
 				.all(Orders::<T>::contains_key)
 		};
 		let (mut tried, mut deals) = (0u32, 0u32);
-		let mut extra = Self::batch_ad_extra(rule_work);
+		let mut extra = Self::ad_extra(rule_work);
 		let mut first_error = None;
 		for &request in requests {
 			if !shared_open() {
@@ -621,10 +666,10 @@ impl<T: Config> Pallet<T> {
 			match made {
 				Ok((work, _)) => {
 					deals = deals.saturating_add(1);
-					extra = extra.saturating_add(Self::batch_ad_extra(work));
+					extra = extra.saturating_add(Self::ad_extra(work));
 				}
 				Err(error) => {
-					extra = extra.saturating_add(Self::batch_ad_extra(Self::batch_request_most()));
+					extra = extra.saturating_add(Self::ad_extra(Self::batch_request_most()));
 					first_error.get_or_insert(error);
 					Self::deposit_event(Event::RequestSkipped { request, error });
 				}

@@ -474,7 +474,7 @@ pub mod pallet {
 		/// Errors: those of [`Pallet::publish_app_order`], [`Error::InvalidClassAd`],
 		/// [`Error::AdTooLarge`]. Events: [`Event::OrderPublished`], [`Event::DealMade`].
 		#[pallet::call_index(2)]
-		#[pallet::weight(T::WeightInfo::publish_pool_order(T::MaxWaiting::get()))]
+		#[pallet::weight(Pallet::<T>::publish_pool_order_up_front())]
 		pub fn publish_pool_order(
 			origin: OriginFor<T>,
 			pool: ContractId,
@@ -487,7 +487,7 @@ pub mod pallet {
 			ad: BoundedVec<u8, T::MaxAdText>,
 		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
-			let scanned = Self::do_publish_pool(
+			let work = Self::do_publish_pool(
 				who,
 				pool,
 				price,
@@ -498,7 +498,8 @@ pub mod pallet {
 				restrictions,
 				&ad,
 			)?;
-			Ok(Some(T::WeightInfo::publish_pool_order(scanned)).into())
+			let benchmark = T::WeightInfo::publish_pool_order(work.looked_at);
+			Ok(Some(Self::arrival_weight(benchmark, &work)).into())
 		}
 
 		/// Submit a request. The most it can cost, `(app_max_price + dataset_max_price +
@@ -516,14 +517,15 @@ pub mod pallet {
 		/// [`Error::ExpiryQueueFull`]. Events: [`Event::RequestSubmitted`], [`Event::DealMade`],
 		/// [`Event::RequestWaiting`].
 		#[pallet::call_index(3)]
-		#[pallet::weight(T::WeightInfo::submit_request(T::MaxCandidates::get()))]
+		#[pallet::weight(Pallet::<T>::submit_request_up_front())]
 		pub fn submit_request(
 			origin: OriginFor<T>,
 			spec: RequestSpecOf<T>,
 		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
-			let candidates = Self::do_submit_request(who, spec)?;
-			Ok(Some(T::WeightInfo::submit_request(candidates)).into())
+			let work = Self::do_submit_request(who, spec)?;
+			let benchmark = T::WeightInfo::submit_request(work.looked_at);
+			Ok(Some(Self::arrival_weight(benchmark, &work)).into())
 		}
 
 		/// Cancel an order. What no deal took comes back to the order's owner: the storage

@@ -136,7 +136,7 @@ impl<T: Config> Pallet<T> {
 			.take(RANK_SCAN_LIMIT)
 			.map(|(id, _)| id);
 		Self::rank_offers_for(request, pools)
-			.map(|(ranked, _)| ranked)
+			.map(|ranking| ranking.offers)
 			.map_err(|_| QueryError::UnknownOrder)
 	}
 

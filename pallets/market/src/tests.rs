@@ -633,6 +633,58 @@ fn a_proposed_match_is_refunded_the_ending_of_orders_it_leaves_open() {
 }
 
 #[test]
+fn arrival_is_charged_by_the_work_its_ads_take() {
+	new_test_ext().execute_with(|| {
+		let w = world();
+		app_order(w.app, 8, 100);
+		let pool = pool_order_by(POOL_OWNER, w.pool, 15, 100, MACHINE);
+		let submit = |job_ad: &str, category| {
+			let mut job = spec(w.app, None, 1);
+			(job.job_ad, job.category) = (bounded(job_ad), category);
+			let post =
+				Market::submit_request(RuntimeOrigin::signed(REQUESTER), job).expect("submits");
+			post.actual_weight.expect("a weight after the call")
+		};
+		// A request arriving on the pool order: a light job ad, then one 4,000 steps dense.
+		let light = submit(&doubling_job_ad(0), Category::S);
+		let dense = submit(&doubling_job_ad(10), Category::S);
+		assert_eq!(deals_made().len(), 2);
+		assert_eq!(Deals::<Test>::get(1).unwrap().pool_order, pool);
+		assert!(light.ref_time() < dense.ref_time(), "{light} against {dense}");
+		let up_front = Market::submit_request_up_front();
+		assert!(dense.all_lte(up_front), "{dense} above {up_front}");
+		// A pool order arriving on a waiting request (category XS has no pool order yet).
+		let publish = |ad: &str| {
+			let post = Market::publish_pool_order(
+				RuntimeOrigin::signed(POOL_OWNER),
+				w.pool,
+				15,
+				1,
+				Category::XS,
+				3,
+				0b11,
+				Default::default(),
+				bounded(ad),
+			)
+			.expect("publishes");
+			post.actual_weight.expect("a weight after the call")
+		};
+		submit(&doubling_job_ad(0), Category::XS);
+		let light = publish(MACHINE);
+		submit(&doubling_job_ad(10), Category::XS);
+		let dense = publish(MACHINE);
+		assert_eq!(deals_made().len(), 4, "each pool order met its waiting request");
+		assert!(light.ref_time() < dense.ref_time(), "{light} against {dense}");
+		// A longer ad of the pool's own costs more to parse and store.
+		submit(&doubling_job_ad(0), Category::XS);
+		let long = publish(&stored_in(MACHINE, 2_000));
+		assert!(light.ref_time() < long.ref_time(), "{light} against {long}");
+		assert!(dense.all_lte(Market::publish_pool_order_up_front()));
+		check();
+	});
+}
+
+#[test]
 fn a_request_that_fails_late_in_a_batch_leaves_nothing_behind() {
 	new_test_ext().execute_with(|| {
 		let w = world();

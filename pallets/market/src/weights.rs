@@ -15,7 +15,9 @@ use frame_support::{traits::Get, weights::{constants::ParityDbWeight, Weight}};
 pub trait WeightInfo {
 	fn publish_resource_order() -> Weight;
 	fn publish_pool_order(w: u32) -> Weight;
+	fn publish_pool_order_largest_ads(w: u32) -> Weight;
 	fn submit_request(c: u32) -> Weight;
+	fn submit_request_largest_ads(c: u32) -> Weight;
 	fn cancel_order() -> Weight;
 	fn cancel_offer() -> Weight;
 	fn match_orders(s: u32, b: u32, e: u32) -> Weight;
@@ -43,7 +45,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Market::Orders` (`max_values`: None, `max_size`: Some(17624), added: 20099, mode: `MaxEncodedLen`)
 	fn publish_resource_order() -> Weight {
 		// Proof size: 12059 bytes estimated, 3428 measured.
-		Weight::from_parts(119_088_000, 12059)
+		Weight::from_parts(109_162_000, 12059)
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(6))
 	}
@@ -79,9 +81,50 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Market::DealRules` (`max_values`: None, `max_size`: Some(32794), added: 35269, mode: `MaxEncodedLen`)
 	/// `w` ranges over `[0, 16]`.
 	fn publish_pool_order(w: u32) -> Weight {
+		// Proof size: 356311 bytes estimated, 5820 measured.
+		Weight::from_parts(278_672_115, 356311)
+			.saturating_add(Weight::from_parts(217_660_633, 0).saturating_mul(w.into()))
+			.saturating_add(Weight::from_parts(0, 20710).saturating_mul(w.into()))
+			.saturating_add(T::DbWeight::get().reads(31))
+			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(w.into())))
+			.saturating_add(T::DbWeight::get().writes(10))
+			.saturating_add(T::DbWeight::get().writes((7_u64).saturating_mul(w.into())))
+	}
+	/// Storage: `Registry::Contracts` (r:3 w:0)
+	/// Proof: `Registry::Contracts` (`max_values`: None, `max_size`: Some(8594), added: 11069, mode: `MaxEncodedLen`)
+	/// Storage: `Market::NextOrderId` (r:1 w:1)
+	/// Proof: `Market::NextOrderId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:17 w:17)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:17 w:17)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
+	/// Storage: `Market::OpenOffers` (r:1 w:1)
+	/// Proof: `Market::OpenOffers` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
+	/// Storage: `Market::PoolBook` (r:1 w:1)
+	/// Proof: `Market::PoolBook` (`max_values`: None, `max_size`: Some(394), added: 2869, mode: `MaxEncodedLen`)
+	/// Storage: `Market::Orders` (r:34 w:19)
+	/// Proof: `Market::Orders` (`max_values`: None, `max_size`: Some(17624), added: 20099, mode: `MaxEncodedLen`)
+	/// Storage: `Market::Waiting` (r:1 w:1)
+	/// Proof: `Market::Waiting` (`max_values`: None, `max_size`: Some(138), added: 2613, mode: `MaxEncodedLen`)
+	/// Storage: `Market::ResourceBook` (r:2 w:0)
+	/// Proof: `Market::ResourceBook` (`max_values`: None, `max_size`: Some(401), added: 2876, mode: `MaxEncodedLen`)
+	/// Storage: `Poco::EconomicParameters` (r:1 w:0)
+	/// Proof: `Poco::EconomicParameters` (`max_values`: Some(1), `max_size`: Some(57), added: 552, mode: `MaxEncodedLen`)
+	/// Storage: `Market::NextDealId` (r:1 w:1)
+	/// Proof: `Market::NextDealId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Escrow::Books` (r:48 w:32)
+	/// Proof: `Escrow::Books` (`max_values`: None, `max_size`: Some(90), added: 2565, mode: `MaxEncodedLen`)
+	/// Storage: `Market::Expiries` (r:1 w:1)
+	/// Proof: `Market::Expiries` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
+	/// Storage: `Market::Deals` (r:0 w:16)
+	/// Proof: `Market::Deals` (`max_values`: None, `max_size`: Some(18124), added: 20599, mode: `MaxEncodedLen`)
+	/// Storage: `Market::DealRules` (r:0 w:16)
+	/// Proof: `Market::DealRules` (`max_values`: None, `max_size`: Some(32794), added: 35269, mode: `MaxEncodedLen`)
+	/// `w` ranges over `[0, 16]`.
+	fn publish_pool_order_largest_ads(w: u32) -> Weight {
 		// Proof size: 356311 bytes estimated, 10138 measured.
-		Weight::from_parts(2_881_011_867, 356311)
-			.saturating_add(Weight::from_parts(2_274_326_625, 0).saturating_mul(w.into()))
+		Weight::from_parts(1_650_923_691, 356311)
+			.saturating_add(Weight::from_parts(2_128_479_558, 0).saturating_mul(w.into()))
 			.saturating_add(Weight::from_parts(0, 20710).saturating_mul(w.into()))
 			.saturating_add(T::DbWeight::get().reads(31))
 			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(w.into())))
@@ -122,9 +165,52 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Market::DealRules` (`max_values`: None, `max_size`: Some(32794), added: 35269, mode: `MaxEncodedLen`)
 	/// `c` ranges over `[0, 16]`.
 	fn submit_request(c: u32) -> Weight {
+		// Proof size: 41188 bytes estimated, 1704 measured.
+		Weight::from_parts(149_590_712, 41188)
+			.saturating_add(Weight::from_parts(221_513_369, 0).saturating_mul(c.into()))
+			.saturating_add(Weight::from_parts(0, 20099).saturating_mul(c.into()))
+			.saturating_add(T::DbWeight::get().reads(14))
+			.saturating_add(T::DbWeight::get().reads((8_u64).saturating_mul(c.into())))
+			.saturating_add(T::DbWeight::get().writes(8))
+			.saturating_add(T::DbWeight::get().writes((8_u64).saturating_mul(c.into())))
+	}
+	/// Storage: `Registry::Contracts` (r:18 w:0)
+	/// Proof: `Registry::Contracts` (`max_values`: None, `max_size`: Some(8594), added: 11069, mode: `MaxEncodedLen`)
+	/// Storage: `Market::Expiries` (r:1 w:1)
+	/// Proof: `Market::Expiries` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
+	/// Storage: `Market::NextOrderId` (r:1 w:1)
+	/// Proof: `Market::NextOrderId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:17 w:17)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:17 w:17)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
+	/// Storage: `Escrow::Books` (r:33 w:30)
+	/// Proof: `Escrow::Books` (`max_values`: None, `max_size`: Some(90), added: 2565, mode: `MaxEncodedLen`)
+	/// Storage: `Market::PoolBook` (r:1 w:1)
+	/// Proof: `Market::PoolBook` (`max_values`: None, `max_size`: Some(394), added: 2869, mode: `MaxEncodedLen`)
+	/// Storage: `Market::ResourceBook` (r:2 w:0)
+	/// Proof: `Market::ResourceBook` (`max_values`: None, `max_size`: Some(401), added: 2876, mode: `MaxEncodedLen`)
+	/// Storage: `Market::Orders` (r:18 w:19)
+	/// Proof: `Market::Orders` (`max_values`: None, `max_size`: Some(17624), added: 20099, mode: `MaxEncodedLen`)
+	/// Storage: `Poco::PoolRecords` (r:16 w:0)
+	/// Proof: `Poco::PoolRecords` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Poco::EconomicParameters` (r:1 w:0)
+	/// Proof: `Poco::EconomicParameters` (`max_values`: Some(1), `max_size`: Some(57), added: 552, mode: `MaxEncodedLen`)
+	/// Storage: `Market::NextDealId` (r:1 w:1)
+	/// Proof: `Market::NextDealId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Market::OpenOffers` (r:16 w:16)
+	/// Proof: `Market::OpenOffers` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
+	/// Storage: `Market::Waiting` (r:1 w:1)
+	/// Proof: `Market::Waiting` (`max_values`: None, `max_size`: Some(138), added: 2613, mode: `MaxEncodedLen`)
+	/// Storage: `Market::Deals` (r:0 w:16)
+	/// Proof: `Market::Deals` (`max_values`: None, `max_size`: Some(18124), added: 20599, mode: `MaxEncodedLen`)
+	/// Storage: `Market::DealRules` (r:0 w:16)
+	/// Proof: `Market::DealRules` (`max_values`: None, `max_size`: Some(32794), added: 35269, mode: `MaxEncodedLen`)
+	/// `c` ranges over `[0, 16]`.
+	fn submit_request_largest_ads(c: u32) -> Weight {
 		// Proof size: 41188 bytes estimated, 6022 measured.
-		Weight::from_parts(2_185_177_419, 41188)
-			.saturating_add(Weight::from_parts(1_313_747_410, 0).saturating_mul(c.into()))
+		Weight::from_parts(2_133_381_703, 41188)
+			.saturating_add(Weight::from_parts(1_331_835_530, 0).saturating_mul(c.into()))
 			.saturating_add(Weight::from_parts(0, 20099).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(15))
 			.saturating_add(T::DbWeight::get().reads((8_u64).saturating_mul(c.into())))
@@ -145,7 +231,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
 	fn cancel_order() -> Weight {
 		// Proof size: 21089 bytes estimated, 7593 measured.
-		Weight::from_parts(156_793_000, 21089)
+		Weight::from_parts(162_562_000, 21089)
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(6))
 	}
@@ -163,7 +249,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Market::OpenOffers` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	fn cancel_offer() -> Weight {
 		// Proof size: 21089 bytes estimated, 7366 measured.
-		Weight::from_parts(113_329_000, 21089)
+		Weight::from_parts(116_473_000, 21089)
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(5))
 	}
@@ -200,10 +286,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// `e` ranges over `[1, 4]`.
 	fn match_orders(s: u32, b: u32, e: u32) -> Weight {
 		// Proof size: 81386 bytes estimated, 3729 measured.
-		Weight::from_parts(227_547_337, 81386)
-			.saturating_add(Weight::from_parts(590_387_040, 0).saturating_mul(s.into()))
-			.saturating_add(Weight::from_parts(1_263_367_795, 0).saturating_mul(b.into()))
-			.saturating_add(Weight::from_parts(49_667_493, 0).saturating_mul(e.into()))
+		Weight::from_parts(146_657_369, 81386)
+			.saturating_add(Weight::from_parts(618_074_195, 0).saturating_mul(s.into()))
+			.saturating_add(Weight::from_parts(1_344_311_844, 0).saturating_mul(b.into()))
+			.saturating_add(Weight::from_parts(63_976_470, 0).saturating_mul(e.into()))
 			.saturating_add(Weight::from_parts(0, 2668).saturating_mul(e.into()))
 			.saturating_add(T::DbWeight::get().reads(12))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(e.into())))
@@ -240,7 +326,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Market::DealRules` (`max_values`: None, `max_size`: Some(32794), added: 35269, mode: `MaxEncodedLen`)
 	fn match_orders_small() -> Weight {
 		// Proof size: 81386 bytes estimated, 4187 measured.
-		Weight::from_parts(375_609_000, 81386)
+		Weight::from_parts(374_307_000, 81386)
 			.saturating_add(T::DbWeight::get().reads(28))
 			.saturating_add(T::DbWeight::get().writes(25))
 	}
@@ -275,8 +361,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// `n` ranges over `[1, 64]`.
 	fn match_batch(n: u32) -> Weight {
 		// Proof size: 61287 bytes estimated, 2595 measured.
-		Weight::from_parts(213_592_210, 61287)
-			.saturating_add(Weight::from_parts(183_980_556, 0).saturating_mul(n.into()))
+		Weight::from_parts(221_047_309, 61287)
+			.saturating_add(Weight::from_parts(183_851_310, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 20099).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(22))
 			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(n.into())))
@@ -298,8 +384,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// `n` ranges over `[0, 64]`.
 	fn expire_requests(n: u32) -> Weight {
 		// Proof size: 3991 bytes estimated, 6601 measured.
-		Weight::from_parts(4_577_000, 3991)
-			.saturating_add(Weight::from_parts(107_111_866, 0).saturating_mul(n.into()))
+		Weight::from_parts(22_904_018, 3991)
+			.saturating_add(Weight::from_parts(103_551_277, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 20099).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
@@ -311,13 +397,22 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with ParityDB's database weights, for mocks and tests.
 impl WeightInfo for () {
 	fn publish_resource_order() -> Weight {
-		Weight::from_parts(119_088_000, 12059)
+		Weight::from_parts(109_162_000, 12059)
 			.saturating_add(ParityDbWeight::get().reads(6))
 			.saturating_add(ParityDbWeight::get().writes(6))
 	}
 	fn publish_pool_order(w: u32) -> Weight {
-		Weight::from_parts(2_881_011_867, 356311)
-			.saturating_add(Weight::from_parts(2_274_326_625, 0).saturating_mul(w.into()))
+		Weight::from_parts(278_672_115, 356311)
+			.saturating_add(Weight::from_parts(217_660_633, 0).saturating_mul(w.into()))
+			.saturating_add(Weight::from_parts(0, 20710).saturating_mul(w.into()))
+			.saturating_add(ParityDbWeight::get().reads(31))
+			.saturating_add(ParityDbWeight::get().reads((6_u64).saturating_mul(w.into())))
+			.saturating_add(ParityDbWeight::get().writes(10))
+			.saturating_add(ParityDbWeight::get().writes((7_u64).saturating_mul(w.into())))
+	}
+	fn publish_pool_order_largest_ads(w: u32) -> Weight {
+		Weight::from_parts(1_650_923_691, 356311)
+			.saturating_add(Weight::from_parts(2_128_479_558, 0).saturating_mul(w.into()))
 			.saturating_add(Weight::from_parts(0, 20710).saturating_mul(w.into()))
 			.saturating_add(ParityDbWeight::get().reads(31))
 			.saturating_add(ParityDbWeight::get().reads((6_u64).saturating_mul(w.into())))
@@ -325,8 +420,17 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes((7_u64).saturating_mul(w.into())))
 	}
 	fn submit_request(c: u32) -> Weight {
-		Weight::from_parts(2_185_177_419, 41188)
-			.saturating_add(Weight::from_parts(1_313_747_410, 0).saturating_mul(c.into()))
+		Weight::from_parts(149_590_712, 41188)
+			.saturating_add(Weight::from_parts(221_513_369, 0).saturating_mul(c.into()))
+			.saturating_add(Weight::from_parts(0, 20099).saturating_mul(c.into()))
+			.saturating_add(ParityDbWeight::get().reads(14))
+			.saturating_add(ParityDbWeight::get().reads((8_u64).saturating_mul(c.into())))
+			.saturating_add(ParityDbWeight::get().writes(8))
+			.saturating_add(ParityDbWeight::get().writes((8_u64).saturating_mul(c.into())))
+	}
+	fn submit_request_largest_ads(c: u32) -> Weight {
+		Weight::from_parts(2_133_381_703, 41188)
+			.saturating_add(Weight::from_parts(1_331_835_530, 0).saturating_mul(c.into()))
 			.saturating_add(Weight::from_parts(0, 20099).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(15))
 			.saturating_add(ParityDbWeight::get().reads((8_u64).saturating_mul(c.into())))
@@ -334,20 +438,20 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes((8_u64).saturating_mul(c.into())))
 	}
 	fn cancel_order() -> Weight {
-		Weight::from_parts(156_793_000, 21089)
+		Weight::from_parts(162_562_000, 21089)
 			.saturating_add(ParityDbWeight::get().reads(6))
 			.saturating_add(ParityDbWeight::get().writes(6))
 	}
 	fn cancel_offer() -> Weight {
-		Weight::from_parts(113_329_000, 21089)
+		Weight::from_parts(116_473_000, 21089)
 			.saturating_add(ParityDbWeight::get().reads(6))
 			.saturating_add(ParityDbWeight::get().writes(5))
 	}
 	fn match_orders(s: u32, b: u32, e: u32) -> Weight {
-		Weight::from_parts(227_547_337, 81386)
-			.saturating_add(Weight::from_parts(590_387_040, 0).saturating_mul(s.into()))
-			.saturating_add(Weight::from_parts(1_263_367_795, 0).saturating_mul(b.into()))
-			.saturating_add(Weight::from_parts(49_667_493, 0).saturating_mul(e.into()))
+		Weight::from_parts(146_657_369, 81386)
+			.saturating_add(Weight::from_parts(618_074_195, 0).saturating_mul(s.into()))
+			.saturating_add(Weight::from_parts(1_344_311_844, 0).saturating_mul(b.into()))
+			.saturating_add(Weight::from_parts(63_976_470, 0).saturating_mul(e.into()))
 			.saturating_add(Weight::from_parts(0, 2668).saturating_mul(e.into()))
 			.saturating_add(ParityDbWeight::get().reads(12))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(e.into())))
@@ -355,13 +459,13 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(e.into())))
 	}
 	fn match_orders_small() -> Weight {
-		Weight::from_parts(375_609_000, 81386)
+		Weight::from_parts(374_307_000, 81386)
 			.saturating_add(ParityDbWeight::get().reads(28))
 			.saturating_add(ParityDbWeight::get().writes(25))
 	}
 	fn match_batch(n: u32) -> Weight {
-		Weight::from_parts(213_592_210, 61287)
-			.saturating_add(Weight::from_parts(183_980_556, 0).saturating_mul(n.into()))
+		Weight::from_parts(221_047_309, 61287)
+			.saturating_add(Weight::from_parts(183_851_310, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 20099).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(22))
 			.saturating_add(ParityDbWeight::get().reads((7_u64).saturating_mul(n.into())))
@@ -369,8 +473,8 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes((8_u64).saturating_mul(n.into())))
 	}
 	fn expire_requests(n: u32) -> Weight {
-		Weight::from_parts(4_577_000, 3991)
-			.saturating_add(Weight::from_parts(107_111_866, 0).saturating_mul(n.into()))
+		Weight::from_parts(22_904_018, 3991)
+			.saturating_add(Weight::from_parts(103_551_277, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 20099).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(4))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))

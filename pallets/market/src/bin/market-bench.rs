@@ -132,48 +132,69 @@ fn proposed_match(book: u32, runs: usize) -> (f64, f64) {
 /// A request arriving on `c` fitting pool orders in the index (each of volume 1), of two
 /// pools (one pool holds at most `MAX_INDEXED_PER_POOL` entries): ranked, then `c` deals made.
 fn arrival(c: u32, runs: usize) -> (f64, f64) {
+	median((0..runs).map(|_| arrival_once(c).0).collect())
+}
+
+/// One request arriving on `c` fitting pool orders: how long it took (µs), what it was
+/// charged.
+fn arrival_once(c: u32) -> (f64, Weight) {
 	assert!(c <= 2 * MAX_INDEXED_PER_POOL);
-	let mut samples = Vec::new();
-	for _ in 0..runs {
-		new_test_ext().execute_with(|| {
-			let app = approved_app(APP_OWNER);
-			let pools = [POOL_OWNER, OTHER_POOL_OWNER].map(|owner| (owner, approved_pool(owner)));
-			assert_ok!(Market::publish_app_order(
-				RuntimeOrigin::signed(APP_OWNER),
-				app,
-				1,
-				u32::MAX,
-				0,
-				Default::default()
-			));
-			for i in 0..c {
-				let (owner, pool) = pools[(i / MAX_INDEXED_PER_POOL) as usize];
-				pool_order_by(owner, pool, 10 + u64::from(i), 1, MACHINE);
-			}
-			let spec = RequestSpec {
-				app,
-				dataset: None,
-				app_max_price: 10,
-				dataset_max_price: 0,
-				pool_max_price: 100,
-				volume: c.max(1),
-				category: Category::S,
-				trust: 1,
-				tag: 0,
-				pool: None,
-				params: text("x"),
-				beneficiary: REQUESTER,
-				job_ad: text(JOB),
-				weights: CriteriaWeights { cost: 1, rank: 1, energy: 1, ..Default::default() },
-				determinism: Default::default(),
-			};
-			let start = Instant::now();
-			assert_ok!(Market::submit_request(RuntimeOrigin::signed(REQUESTER), spec));
-			samples.push(start.elapsed().as_secs_f64() * 1e6);
-			assert_eq!(pallet_market::NextDealId::<Test>::get(), u64::from(c));
-		});
-	}
-	median(samples)
+	new_test_ext().execute_with(|| {
+		let app = approved_app(APP_OWNER);
+		let pools = [POOL_OWNER, OTHER_POOL_OWNER].map(|owner| (owner, approved_pool(owner)));
+		app_order(app, u32::MAX);
+		for i in 0..c {
+			let (owner, pool) = pools[(i / MAX_INDEXED_PER_POOL) as usize];
+			pool_order_by(owner, pool, 10 + u64::from(i), 1, MACHINE);
+		}
+		let spec = RequestSpec {
+			app,
+			dataset: None,
+			app_max_price: 10,
+			dataset_max_price: 0,
+			pool_max_price: 100,
+			volume: c.max(1),
+			category: Category::S,
+			trust: 1,
+			tag: 0,
+			pool: None,
+			params: text("x"),
+			beneficiary: REQUESTER,
+			job_ad: text(JOB),
+			weights: CriteriaWeights { cost: 1, rank: 1, energy: 1, ..Default::default() },
+			determinism: Default::default(),
+		};
+		let start = Instant::now();
+		let charged = actual(Market::submit_request(RuntimeOrigin::signed(REQUESTER), spec));
+		let elapsed = start.elapsed().as_secs_f64() * 1e6;
+		assert_eq!(pallet_market::NextDealId::<Test>::get(), u64::from(c));
+		(elapsed, charged)
+	})
+}
+
+/// What a pool order arriving on `w` waiting requests (each of one task) is charged.
+fn pool_order_arriving(w: u32) -> Weight {
+	new_test_ext().execute_with(|| {
+		let app = approved_app(APP_OWNER);
+		let pool = approved_pool(POOL_OWNER);
+		app_order(app, u32::MAX);
+		for _ in 0..w {
+			request(app);
+		}
+		let charged = actual(Market::publish_pool_order(
+			RuntimeOrigin::signed(POOL_OWNER),
+			pool,
+			10,
+			w.max(1),
+			Category::S,
+			3,
+			0,
+			Default::default(),
+			text(MACHINE),
+		));
+		assert_eq!(pallet_market::NextDealId::<Test>::get(), u64::from(w));
+		charged
+	})
 }
 
 fn promethee(n: usize, runs: usize) -> (f64, f64) {
@@ -257,17 +278,38 @@ fn charged() {
 		let requests = requests.try_into().expect("within the bound");
 		let batch = actual(Market::match_batch(signed(), open_pool, open_app, None, requests));
 		assert_eq!(pallet_market::NextDealId::<Test>::get(), u64::from(n) + 2);
-		// The runtime's `MaxCandidates` (the mock's is smaller).
-		let candidates = 16;
-		let arrival = <<Test as Config>::WeightInfo as WeightInfo>::submit_request(candidates);
+		// Arrival at the runtime's bounds (16 candidates, 16 waiting requests; the mock's are
+		// 4): the charge is linear in the orders looked at, each evaluated pair of these ads
+		// adding the same, so 4 of them give the slope.
+		let (runtime_bound, mock_bound) = (16, 4);
+		let at_bound = |none: Weight, four: Weight| {
+			let per_order = four.saturating_sub(none) / u64::from(mock_bound);
+			none.saturating_add(per_order.saturating_mul(runtime_bound))
+		};
+		let request = at_bound(arrival_once(0).1, arrival_once(mock_bound).1);
+		let pool_order = at_bound(pool_order_arriving(0), pool_order_arriving(mock_bound));
+		let candidates = runtime_bound as u32;
 		row("matchOrders, the request alone used up (typical)", typical, 1);
 		row("matchOrders, every order used up", used_up, 1);
 		row("matchOrders, up front (ads at their most)", Market::match_orders_up_front(), 1);
 		row(&format!("matchBatch of {n} requests, one offer"), batch, n);
 		row(&format!("matchBatch of {n}, up front"), Market::match_batch_up_front(n), n);
+		row(&format!("submitRequest on {candidates} candidates, a deal each"), request, candidates);
 		row(
-			&format!("submitRequest on {candidates} candidates, a deal each (not refunded)"),
-			arrival,
+			&format!("submitRequest at the largest ads (benchmark, {candidates} deals)"),
+			<<Test as Config>::WeightInfo as WeightInfo>::submit_request_largest_ads(candidates),
+			candidates,
+		);
+		row(
+			&format!("publishPoolOrder on {candidates} waiting, a deal each"),
+			pool_order,
+			candidates,
+		);
+		row(
+			&format!("publishPoolOrder at the largest ads (benchmark, {candidates} deals)"),
+			<<Test as Config>::WeightInfo as WeightInfo>::publish_pool_order_largest_ads(
+				candidates,
+			),
 			candidates,
 		);
 	});
