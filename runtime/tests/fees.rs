@@ -78,6 +78,12 @@ fn the_market_calls_at_their_bounds_fit_in_a_block() {
 				determinism: Default::default(),
 			},
 		});
+		// A client may submit as many requests in one `utility.batchAll` as the arrival
+		// index holds candidates.
+		let candidates: u32 =
+			<iexec_runtime::Runtime as pallet_market::Config>::MaxCandidates::get();
+		let requests = submit.get_dispatch_info().total_weight().saturating_mul(candidates.into());
+		assert!(requests.all_lte(limit), "{candidates} requests: {requests} above {limit}");
 		for call in [batch, single, publish, submit] {
 			let weight = call.get_dispatch_info().total_weight();
 			assert!(weight.all_lte(limit), "{call:?}: {weight} above {limit}");

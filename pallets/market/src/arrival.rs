@@ -53,21 +53,6 @@ pub(crate) struct ArrivalWork {
 	pub ad_work: Vec<AdWork>,
 }
 
-/// The work of evaluating a job ad and a pool ad stored in `job_bytes` and `pool_bytes` with
-/// the host rules of `offers`, in `steps`: what the same pair adds to a proposed match.
-fn pair_work<T: Config>(
-	offers: &Offers<T>,
-	steps: u32,
-	job_bytes: usize,
-	pool_bytes: usize,
-) -> AdWork {
-	AdWork {
-		steps,
-		ad_bytes: saturated(job_bytes.saturating_add(pool_bytes)),
-		rule_bytes: offers.rule_bytes(),
-	}
-}
-
 pub(crate) fn saturated(n: usize) -> u32 {
 	u32::try_from(n).unwrap_or(u32::MAX)
 }
@@ -177,7 +162,8 @@ impl<T: Config> Pallet<T> {
 			let pool_ad = ads::load(&offer.ad);
 			let (mismatch, steps) =
 				ads_mismatch(&job_ad, &pool_ad, req.determinism, &rules, &limits);
-			ad_work.push(pair_work(&offers, steps, req.job_ad.len(), offer.ad.len()));
+			// The job ad was read back and the rules parsed once, before (`setup`).
+			ad_work.push(AdWork { steps, ad_bytes: saturated(offer.ad.len()), rule_bytes: 0 });
 			if mismatch.is_some() {
 				continue;
 			}
@@ -266,6 +252,14 @@ impl<T: Config> Pallet<T> {
 		let waiting = Waiting::<T>::get(category);
 		let limits = ads::limits();
 		let mut ad_work = Vec::new();
+		// The new order's ad, read back once: an order's ad never changes.
+		let Some(stored_ad) =
+			Orders::<T>::get(pool_id).and_then(|pool| pool_terms::<T>(&pool).map(|o| o.ad.clone()))
+		else {
+			return ArrivalWork::default();
+		};
+		let pool_ad = ads::load(&stored_ad);
+		let setup = AdWork { ad_bytes: saturated(stored_ad.len()), ..AdWork::default() };
 		for request_id in waiting.iter().copied() {
 			let Some(pool) = Orders::<T>::get(pool_id) else { break };
 			let Some(offer) = pool_terms::<T>(&pool) else { break };
@@ -278,11 +272,16 @@ impl<T: Config> Pallet<T> {
 			else {
 				continue;
 			};
-			let (job_ad, pool_ad) = (ads::load(&req.job_ad), ads::load(&offer.ad));
+			let job_ad = ads::load(&req.job_ad);
+			// Each request has its own app and data set, so their rules are parsed for it.
 			let rules = offers.host_rules();
 			let (mismatch, steps) =
 				ads_mismatch(&job_ad, &pool_ad, req.determinism, &rules, &limits);
-			ad_work.push(pair_work(&offers, steps, req.job_ad.len(), offer.ad.len()));
+			ad_work.push(AdWork {
+				steps,
+				ad_bytes: saturated(req.job_ad.len()),
+				rule_bytes: offers.rule_bytes(),
+			});
 			if mismatch.is_some() {
 				continue;
 			}
@@ -296,6 +295,6 @@ impl<T: Config> Pallet<T> {
 				)
 			});
 		}
-		ArrivalWork { looked_at: waiting.len() as u32, ad_work, ..Default::default() }
+		ArrivalWork { looked_at: waiting.len() as u32, setup, ad_work, ..Default::default() }
 	}
 }

@@ -270,15 +270,13 @@ impl<T: Config> Loaded<T> {
 			OrderTerms::Pool(pool) => pool.ad.len(),
 			_ => 0,
 		};
-		let rule = rule_text_len;
 		let dataset_info = self.dataset.as_ref().and_then(|(_, _, info)| info.as_ref());
-		let bytes = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
 		AdWork {
 			steps,
-			ad_bytes: bytes(stored(&self.request).saturating_add(stored(&self.pool))),
-			rule_bytes: bytes(
-				rule(self.app_info.as_ref().map(|info| &info.details))
-					.saturating_add(rule(dataset_info.map(|info| &info.details))),
+			ad_bytes: saturated(stored(&self.request).saturating_add(stored(&self.pool))),
+			rule_bytes: saturated(
+				rule_text_len(self.app_info.as_ref().map(|info| &info.details))
+					.saturating_add(rule_text_len(dataset_info.map(|info| &info.details))),
 			),
 		}
 	}
@@ -351,10 +349,10 @@ impl<T: Config> Pallet<T> {
 
 	/// What a call that parses and stores a submitted ad, then matches its order at arrival,
 	/// costs: `benchmark`, its weight with small ads and rules, plus what `work` adds, each
-	/// part priced as in a proposed match ([`crate::match_weight`]). The submitted ad's text
-	/// is priced as a rule's text of that length (parsing it) and its stored form as an ad
-	/// of that size (writing it); each pair of ads evaluated, as what it adds to a proposed
-	/// match, which reads both ads back and parses the host rules.
+	/// part priced as in a proposed match ([`crate::match_weight`]): the submitted ad's text
+	/// as a rule's text of that length (parsing it) and its stored form as an ad of that size
+	/// (writing it); what is read back or parsed once (`setup`); and for each pair of ads
+	/// evaluated, its steps and what is read back or parsed for that pair alone.
 	pub(crate) fn arrival_weight(benchmark: Weight, work: &ArrivalWork) -> Weight {
 		let (text_len, stored_len) = work.submitted;
 		let parsed = Self::ad_extra(AdWork { rule_bytes: text_len, ..AdWork::default() });
@@ -370,13 +368,16 @@ impl<T: Config> Pallet<T> {
 	/// looked at, and every part of [`Pallet::arrival_weight`] at its most.
 	fn arrival_up_front(benchmark: Weight, most: u32) -> Weight {
 		let max_ad_bytes = T::MaxAdBytes::get();
+		// One ad and both rules: what a request's arrival reads once, and what a pool
+		// order's arrival reads for each waiting request.
+		let one_ad = AdWork { ad_bytes: max_ad_bytes, ..AdWork::most(max_ad_bytes) };
 		let most_work = ArrivalWork {
 			looked_at: most,
 			submitted: (T::MaxAdText::get(), max_ad_bytes),
-			setup: AdWork { steps: 0, ..AdWork::most(max_ad_bytes) },
+			setup: AdWork { steps: 0, ..one_ad },
 			ad_work: alloc::vec::Vec::new(),
 		};
-		let pair = Self::ad_extra(AdWork::most(max_ad_bytes));
+		let pair = Self::ad_extra(one_ad);
 		Self::arrival_weight(benchmark, &most_work).saturating_add(pair.saturating_mul(most.into()))
 	}
 
@@ -641,10 +642,7 @@ impl<T: Config> Pallet<T> {
 		);
 		let rules = ads::host_rules(app_details, dataset_details);
 		let rule_bytes = rule_text_len(app_details).saturating_add(rule_text_len(dataset_details));
-		let rule_work = AdWork {
-			rule_bytes: u32::try_from(rule_bytes).unwrap_or(u32::MAX),
-			..AdWork::default()
-		};
+		let rule_work = AdWork { rule_bytes: saturated(rule_bytes), ..AdWork::default() };
 		let shared_open = || {
 			[Some(pool_order), Some(app_order), dataset_order]
 				.into_iter()
