@@ -116,13 +116,19 @@ pub fn load_rules<S: Get<u32>>(stored: &StoredHostRules<S>) -> HostRules {
 /// A number from `holder`'s attribute `name` against `other`, in thousandths, for
 /// scheduling; `None` when it is not a number.
 pub fn milli_number(holder: &Ad, name: &str, other: &Ad) -> Option<i64> {
-	let value = evaluate_attribute(holder, name, Some(other), &limits()).value;
-	match value {
+	milli_number_counted(holder, name, other).0
+}
+
+/// [`milli_number`], and the evaluation steps it took (what the caller is charged for).
+pub fn milli_number_counted(holder: &Ad, name: &str, other: &Ad) -> (Option<i64>, u32) {
+	let evaluation = evaluate_attribute(holder, name, Some(other), &limits());
+	let number = match evaluation.value {
 		Value::Int(i) => Some(i.saturating_mul(1000)),
 		Value::Real(r) if r.is_finite() => Some((r * 1000.0) as i64),
 		Value::Bool(b) => Some(i64::from(b) * 1000),
 		_ => None,
-	}
+	};
+	(number, evaluation.steps)
 }
 
 /// 1-based line and column (in bytes) of byte `offset` of `text`.

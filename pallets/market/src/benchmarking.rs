@@ -158,8 +158,20 @@ fn resource_order<T: Config>(
 	price: u32,
 	volume: u32,
 ) -> OrderId {
-	let offer =
-		ResourceOffer { resource, price: price.into(), tag: 0, restrictions: Default::default() };
+	resource_order_for::<T>(owner, kind, resource, price, volume, None)
+}
+
+/// A resource order that only `requester` may use (anyone, when `None`).
+fn resource_order_for<T: Config>(
+	owner: &T::AccountId,
+	kind: OrderKind,
+	resource: ContractId,
+	price: u32,
+	volume: u32,
+	requester: Option<T::AccountId>,
+) -> OrderId {
+	let restrictions = Restrictions { requester, ..Default::default() };
+	let offer = ResourceOffer { resource, price: price.into(), tag: 0, restrictions };
 	Pallet::<T>::do_publish_resource(owner.clone(), kind, offer, volume).expect("publishes");
 	last_order::<T>()
 }
@@ -251,6 +263,23 @@ fn waiting_request_with<T: Config>(
 	last_order::<T>()
 }
 
+/// Full app and data set indices in which only the dearest order of each serves anyone: the
+/// others are kept for another requester, so that arrival tries every pair of them before
+/// the one that fits.
+fn crowded_resource_books<T: Config>(m: &Market<T>) {
+	let someone_else: T::AccountId = account("someone else", 0, 0);
+	for (owner, kind, resource) in
+		[(&m.app_owner, OrderKind::App, m.app), (&m.dataset_owner, OrderKind::Dataset, m.dataset)]
+	{
+		for _ in 1..T::MaxCandidates::get() {
+			let only = Some(someone_else.clone());
+			resource_order_for::<T>(owner, kind, resource, 1, u32::MAX, only);
+		}
+		resource_order::<T>(owner, kind, resource, 2, u32::MAX);
+		assert!(ResourceBook::<T>::get(resource).is_full());
+	}
+}
+
 /// The market of an arrival benchmark: with the largest ads and the densest rules, or with
 /// small ones (what larger ones add is charged by their work, `Pallet::arrival_weight`).
 fn arrival_market<T: Config>(
@@ -276,8 +305,7 @@ where
 	T::Registry: BenchmarkContracts<T::AccountId>,
 {
 	let (m, job_ad, pool_ad) = arrival_market::<T>(largest);
-	resource_order::<T>(&m.app_owner, OrderKind::App, m.app, 1, u32::MAX);
-	resource_order::<T>(&m.dataset_owner, OrderKind::Dataset, m.dataset, 1, u32::MAX);
+	crowded_resource_books::<T>(&m);
 	for i in 0..w {
 		waiting_request_with::<T>(&m, &funded::<T>("requester", i), 1, job_ad.clone());
 	}
@@ -316,8 +344,7 @@ where
 	T::Registry: BenchmarkContracts<T::AccountId>,
 {
 	let (m, job_ad, pool_ad) = arrival_market::<T>(largest);
-	resource_order::<T>(&m.app_owner, OrderKind::App, m.app, 1, u32::MAX);
-	resource_order::<T>(&m.dataset_owner, OrderKind::Dataset, m.dataset, 1, u32::MAX);
+	crowded_resource_books::<T>(&m);
 	for i in 0..c {
 		own_pool_order::<T>(i, 1 + i, &pool_ad);
 	}
@@ -358,9 +385,7 @@ where
 	let pool = pool_order_with::<T>(&m, 1, volume(1), &pool_ad_of::<T>(dense, large));
 	let loaded = crate::dispatchable_impls::Loaded::<T>::load(request, pool, app, Some(dataset))
 		.expect("orders");
-	let steps = loaded
-		.check_as(crate::dispatchable_impls::AdsChecked::No, &loaded.host_rules())
-		.expect("the orders match");
+	let steps = loaded.check_as(false, &loaded.host_rules()).expect("the orders match");
 	let work = loaded.ad_work(steps);
 	match dense {
 		true => assert!(steps >= crate::match_weight::DENSE_MATCH_STEPS, "{work:?}"),
@@ -625,11 +650,13 @@ mod arrival_model_checks {
 	/// `charged(n)` against `measured(n)` for every `n` up to the runtime's bound, each pair
 	/// of ads taking the work the mock's run took for one.
 	fn covers(work: &ArrivalWork, charged: fn(u32) -> Weight, measured: fn(u32) -> Weight) {
-		let pair = work.ad_work[0];
-		assert!(work.ad_work.iter().all(|w| *w == pair), "{work:?}");
+		// What was recorded for each order looked at (the same ads for each).
+		let each = work.ad_work.len() / work.looked_at as usize;
+		let one = &work.ad_work[..each];
+		assert!(work.ad_work.chunks(each).all(|chunk| chunk == one), "{work:?}");
 		for n in 0..=RUNTIME_BOUND {
 			let n_pairs =
-				ArrivalWork { looked_at: n, ad_work: vec![pair; n as usize], ..work.clone() };
+				ArrivalWork { looked_at: n, ad_work: one.repeat(n as usize), ..work.clone() };
 			let charged = Pallet::<Test>::arrival_weight(charged(n), &n_pairs);
 			let measured = measured(n);
 			assert!(

@@ -179,14 +179,31 @@ pub(crate) fn rule_text_len(details: Option<&ContractDetails>) -> usize {
 /// they were evaluated with. An order's ad never changes and a contract's rules neither, so an
 /// evaluation made moments before in the same call still holds; the terms (volumes left,
 /// approvals, owners) are checked again always.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum AdsChecked<'a> {
+pub(crate) enum AdsChecked<'a, S: Get<u32>> {
 	/// Not evaluated; the host rules are still to be parsed.
 	No,
-	/// Not evaluated; the host rules were parsed already (a batch parses them once).
-	Pending(&'a HostRules),
+	/// Not evaluated; the host rules were parsed and stored already (a batch does it once).
+	Pending(&'a KeptRules<S>),
 	/// Evaluated already, with these host rules.
-	Already(&'a HostRules),
+	Already(&'a KeptRules<S>),
+}
+
+/// Host rules parsed, and the form a deal keeps them in (`DealRules`), made once for all
+/// the deals of a call that share them.
+pub(crate) struct KeptRules<S: Get<u32>> {
+	pub parsed: HostRules,
+	/// `None` when the rules demand nothing; `Err` when they are too large to keep.
+	stored: Result<Option<StoredHostRules<S>>, ()>,
+}
+
+impl<S: Get<u32>> KeptRules<S> {
+	pub fn new(parsed: HostRules) -> Self {
+		let stored = match parsed.is_empty() {
+			true => Ok(None),
+			false => ads::store_rules::<S>(&parsed).map(Some).ok_or(()),
+		};
+		KeptRules { parsed, stored }
+	}
 }
 
 impl<T: Config> Loaded<T> {
@@ -232,16 +249,14 @@ impl<T: Config> Loaded<T> {
 		)
 	}
 
-	/// `check_match` on these orders, or only its terms when `ads` says the ads were
-	/// evaluated already. Returns the evaluation steps it spent on the ads.
-	pub fn check_as(&self, ads: AdsChecked, rules: &HostRules) -> Result<u32, Mismatch> {
-		match ads {
-			AdsChecked::No | AdsChecked::Pending(_) => self.check_with(rules),
-			AdsChecked::Already(_) => {
-				let candidate = self.candidate().ok_or(Mismatch::WrongKind(OrderKind::Request))?;
-				term_mismatches(&candidate, false).into_iter().next().map_or(Ok(0), Err)
-			}
+	/// `check_match` on these orders, or only its terms when the ads were evaluated
+	/// already. Returns the evaluation steps it spent on the ads.
+	pub fn check_as(&self, ads_evaluated: bool, rules: &HostRules) -> Result<u32, Mismatch> {
+		if !ads_evaluated {
+			return self.check_with(rules);
 		}
+		let candidate = self.candidate().ok_or(Mismatch::WrongKind(OrderKind::Request))?;
+		term_mismatches(&candidate, false).into_iter().next().map_or(Ok(0), Err)
 	}
 
 	/// `check_match` on these orders, with the host rules of their app and data set; the
@@ -326,33 +341,30 @@ impl<T: Config> Pallet<T> {
 			.saturating_sub(Self::match_orders_weight(AdWork::default(), MAX_ORDERS_ENDED))
 	}
 
-	/// The most one request's ads may add to a batch: the host rules are parsed once for
-	/// the batch, not per request.
+	/// The most one request's ads may add to a batch (the host rules are parsed and stored
+	/// once for the batch).
 	fn batch_request_most() -> AdWork {
 		AdWork { rule_bytes: 0, ..AdWork::most(T::MaxAdBytes::get()) }
-	}
-
-	/// The most a batch's host rules may add (parsed once).
-	fn batch_rules_most() -> AdWork {
-		AdWork { rule_bytes: AdWork::most(T::MaxAdBytes::get()).rule_bytes, ..AdWork::default() }
 	}
 
 	/// What [`Pallet::match_batch`] of `requests` requests is charged up front: each request
 	/// at the most its ads may take, and the host rules at their largest.
 	pub fn match_batch_up_front(requests: u32) -> Weight {
+		let rules = AdWork { rule_bytes: AdWork::most(0).rule_bytes, ..AdWork::default() };
 		T::WeightInfo::match_batch(requests)
 			.saturating_add(
 				Self::ad_extra(Self::batch_request_most()).saturating_mul(requests.into()),
 			)
-			.saturating_add(Self::ad_extra(Self::batch_rules_most()))
+			.saturating_add(Self::ad_extra(rules))
 	}
 
 	/// What a call that parses and stores a submitted ad, then matches its order at arrival,
 	/// costs: `benchmark`, its weight with small ads and rules, plus what `work` adds, each
 	/// part priced as in a proposed match ([`crate::match_weight`]): the submitted ad's text
 	/// as a rule's text of that length (parsing it) and its stored form as an ad of that size
-	/// (writing it); what is read back or parsed once (`setup`); and for each pair of ads
-	/// evaluated, its steps and what is read back or parsed for that pair alone.
+	/// (writing it); what is read back or parsed once (`setup`); for each pair of ads
+	/// evaluated, its steps and what is read back or parsed for that pair alone; and the
+	/// storage reads the benchmark counted once (`reads`).
 	pub(crate) fn arrival_weight(benchmark: Weight, work: &ArrivalWork) -> Weight {
 		let (text_len, stored_len) = work.submitted;
 		let parsed = Self::ad_extra(AdWork { rule_bytes: text_len, ..AdWork::default() });
@@ -360,37 +372,64 @@ impl<T: Config> Pallet<T> {
 		let once = benchmark
 			.saturating_add(parsed)
 			.saturating_add(stored)
-			.saturating_add(Self::ad_extra(work.setup));
+			.saturating_add(Self::ad_extra(work.setup))
+			.saturating_add(T::DbWeight::get().reads(work.reads.into()));
 		work.ad_work.iter().fold(once, |weight, pair| weight.saturating_add(Self::ad_extra(*pair)))
 	}
 
-	/// What a call matching at arrival is charged up front: `benchmark` at `most` orders
-	/// looked at, and every part of [`Pallet::arrival_weight`] at its most.
-	fn arrival_up_front(benchmark: Weight, most: u32) -> Weight {
-		let max_ad_bytes = T::MaxAdBytes::get();
-		// One ad and both rules: what a request's arrival reads once, and what a pool
-		// order's arrival reads for each waiting request.
-		let one_ad = AdWork { ad_bytes: max_ad_bytes, ..AdWork::most(max_ad_bytes) };
-		let most_work = ArrivalWork {
-			looked_at: most,
-			submitted: (T::MaxAdText::get(), max_ad_bytes),
-			setup: AdWork { steps: 0, ..one_ad },
-			ad_work: alloc::vec::Vec::new(),
-		};
-		let pair = Self::ad_extra(one_ad);
-		Self::arrival_weight(benchmark, &most_work).saturating_add(pair.saturating_mul(most.into()))
+	/// What a call matching at arrival is charged up front: `benchmark` at its most orders
+	/// looked at, and [`Pallet::arrival_weight`] of `most_work`, in which every part is at
+	/// its most and `ad_work` holds what one order looked at may take.
+	fn arrival_up_front(benchmark: Weight, most_work: ArrivalWork) -> Weight {
+		let per_order = most_work
+			.ad_work
+			.iter()
+			.fold(Weight::zero(), |weight, work| weight.saturating_add(Self::ad_extra(*work)));
+		let once = ArrivalWork { ad_work: alloc::vec::Vec::new(), ..most_work.clone() };
+		Self::arrival_weight(benchmark, &once)
+			.saturating_add(per_order.saturating_mul(most_work.looked_at.into()))
 	}
 
-	/// What [`Pallet::submit_request`] is charged up front.
+	/// What [`Pallet::submit_request`] is charged up front: for each candidate, the match's
+	/// four evaluations and its pool ad read back, and ranking's two evaluations; once, the
+	/// job ad read back and the host rules parsed and stored.
 	pub fn submit_request_up_front() -> Weight {
-		let most = T::MaxCandidates::get();
-		Self::arrival_up_front(T::WeightInfo::submit_request(most), most)
+		let (most, max_ad_bytes) = (T::MaxCandidates::get(), T::MaxAdBytes::get());
+		let all = AdWork::most(max_ad_bytes);
+		let ranking =
+			AdWork { steps: ads::limits().max_steps.saturating_mul(2), ..AdWork::default() };
+		Self::arrival_up_front(
+			T::WeightInfo::submit_request(most),
+			ArrivalWork {
+				looked_at: most,
+				submitted: (T::MaxAdText::get(), max_ad_bytes),
+				setup: AdWork { steps: 0, ad_bytes: max_ad_bytes, rule_bytes: all.rule_bytes },
+				ad_work: alloc::vec![
+					AdWork { ad_bytes: max_ad_bytes, rule_bytes: 0, ..all },
+					ranking
+				],
+				reads: 0,
+			},
+		)
 	}
 
-	/// What [`Pallet::publish_pool_order`] is charged up front.
+	/// What [`Pallet::publish_pool_order`] is charged up front: for each waiting request, the
+	/// match's four evaluations, its job ad read back, its host rules parsed and stored, and
+	/// its app and data set orders read; once, the new order's ad read back.
 	pub fn publish_pool_order_up_front() -> Weight {
-		let most = T::MaxWaiting::get();
-		Self::arrival_up_front(T::WeightInfo::publish_pool_order(most), most)
+		let (most, max_ad_bytes) = (T::MaxWaiting::get(), T::MaxAdBytes::get());
+		let all = AdWork::most(max_ad_bytes);
+		let offers_read = T::MaxCandidates::get().saturating_mul(2).saturating_add(4);
+		Self::arrival_up_front(
+			T::WeightInfo::publish_pool_order(most),
+			ArrivalWork {
+				looked_at: most,
+				submitted: (T::MaxAdText::get(), max_ad_bytes),
+				setup: AdWork { ad_bytes: max_ad_bytes, ..AdWork::default() },
+				ad_work: alloc::vec![AdWork { ad_bytes: max_ad_bytes, ..all }],
+				reads: most.saturating_mul(offers_read),
+			},
+		)
 	}
 
 	/// `OrderDepositBase + OrderDepositPerByte × bytes`.
@@ -640,7 +679,7 @@ impl<T: Config> Pallet<T> {
 			app_info.as_ref().map(|info| &info.details),
 			dataset_info.as_ref().map(|info| &info.details),
 		);
-		let rules = ads::host_rules(app_details, dataset_details);
+		let rules = KeptRules::<T::MaxAdBytes>::new(ads::host_rules(app_details, dataset_details));
 		let rule_bytes = rule_text_len(app_details).saturating_add(rule_text_len(dataset_details));
 		let rule_work = AdWork { rule_bytes: saturated(rule_bytes), ..AdWork::default() };
 		let shared_open = || {
@@ -673,9 +712,9 @@ impl<T: Config> Pallet<T> {
 				}
 			}
 		}
-		let charged = T::WeightInfo::match_batch(tried)
-			.saturating_add(extra)
-			.min(Self::match_batch_up_front(requests.len() as u32));
+		// Never above the up-front weight: `tried` is at most the batch's length, and each
+		// request's extra at most `batch_request_most`'s (the tests check it).
+		let charged = T::WeightInfo::match_batch(tried).saturating_add(extra);
 		if deals == 0 {
 			let error = first_error.unwrap_or_else(|| Error::<T>::OrderUsedUp.into());
 			return Err(DispatchErrorWithPostInfo { post_info: Some(charged).into(), error });
@@ -694,7 +733,7 @@ impl<T: Config> Pallet<T> {
 		pool_order: OrderId,
 		app_order: OrderId,
 		dataset_order: Option<OrderId>,
-		ads: AdsChecked,
+		ads: AdsChecked<T::MaxAdBytes>,
 	) -> Result<(AdWork, u32), DispatchError> {
 		let loaded = Loaded::<T>::load(request, pool_order, app_order, dataset_order)?;
 		Self::make_deal(loaded, ads)
@@ -708,29 +747,25 @@ impl<T: Config> Pallet<T> {
 	/// orders it used up.
 	pub(crate) fn make_deal(
 		loaded: Loaded<T>,
-		ads: AdsChecked,
+		ads: AdsChecked<T::MaxAdBytes>,
 	) -> Result<(AdWork, u32), DispatchError> {
-		let parsed;
-		let rules = match ads {
-			AdsChecked::Already(rules) | AdsChecked::Pending(rules) => rules,
+		let kept;
+		let (rules, evaluated) = match ads {
+			AdsChecked::Already(rules) => (rules, true),
+			AdsChecked::Pending(rules) => (rules, false),
 			AdsChecked::No => {
-				parsed = loaded.host_rules();
-				&parsed
+				kept = KeptRules::new(loaded.host_rules());
+				(&kept, false)
 			}
 		};
-		let ad_steps = loaded.check_as(ads, rules).map_err(Error::<T>::from)?;
+		let ad_steps = loaded.check_as(evaluated, &rules.parsed).map_err(Error::<T>::from)?;
 		let ad_work = match ads {
 			AdsChecked::No => loaded.ad_work(ad_steps),
-			// The rules were parsed before, and are charged there.
+			// The rules were parsed and stored once for the call, and are charged there.
 			AdsChecked::Pending(_) => AdWork { rule_bytes: 0, ..loaded.ad_work(ad_steps) },
 			AdsChecked::Already(_) => AdWork::default(),
 		};
-		let stored_rules = match rules.is_empty() {
-			true => None,
-			false => Some(
-				ads::store_rules::<T::MaxAdBytes>(rules).ok_or(Error::<T>::HostRulesTooLarge)?,
-			),
-		};
+		let stored_rules = rules.stored.clone().map_err(|()| Error::<T>::HostRulesTooLarge)?;
 		let req = request_terms::<T>(&loaded.request).ok_or(Error::<T>::WrongOrderKind)?;
 		let pool = pool_terms::<T>(&loaded.pool).ok_or(Error::<T>::WrongOrderKind)?;
 		let app =

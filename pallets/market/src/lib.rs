@@ -577,13 +577,15 @@ pub mod pallet {
 		/// Propose matches of several requests against one pool order, one app order and, when
 		/// the requests name a data set, one data set order: each request is checked as
 		/// [`Pallet::match_orders`] checks it and makes its deal, in the order given, while
-		/// the shared orders last. What the deals share (the offers, their books and owners)
-		/// is written once, so that a batch costs less per deal than single proposals. The fee
-		/// is charged for the most each request's ads may take; the rest is refunded.
+		/// the shared orders last. The shared offers are checked once and what the deals share
+		/// (the offers, their books and owners) reaches the database once, so that a batch
+		/// costs less per deal than single proposals. The fee is charged for the most each
+		/// request's ads may take; the rest is refunded.
 		///
 		/// A request that does not match is skipped: nothing of it changes, and
-		/// [`Event::RequestSkipped`] says why. When a shared order is used up, the requests
-		/// after it are not tried.
+		/// [`Event::RequestSkipped`] says why (unless no request matches: the call then fails,
+		/// and keeps no event). When a shared order is used up, the requests after it are not
+		/// tried.
 		///
 		/// - Origin: signed, anyone.
 		///

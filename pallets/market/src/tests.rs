@@ -645,12 +645,17 @@ fn arrival_is_charged_by_the_work_its_ads_take() {
 				Market::submit_request(RuntimeOrigin::signed(REQUESTER), job).expect("submits");
 			post.actual_weight.expect("a weight after the call")
 		};
-		// A request arriving on the pool order: a light job ad, then one 4,000 steps dense.
-		let light = submit(&doubling_job_ad(0), Category::S);
-		let dense = submit(&doubling_job_ad(10), Category::S);
-		assert_eq!(deals_made().len(), 2);
+		// A request arriving on the pool order: a light job ad, then one 4,000 steps dense,
+		// then one whose `Rank` (evaluated to rank the pool) is that dense.
+		// Each stored in as many bytes, so that only their evaluation differs.
+		let light = submit(&stored_in(&doubling_job_ad(0), 600), Category::S);
+		let dense = submit(&stored_in(&doubling_job_ad(10), 600), Category::S);
+		let rank_ad = doubling_job_ad(10).replace("Requirements", "Rank");
+		let dense_rank = submit(&stored_in(&rank_ad, 600), Category::S);
+		assert_eq!(deals_made().len(), 3);
 		assert_eq!(Deals::<Test>::get(1).unwrap().pool_order, pool);
 		assert!(light.ref_time() < dense.ref_time(), "{light} against {dense}");
+		assert!(light.ref_time() < dense_rank.ref_time(), "{light} against {dense_rank}");
 		let up_front = Market::submit_request_up_front();
 		assert!(dense.all_lte(up_front), "{dense} above {up_front}");
 		// A pool order arriving on a waiting request (category XS has no pool order yet).
@@ -673,13 +678,51 @@ fn arrival_is_charged_by_the_work_its_ads_take() {
 		let light = publish(MACHINE);
 		submit(&doubling_job_ad(10), Category::XS);
 		let dense = publish(MACHINE);
-		assert_eq!(deals_made().len(), 4, "each pool order met its waiting request");
+		assert_eq!(deals_made().len(), 5, "each pool order met its waiting request");
 		assert!(light.ref_time() < dense.ref_time(), "{light} against {dense}");
 		// A longer ad of the pool's own costs more to parse and store.
 		submit(&doubling_job_ad(0), Category::XS);
 		let long = publish(&stored_in(MACHINE, 2_000));
 		assert!(light.ref_time() < long.ref_time(), "{light} against {long}");
 		assert!(dense.all_lte(Market::publish_pool_order_up_front()));
+		check();
+	});
+}
+
+#[test]
+fn a_pool_order_arriving_is_charged_the_reads_of_each_waiting_requests_offers() {
+	new_test_ext().execute_with(|| {
+		let w = world();
+		let crowded = approved_app(APP_OWNER);
+		app_order(w.app, 8, 10);
+		for _ in 0..3 {
+			app_order(crowded, 8, 10);
+		}
+		// One request waits (category XS has no pool order), then a pool order meets it.
+		let charged = |app| {
+			let mut job = spec(app, None, 1);
+			job.category = Category::XS;
+			assert_ok!(Market::submit_request(RuntimeOrigin::signed(REQUESTER), job));
+			let post = Market::publish_pool_order(
+				RuntimeOrigin::signed(POOL_OWNER),
+				w.pool,
+				15,
+				1,
+				Category::XS,
+				3,
+				0b11,
+				Default::default(),
+				bounded(MACHINE),
+			)
+			.expect("publishes");
+			post.actual_weight.expect("a weight after the call")
+		};
+		let one_app_order = charged(w.app);
+		let three_app_orders = charged(crowded);
+		assert_eq!(deals_made().len(), 2);
+		// The same ads and one waiting request each time: only the app orders read differ.
+		let read = <Test as frame_system::Config>::DbWeight::get().reads(1).ref_time();
+		assert_eq!(three_app_orders.ref_time() - one_app_order.ref_time(), 2 * read);
 		check();
 	});
 }
@@ -733,12 +776,10 @@ fn batch_errors() {
 		wants_gpu.job_ad = bounded("[ Requirements = TARGET.GPUs >= 1 ]");
 		let r = request(wants_gpu);
 		let anyone = RuntimeOrigin::signed(77);
+		// (A refused call's changes are rolled back by FRAME; what a failing request leaves
+		// is checked in `a_request_that_fails_late_in_a_batch_leaves_nothing_behind`.)
 		let refused = |p, a, d, requests: &[OrderId]| {
-			let before = market_state();
-			let error =
-				Market::match_batch(anyone.clone(), p, a, d, batch(requests)).expect_err("refused");
-			assert_eq!(market_state(), before, "a refused batch changes nothing");
-			error
+			Market::match_batch(anyone.clone(), p, a, d, batch(requests)).expect_err("refused")
 		};
 		assert_eq!(refused(p, a, None, &[]).error, Error::EmptyBatch.into());
 		assert_eq!(refused(999, a, None, &[r]).error, Error::UnknownOrder.into());
@@ -746,10 +787,13 @@ fn batch_errors() {
 		assert_eq!(refused(p, p, None, &[r]).error, Error::WrongOrderKind.into());
 		assert_eq!(refused(p, a, Some(a), &[r]).error, Error::WrongOrderKind.into());
 		// No request makes a deal: the first one's own error, as a single proposal gives it,
-		// and the work done is charged.
+		// and the work done is charged: three requests tried, each at its most.
 		let error = refused(p, a, None, &[r, 999, p]);
 		assert_eq!(error.error, Error::JobRequirementsNotMet.into());
-		assert!(error.post_info.actual_weight.is_some_and(|w| w.ref_time() > 0));
+		let charged = error.post_info.actual_weight.expect("the work done is charged");
+		let (one, three) = (Market::match_batch_up_front(1), Market::match_batch_up_front(3));
+		assert!(one.ref_time() < charged.ref_time(), "{charged} against one request's {one}");
+		assert!(charged.all_lte(three), "{charged} above {three}");
 		assert_eq!(refused(p, a, Some(d), &[r]).error, Error::DatasetNotRequested.into());
 		check();
 	});

@@ -45,7 +45,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Market::Orders` (`max_values`: None, `max_size`: Some(17624), added: 20099, mode: `MaxEncodedLen`)
 	fn publish_resource_order() -> Weight {
 		// Proof size: 12059 bytes estimated, 3428 measured.
-		Weight::from_parts(109_162_000, 12059)
+		Weight::from_parts(102_242_000, 12059)
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(6))
 	}
@@ -61,7 +61,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Market::OpenOffers` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Market::PoolBook` (r:1 w:1)
 	/// Proof: `Market::PoolBook` (`max_values`: None, `max_size`: Some(394), added: 2869, mode: `MaxEncodedLen`)
-	/// Storage: `Market::Orders` (r:34 w:19)
+	/// Storage: `Market::Orders` (r:64 w:19)
 	/// Proof: `Market::Orders` (`max_values`: None, `max_size`: Some(17624), added: 20099, mode: `MaxEncodedLen`)
 	/// Storage: `Market::Waiting` (r:1 w:1)
 	/// Proof: `Market::Waiting` (`max_values`: None, `max_size`: Some(138), added: 2613, mode: `MaxEncodedLen`)
@@ -81,12 +81,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Market::DealRules` (`max_values`: None, `max_size`: Some(32794), added: 35269, mode: `MaxEncodedLen`)
 	/// `w` ranges over `[0, 16]`.
 	fn publish_pool_order(w: u32) -> Weight {
-		// Proof size: 356311 bytes estimated, 5820 measured.
-		Weight::from_parts(278_672_115, 356311)
-			.saturating_add(Weight::from_parts(217_660_633, 0).saturating_mul(w.into()))
-			.saturating_add(Weight::from_parts(0, 20710).saturating_mul(w.into()))
-			.saturating_add(T::DbWeight::get().reads(31))
-			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(w.into())))
+		// Proof size: 862361 bytes estimated, 8308 measured.
+		Weight::from_parts(316_188_334, 862361)
+			.saturating_add(Weight::from_parts(329_699_141, 0).saturating_mul(w.into()))
+			.saturating_add(Weight::from_parts(0, 29875).saturating_mul(w.into()))
+			.saturating_add(T::DbWeight::get().reads(56))
+			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(w.into())))
 			.saturating_add(T::DbWeight::get().writes(10))
 			.saturating_add(T::DbWeight::get().writes((7_u64).saturating_mul(w.into())))
 	}
@@ -102,7 +102,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Market::OpenOffers` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Market::PoolBook` (r:1 w:1)
 	/// Proof: `Market::PoolBook` (`max_values`: None, `max_size`: Some(394), added: 2869, mode: `MaxEncodedLen`)
-	/// Storage: `Market::Orders` (r:34 w:19)
+	/// Storage: `Market::Orders` (r:64 w:19)
 	/// Proof: `Market::Orders` (`max_values`: None, `max_size`: Some(17624), added: 20099, mode: `MaxEncodedLen`)
 	/// Storage: `Market::Waiting` (r:1 w:1)
 	/// Proof: `Market::Waiting` (`max_values`: None, `max_size`: Some(138), added: 2613, mode: `MaxEncodedLen`)
@@ -122,12 +122,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Market::DealRules` (`max_values`: None, `max_size`: Some(32794), added: 35269, mode: `MaxEncodedLen`)
 	/// `w` ranges over `[0, 16]`.
 	fn publish_pool_order_largest_ads(w: u32) -> Weight {
-		// Proof size: 356311 bytes estimated, 10138 measured.
-		Weight::from_parts(1_650_923_691, 356311)
-			.saturating_add(Weight::from_parts(2_128_479_558, 0).saturating_mul(w.into()))
-			.saturating_add(Weight::from_parts(0, 20710).saturating_mul(w.into()))
-			.saturating_add(T::DbWeight::get().reads(31))
-			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(w.into())))
+		// Proof size: 862361 bytes estimated, 12626 measured.
+		Weight::from_parts(1_899_845_473, 862361)
+			.saturating_add(Weight::from_parts(1_823_427_833, 0).saturating_mul(w.into()))
+			.saturating_add(Weight::from_parts(0, 29875).saturating_mul(w.into()))
+			.saturating_add(T::DbWeight::get().reads(56))
+			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(w.into())))
 			.saturating_add(T::DbWeight::get().writes(10))
 			.saturating_add(T::DbWeight::get().writes((7_u64).saturating_mul(w.into())))
 	}
@@ -147,7 +147,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Market::PoolBook` (`max_values`: None, `max_size`: Some(394), added: 2869, mode: `MaxEncodedLen`)
 	/// Storage: `Market::ResourceBook` (r:2 w:0)
 	/// Proof: `Market::ResourceBook` (`max_values`: None, `max_size`: Some(401), added: 2876, mode: `MaxEncodedLen`)
-	/// Storage: `Market::Orders` (r:18 w:19)
+	/// Storage: `Market::Orders` (r:48 w:19)
 	/// Proof: `Market::Orders` (`max_values`: None, `max_size`: Some(17624), added: 20099, mode: `MaxEncodedLen`)
 	/// Storage: `Poco::PoolRecords` (r:16 w:0)
 	/// Proof: `Poco::PoolRecords` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
@@ -165,11 +165,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Market::DealRules` (`max_values`: None, `max_size`: Some(32794), added: 35269, mode: `MaxEncodedLen`)
 	/// `c` ranges over `[0, 16]`.
 	fn submit_request(c: u32) -> Weight {
-		// Proof size: 41188 bytes estimated, 1704 measured.
-		Weight::from_parts(149_590_712, 41188)
-			.saturating_add(Weight::from_parts(221_513_369, 0).saturating_mul(c.into()))
+		// Proof size: 644158 bytes estimated, 4195 measured.
+		Weight::from_parts(265_659_567, 644158)
+			.saturating_add(Weight::from_parts(290_565_245, 0).saturating_mul(c.into()))
 			.saturating_add(Weight::from_parts(0, 20099).saturating_mul(c.into()))
-			.saturating_add(T::DbWeight::get().reads(14))
+			.saturating_add(T::DbWeight::get().reads(45))
 			.saturating_add(T::DbWeight::get().reads((8_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(8))
 			.saturating_add(T::DbWeight::get().writes((8_u64).saturating_mul(c.into())))
@@ -190,7 +190,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Market::PoolBook` (`max_values`: None, `max_size`: Some(394), added: 2869, mode: `MaxEncodedLen`)
 	/// Storage: `Market::ResourceBook` (r:2 w:0)
 	/// Proof: `Market::ResourceBook` (`max_values`: None, `max_size`: Some(401), added: 2876, mode: `MaxEncodedLen`)
-	/// Storage: `Market::Orders` (r:18 w:19)
+	/// Storage: `Market::Orders` (r:48 w:19)
 	/// Proof: `Market::Orders` (`max_values`: None, `max_size`: Some(17624), added: 20099, mode: `MaxEncodedLen`)
 	/// Storage: `Poco::PoolRecords` (r:16 w:0)
 	/// Proof: `Poco::PoolRecords` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
@@ -208,11 +208,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Market::DealRules` (`max_values`: None, `max_size`: Some(32794), added: 35269, mode: `MaxEncodedLen`)
 	/// `c` ranges over `[0, 16]`.
 	fn submit_request_largest_ads(c: u32) -> Weight {
-		// Proof size: 41188 bytes estimated, 6022 measured.
-		Weight::from_parts(2_133_381_703, 41188)
-			.saturating_add(Weight::from_parts(1_331_835_530, 0).saturating_mul(c.into()))
+		// Proof size: 644158 bytes estimated, 8513 measured.
+		Weight::from_parts(2_428_447_536, 644158)
+			.saturating_add(Weight::from_parts(1_340_972_182, 0).saturating_mul(c.into()))
 			.saturating_add(Weight::from_parts(0, 20099).saturating_mul(c.into()))
-			.saturating_add(T::DbWeight::get().reads(15))
+			.saturating_add(T::DbWeight::get().reads(45))
 			.saturating_add(T::DbWeight::get().reads((8_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(8))
 			.saturating_add(T::DbWeight::get().writes((8_u64).saturating_mul(c.into())))
@@ -231,7 +231,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
 	fn cancel_order() -> Weight {
 		// Proof size: 21089 bytes estimated, 7593 measured.
-		Weight::from_parts(162_562_000, 21089)
+		Weight::from_parts(162_993_000, 21089)
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(6))
 	}
@@ -249,7 +249,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Market::OpenOffers` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	fn cancel_offer() -> Weight {
 		// Proof size: 21089 bytes estimated, 7366 measured.
-		Weight::from_parts(116_473_000, 21089)
+		Weight::from_parts(116_714_000, 21089)
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(5))
 	}
@@ -286,10 +286,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// `e` ranges over `[1, 4]`.
 	fn match_orders(s: u32, b: u32, e: u32) -> Weight {
 		// Proof size: 81386 bytes estimated, 3729 measured.
-		Weight::from_parts(146_657_369, 81386)
-			.saturating_add(Weight::from_parts(618_074_195, 0).saturating_mul(s.into()))
-			.saturating_add(Weight::from_parts(1_344_311_844, 0).saturating_mul(b.into()))
-			.saturating_add(Weight::from_parts(63_976_470, 0).saturating_mul(e.into()))
+		Weight::from_parts(177_862_434, 81386)
+			.saturating_add(Weight::from_parts(605_533_859, 0).saturating_mul(s.into()))
+			.saturating_add(Weight::from_parts(1_313_832_703, 0).saturating_mul(b.into()))
+			.saturating_add(Weight::from_parts(60_343_780, 0).saturating_mul(e.into()))
 			.saturating_add(Weight::from_parts(0, 2668).saturating_mul(e.into()))
 			.saturating_add(T::DbWeight::get().reads(12))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(e.into())))
@@ -326,7 +326,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Market::DealRules` (`max_values`: None, `max_size`: Some(32794), added: 35269, mode: `MaxEncodedLen`)
 	fn match_orders_small() -> Weight {
 		// Proof size: 81386 bytes estimated, 4187 measured.
-		Weight::from_parts(374_307_000, 81386)
+		Weight::from_parts(375_379_000, 81386)
 			.saturating_add(T::DbWeight::get().reads(28))
 			.saturating_add(T::DbWeight::get().writes(25))
 	}
@@ -361,8 +361,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// `n` ranges over `[1, 64]`.
 	fn match_batch(n: u32) -> Weight {
 		// Proof size: 61287 bytes estimated, 2595 measured.
-		Weight::from_parts(221_047_309, 61287)
-			.saturating_add(Weight::from_parts(183_851_310, 0).saturating_mul(n.into()))
+		Weight::from_parts(307_508_472, 61287)
+			.saturating_add(Weight::from_parts(186_200_771, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 20099).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(22))
 			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(n.into())))
@@ -384,8 +384,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// `n` ranges over `[0, 64]`.
 	fn expire_requests(n: u32) -> Weight {
 		// Proof size: 3991 bytes estimated, 6601 measured.
-		Weight::from_parts(22_904_018, 3991)
-			.saturating_add(Weight::from_parts(103_551_277, 0).saturating_mul(n.into()))
+		Weight::from_parts(17_733_954, 3991)
+			.saturating_add(Weight::from_parts(104_090_484, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 20099).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
@@ -397,61 +397,61 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with ParityDB's database weights, for mocks and tests.
 impl WeightInfo for () {
 	fn publish_resource_order() -> Weight {
-		Weight::from_parts(109_162_000, 12059)
+		Weight::from_parts(102_242_000, 12059)
 			.saturating_add(ParityDbWeight::get().reads(6))
 			.saturating_add(ParityDbWeight::get().writes(6))
 	}
 	fn publish_pool_order(w: u32) -> Weight {
-		Weight::from_parts(278_672_115, 356311)
-			.saturating_add(Weight::from_parts(217_660_633, 0).saturating_mul(w.into()))
-			.saturating_add(Weight::from_parts(0, 20710).saturating_mul(w.into()))
-			.saturating_add(ParityDbWeight::get().reads(31))
-			.saturating_add(ParityDbWeight::get().reads((6_u64).saturating_mul(w.into())))
+		Weight::from_parts(316_188_334, 862361)
+			.saturating_add(Weight::from_parts(329_699_141, 0).saturating_mul(w.into()))
+			.saturating_add(Weight::from_parts(0, 29875).saturating_mul(w.into()))
+			.saturating_add(ParityDbWeight::get().reads(56))
+			.saturating_add(ParityDbWeight::get().reads((7_u64).saturating_mul(w.into())))
 			.saturating_add(ParityDbWeight::get().writes(10))
 			.saturating_add(ParityDbWeight::get().writes((7_u64).saturating_mul(w.into())))
 	}
 	fn publish_pool_order_largest_ads(w: u32) -> Weight {
-		Weight::from_parts(1_650_923_691, 356311)
-			.saturating_add(Weight::from_parts(2_128_479_558, 0).saturating_mul(w.into()))
-			.saturating_add(Weight::from_parts(0, 20710).saturating_mul(w.into()))
-			.saturating_add(ParityDbWeight::get().reads(31))
-			.saturating_add(ParityDbWeight::get().reads((6_u64).saturating_mul(w.into())))
+		Weight::from_parts(1_899_845_473, 862361)
+			.saturating_add(Weight::from_parts(1_823_427_833, 0).saturating_mul(w.into()))
+			.saturating_add(Weight::from_parts(0, 29875).saturating_mul(w.into()))
+			.saturating_add(ParityDbWeight::get().reads(56))
+			.saturating_add(ParityDbWeight::get().reads((7_u64).saturating_mul(w.into())))
 			.saturating_add(ParityDbWeight::get().writes(10))
 			.saturating_add(ParityDbWeight::get().writes((7_u64).saturating_mul(w.into())))
 	}
 	fn submit_request(c: u32) -> Weight {
-		Weight::from_parts(149_590_712, 41188)
-			.saturating_add(Weight::from_parts(221_513_369, 0).saturating_mul(c.into()))
+		Weight::from_parts(265_659_567, 644158)
+			.saturating_add(Weight::from_parts(290_565_245, 0).saturating_mul(c.into()))
 			.saturating_add(Weight::from_parts(0, 20099).saturating_mul(c.into()))
-			.saturating_add(ParityDbWeight::get().reads(14))
+			.saturating_add(ParityDbWeight::get().reads(45))
 			.saturating_add(ParityDbWeight::get().reads((8_u64).saturating_mul(c.into())))
 			.saturating_add(ParityDbWeight::get().writes(8))
 			.saturating_add(ParityDbWeight::get().writes((8_u64).saturating_mul(c.into())))
 	}
 	fn submit_request_largest_ads(c: u32) -> Weight {
-		Weight::from_parts(2_133_381_703, 41188)
-			.saturating_add(Weight::from_parts(1_331_835_530, 0).saturating_mul(c.into()))
+		Weight::from_parts(2_428_447_536, 644158)
+			.saturating_add(Weight::from_parts(1_340_972_182, 0).saturating_mul(c.into()))
 			.saturating_add(Weight::from_parts(0, 20099).saturating_mul(c.into()))
-			.saturating_add(ParityDbWeight::get().reads(15))
+			.saturating_add(ParityDbWeight::get().reads(45))
 			.saturating_add(ParityDbWeight::get().reads((8_u64).saturating_mul(c.into())))
 			.saturating_add(ParityDbWeight::get().writes(8))
 			.saturating_add(ParityDbWeight::get().writes((8_u64).saturating_mul(c.into())))
 	}
 	fn cancel_order() -> Weight {
-		Weight::from_parts(162_562_000, 21089)
+		Weight::from_parts(162_993_000, 21089)
 			.saturating_add(ParityDbWeight::get().reads(6))
 			.saturating_add(ParityDbWeight::get().writes(6))
 	}
 	fn cancel_offer() -> Weight {
-		Weight::from_parts(116_473_000, 21089)
+		Weight::from_parts(116_714_000, 21089)
 			.saturating_add(ParityDbWeight::get().reads(6))
 			.saturating_add(ParityDbWeight::get().writes(5))
 	}
 	fn match_orders(s: u32, b: u32, e: u32) -> Weight {
-		Weight::from_parts(146_657_369, 81386)
-			.saturating_add(Weight::from_parts(618_074_195, 0).saturating_mul(s.into()))
-			.saturating_add(Weight::from_parts(1_344_311_844, 0).saturating_mul(b.into()))
-			.saturating_add(Weight::from_parts(63_976_470, 0).saturating_mul(e.into()))
+		Weight::from_parts(177_862_434, 81386)
+			.saturating_add(Weight::from_parts(605_533_859, 0).saturating_mul(s.into()))
+			.saturating_add(Weight::from_parts(1_313_832_703, 0).saturating_mul(b.into()))
+			.saturating_add(Weight::from_parts(60_343_780, 0).saturating_mul(e.into()))
 			.saturating_add(Weight::from_parts(0, 2668).saturating_mul(e.into()))
 			.saturating_add(ParityDbWeight::get().reads(12))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(e.into())))
@@ -459,13 +459,13 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(e.into())))
 	}
 	fn match_orders_small() -> Weight {
-		Weight::from_parts(374_307_000, 81386)
+		Weight::from_parts(375_379_000, 81386)
 			.saturating_add(ParityDbWeight::get().reads(28))
 			.saturating_add(ParityDbWeight::get().writes(25))
 	}
 	fn match_batch(n: u32) -> Weight {
-		Weight::from_parts(221_047_309, 61287)
-			.saturating_add(Weight::from_parts(183_851_310, 0).saturating_mul(n.into()))
+		Weight::from_parts(307_508_472, 61287)
+			.saturating_add(Weight::from_parts(186_200_771, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 20099).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(22))
 			.saturating_add(ParityDbWeight::get().reads((7_u64).saturating_mul(n.into())))
@@ -473,8 +473,8 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes((8_u64).saturating_mul(n.into())))
 	}
 	fn expire_requests(n: u32) -> Weight {
-		Weight::from_parts(22_904_018, 3991)
-			.saturating_add(Weight::from_parts(103_551_277, 0).saturating_mul(n.into()))
+		Weight::from_parts(17_733_954, 3991)
+			.saturating_add(Weight::from_parts(104_090_484, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 20099).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(4))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
