@@ -13,7 +13,7 @@ use frame_support::{
 };
 use pallet_market::{
 	mock::*, scheduling, Category, Config, CriteriaWeights, NextOrderId, OrderId, RequestSpec,
-	WeightInfo,
+	RequestSpecOf, WeightInfo,
 };
 use std::time::Instant;
 
@@ -56,14 +56,15 @@ fn pool_order_by(owner: u64, pool: u64, price: u64, volume: u32, ad: &str) -> Or
 	last()
 }
 
-fn request(app: u64) -> OrderId {
-	let spec = RequestSpec {
+/// A request of `volume` tasks for `app` with this file's job ad.
+fn request_spec(app: u64, volume: u32) -> RequestSpecOf<Test> {
+	RequestSpec {
 		app,
 		dataset: None,
 		app_max_price: 10,
 		dataset_max_price: 0,
 		pool_max_price: 100,
-		volume: 1,
+		volume,
 		category: Category::S,
 		trust: 1,
 		tag: 0,
@@ -73,8 +74,11 @@ fn request(app: u64) -> OrderId {
 		job_ad: text(JOB),
 		weights: CriteriaWeights { cost: 1, rank: 1, energy: 1, ..Default::default() },
 		determinism: Default::default(),
-	};
-	assert_ok!(Market::submit_request(RuntimeOrigin::signed(REQUESTER), spec));
+	}
+}
+
+fn request(app: u64) -> OrderId {
+	assert_ok!(Market::submit_request(RuntimeOrigin::signed(REQUESTER), request_spec(app, 1)));
 	last()
 }
 
@@ -147,23 +151,7 @@ fn arrival_once(c: u32) -> (f64, Weight) {
 			let (owner, pool) = pools[(i / MAX_INDEXED_PER_POOL) as usize];
 			pool_order_by(owner, pool, 10 + u64::from(i), 1, MACHINE);
 		}
-		let spec = RequestSpec {
-			app,
-			dataset: None,
-			app_max_price: 10,
-			dataset_max_price: 0,
-			pool_max_price: 100,
-			volume: c.max(1),
-			category: Category::S,
-			trust: 1,
-			tag: 0,
-			pool: None,
-			params: text("x"),
-			beneficiary: REQUESTER,
-			job_ad: text(JOB),
-			weights: CriteriaWeights { cost: 1, rank: 1, energy: 1, ..Default::default() },
-			determinism: Default::default(),
-		};
+		let spec = request_spec(app, c.max(1));
 		let start = Instant::now();
 		let charged = actual(Market::submit_request(RuntimeOrigin::signed(REQUESTER), spec));
 		let elapsed = start.elapsed().as_secs_f64() * 1e6;
