@@ -48,8 +48,8 @@ pub(crate) struct ArrivalWork {
 	pub looked_at: u32,
 	/// The submitted ad: its text's length and its stored form's.
 	pub submitted: (u32, u32),
-	/// Work done once before looking at candidates (a request's job ad read back, its host
-	/// rules parsed).
+	/// Work done once before looking at orders (a request's job ad read back and its host
+	/// rules parsed and stored; a pool order's ad read back).
 	pub setup: AdWork,
 	/// One entry per pair of ads evaluated.
 	pub ad_work: Vec<AdWork>,

@@ -466,7 +466,8 @@ pub mod pallet {
 		/// Publish a worker pool's order: `volume` tasks of `category` at `price` each, up to
 		/// `trust`, offering `tag`, with the pool's machine ad (ClassAd text, `[ … ]`; an ad
 		/// without `Requirements` accepts every job). The order is then matched against the
-		/// oldest waiting requests of its category.
+		/// oldest waiting requests of its category. The fee is charged up front for the most
+		/// the ads may take to parse, read and evaluate; the rest is refunded.
 		///
 		/// - Origin: signed, the pool's owner; it holds the storage deposit, and the stake of
 		///   each deal the order makes.
@@ -506,7 +507,8 @@ pub mod pallet {
 		/// pool_max_price) × volume`, is held in escrow; deals take what they cost and give the
 		/// rest back. The request is matched at once against the cheapest pool orders of its
 		/// category, best ranked first; what is left waits, and expires after
-		/// `RequestLifetime` blocks.
+		/// `RequestLifetime` blocks. The fee is charged up front for the most the ads may take
+		/// to parse, read and evaluate; the rest is refunded.
 		///
 		/// - Origin: signed, the requester; it also holds the storage deposit.
 		///

@@ -81,6 +81,7 @@ impl pallet_market::Config for Test {
 	type MaxIndexedPerPool = ConstU32<4>;
 	type MaxWaiting = ConstU32<4>;
 	type MaxExpiriesPerBlock = ConstU32<4>;
+	type MaxBatchedRequests = ConstU32<8>;
 	type RequestLifetime = ConstU64<10_000>;
 	type MaxParamsLen = ConstU32<64>;
 	type MaxAdText = ConstU32<4096>;
