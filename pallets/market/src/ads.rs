@@ -114,13 +114,9 @@ pub fn load_rules<S: Get<u32>>(stored: &StoredHostRules<S>) -> HostRules {
 }
 
 /// A number from `holder`'s attribute `name` against `other`, in thousandths, for
-/// scheduling; `None` when it is not a number.
-pub fn milli_number(holder: &Ad, name: &str, other: &Ad) -> Option<i64> {
-	milli_number_counted(holder, name, other).0
-}
-
-/// [`milli_number`], and the evaluation steps it took (what the caller is charged for).
-pub fn milli_number_counted(holder: &Ad, name: &str, other: &Ad) -> (Option<i64>, u32) {
+/// scheduling (`None` when it is not a number), and the evaluation steps it took (what the
+/// caller is charged for).
+pub fn milli_number(holder: &Ad, name: &str, other: &Ad) -> (Option<i64>, u32) {
 	let evaluation = evaluate_attribute(holder, name, Some(other), &limits());
 	let number = match evaluation.value {
 		Value::Int(i) => Some(i.saturating_mul(1000)),

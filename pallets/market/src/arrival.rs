@@ -193,10 +193,9 @@ impl<T: Config> Pallet<T> {
 				.saturating_add(price_of(dataset_order, &offers.datasets));
 			let price: u128 = price_per_task.unique_saturated_into();
 			let figures = T::PoolStatistics::figures(offer.pool);
-			let (energy, energy_steps) =
-				ads::milli_number_counted(&pool_ad, "EnergyWatts", &job_ad);
+			let (energy, energy_steps) = ads::milli_number(&pool_ad, "EnergyWatts", &job_ad);
 			let (rank, rank_steps) =
-				ads::milli_number_counted(&job_ad, iexec_classad::matching::RANK, &pool_ad);
+				ads::milli_number(&job_ad, iexec_classad::matching::RANK, &pool_ad);
 			// Ranking's two evaluations, apart from the match's four (each within its bound).
 			ad_work.push(AdWork {
 				steps: energy_steps.saturating_add(rank_steps),

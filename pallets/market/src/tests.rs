@@ -391,12 +391,8 @@ fn proposed_matches_reach_orders_beyond_the_indices() {
 	new_test_ext().execute_with(|| {
 		let w = world();
 		let a = app_order(w.app, 8, 10);
-		// Fill the index with cheaper orders that refuse every job.
-		for _ in 0..MAX_CANDIDATES {
-			pool_order_by(POOL_OWNER, w.pool, 1, 1, "[ Memory = 8192; Requirements = false ]");
-		}
-		let p = pool_order_by(POOL_OWNER, w.pool, 15, 5, MACHINE);
-		assert!(!PoolBook::<Test>::get(Category::S).iter().any(|(_, id)| *id == p));
+		// The index is full of cheaper orders that refuse every job.
+		let p = pool_order_out_of_the_index(POOL_OWNER, w.pool, 15, 5);
 		let r = request(spec(w.app, None, 2));
 		assert_eq!(deals_made(), vec![], "arrival sees only the index");
 		assert_ok!(Market::match_orders(RuntimeOrigin::signed(77), r, p, a, None));
@@ -432,11 +428,7 @@ fn a_proposed_match_is_charged_for_the_work_its_ads_take() {
 	new_test_ext().execute_with(|| {
 		let w = world();
 		let a = app_order(w.app, 8, 10);
-		// Out of the index, so that only proposals match it.
-		for _ in 0..MAX_CANDIDATES {
-			pool_order_by(POOL_OWNER, w.pool, 1, 1, "[ Memory = 8192; Requirements = false ]");
-		}
-		let p = pool_order_by(POOL_OWNER, w.pool, 15, 10, MACHINE);
+		let p = pool_order_out_of_the_index(POOL_OWNER, w.pool, 15, 10);
 		let mut charged = Vec::new();
 		// Three ads of growing evaluation cost, stored in as many bytes, then the cheapest with
 		// 2,000 bytes more to read.
