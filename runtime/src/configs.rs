@@ -292,6 +292,9 @@ impl pallet_market::Config for Runtime {
 	type MaxIndexedPerPool = ConstU32<4>;
 	type MaxWaiting = ConstU32<16>;
 	type MaxExpiriesPerBlock = ConstU32<64>;
+	// About 90 ms of reads at most; 8,192 entries a block is 1,365 requests a second.
+	type MaxExpiryChecksPerBlock = ConstU32<8192>;
+	type ExpiryPageSize = ConstU32<512>;
 	type RequestLifetime = RequestLifetime;
 	type MaxParamsLen = ConstU32<1024>;
 	type MaxAdText = ConstU32<4096>;

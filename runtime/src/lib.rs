@@ -66,7 +66,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	impl_name: alloc::borrow::Cow::Borrowed("iexec"),
 	authoring_version: 1,
 	// Bump on every change of runtime logic, so that nodes run the new Wasm.
-	spec_version: 109,
+	spec_version: 110,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	// Bump when the encoding of extrinsics changes (calls reordered, extensions changed).
@@ -171,12 +171,12 @@ pub fn signed_extrinsic(
 	UncheckedExtrinsic::new_signed(call, signer.into(), signature, extension)
 }
 
-/// Storage migrations run on runtime upgrade.
 /// Storage migrations run at the next upgrade (each versioned: it runs once).
 type Migrations = (
 	pallet_validator_set::migrations::v1::MigrateV0ToV1<Runtime>,
 	pallet_market::migrations::v1::MigrateV0ToV1<Runtime>,
 	pallet_market::migrations::v2::MigrateV1ToV2<Runtime>,
+	pallet_market::migrations::v3::MigrateV2ToV3<Runtime>,
 );
 
 /// Executive: dispatches calls to the pallets.

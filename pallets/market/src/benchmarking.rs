@@ -578,8 +578,7 @@ mod benchmarks {
 		assert_eq!(NextDealId::<T>::get(), 1);
 	}
 
-	/// `n` requests of distinct requesters, each submitted in a block of its own (so that
-	/// each frees an expiry slot of its own), proposed against one pool order, app order and
+	/// `n` requests of distinct requesters, proposed against one pool order, app order and
 	/// data set order that the last request uses up. The ads and rules are small: what larger
 	/// ones add is charged as in `match_orders`.
 	#[benchmark]
@@ -587,7 +586,6 @@ mod benchmarks {
 		let m = market_with_rule_len::<T>(0);
 		let mut requests = Vec::new();
 		for i in 0..n {
-			frame_system::Pallet::<T>::set_block_number((i + 1).into());
 			let requester = funded::<T>("requester", i);
 			let request_spec = RequestSpec {
 				job_ad: job_ad_of::<T>(false, false),
@@ -609,21 +607,32 @@ mod benchmarks {
 		assert!(!Orders::<T>::contains_key(pool), "the last request used the pool order up");
 	}
 
-	/// `n` requests expiring in one block, each with payment held and in the waiting list.
+	/// `n` requests expiring in one block, each with payment held and in the waiting list,
+	/// and `s` entries of requests matched or cancelled before, which the hook passes over.
 	#[benchmark]
-	fn expire_requests(n: Linear<0, { T::MaxExpiriesPerBlock::get() }>) {
+	fn expire_requests(
+		n: Linear<0, { T::MaxExpiriesPerBlock::get() }>,
+		s: Linear<0, { T::MaxExpiryChecksPerBlock::get() / 4 }>,
+	) {
 		let m = market::<T>();
 		let requester = funded::<T>("requester", 0);
+		let due: BlockNumberFor<T> =
+			frame_system::Pallet::<T>::block_number() + T::RequestLifetime::get();
+		// The ended ones first, so that every entry is looked at before the last expiry.
+		for gone in 0..s {
+			expiry::schedule::<T>(due, OrderId::MAX - OrderId::from(gone)).expect("room");
+		}
 		for _ in 0..n {
 			waiting_request::<T>(&m, &requester, 10);
 		}
-		let due: BlockNumberFor<T> =
-			frame_system::Pallet::<T>::block_number() + T::RequestLifetime::get();
+		// A chain runs the hook in every block: the walk is at `due` already.
+		ExpiryCursor::<T>::put((due, 0));
 		#[block]
 		{
 			Pallet::<T>::on_initialize(due);
 		}
 		assert_eq!(Orders::<T>::iter().count(), 0);
+		assert_eq!(ExpiryQueue::<T>::iter().count(), 0, "every entry was looked at");
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);

@@ -1,16 +1,11 @@
 //! The indices arrival matching reads: the cheapest pool orders of each category, the
-//! cheapest orders of each app or data set, the oldest waiting requests of each category,
-//! and requests by expiry block. Each is bounded; an order that does not fit is still open,
+//! cheapest orders of each app or data set, and the oldest waiting requests of each
+//! category. Each is bounded; an order that does not fit is still open,
 //! and can be matched by proposal.
 
 use super::*;
 use frame_support::traits::Get;
-use frame_system::pallet_prelude::BlockNumberFor;
 use pallet_registry::ContractId;
-use sp_runtime::{traits::Saturating, DispatchError};
-
-/// How many blocks after its due block a request's expiry may be put when that block is full.
-const EXPIRY_SPREAD: u32 = 16;
 
 /// Inserts `(price, id)` in price order, cheapest first. When full, it displaces the dearest
 /// entry if it is cheaper, and is left out otherwise.
@@ -92,43 +87,6 @@ pub(crate) fn remove_waiting<T: Config>(category: Category, id: OrderId) {
 	Waiting::<T>::mutate(category, |waiting| waiting.retain(|entry| *entry != id));
 }
 
-/// The first block from `due` on (within [`EXPIRY_SPREAD`]) with room for one more expiry.
-pub(crate) fn free_expiry_slot<T: Config>(
-	due: BlockNumberFor<T>,
-) -> Result<BlockNumberFor<T>, DispatchError> {
-	let mut at = due;
-	for _ in 0..EXPIRY_SPREAD {
-		if !Expiries::<T>::decode_len(at)
-			.is_some_and(|len| len >= T::MaxExpiriesPerBlock::get() as usize)
-		{
-			return Ok(at);
-		}
-		at = at.saturating_add(1u32.into());
-	}
-	Err(Error::<T>::ExpiryQueueFull.into())
-}
-
-/// Schedules request `id` to expire at `at`, a slot [`free_expiry_slot`] found.
-pub(crate) fn schedule_expiry<T: Config>(
-	at: BlockNumberFor<T>,
-	id: OrderId,
-) -> Result<(), DispatchError> {
-	Expiries::<T>::try_mutate(at, |due| due.try_push(id))
-		.map_err(|_| Error::<T>::ExpiryQueueFull.into())
-}
-
-/// Takes request `id` off the expiry list of block `at`.
-pub(crate) fn unschedule_expiry<T: Config>(at: BlockNumberFor<T>, id: OrderId) {
-	Expiries::<T>::mutate_exists(at, |due| {
-		if let Some(entries) = due {
-			entries.retain(|entry| *entry != id);
-			if entries.is_empty() {
-				*due = None;
-			}
-		}
-	});
-}
-
 /// The indices point only at open orders of the right kind, in order.
 #[cfg(any(feature = "try-runtime", feature = "std", test))]
 pub(crate) fn try_state<T: Config>() -> Result<(), sp_runtime::TryRuntimeError> {
@@ -162,17 +120,6 @@ pub(crate) fn try_state<T: Config>() -> Result<(), sp_runtime::TryRuntimeError> 
 			);
 		}
 	}
-	let mut scheduled = 0usize;
-	for (at, due) in Expiries::<T>::iter() {
-		for id in due.iter() {
-			let order = Orders::<T>::get(id).ok_or("an expiry names a closed order")?;
-			let request = dispatchable_impls::request_terms::<T>(&order).ok_or("not a request")?;
-			ensure!(request.expires_at == at, "a request is listed to expire at another block");
-			scheduled += 1;
-		}
-	}
-	let requests = Orders::<T>::iter_values().filter(|o| o.kind() == OrderKind::Request).count();
-	ensure!(scheduled == requests, "an open request is not scheduled to expire");
 	for (category, waiting) in Waiting::<T>::iter() {
 		for id in waiting.iter() {
 			let order = Orders::<T>::get(id).ok_or("a waiting list names a closed order")?;

@@ -44,6 +44,7 @@ impl<T: Config> From<Mismatch> for Error<T> {
 			Mismatch::ArchitectureNotOffered { .. } => Error::ArchitectureNotOffered,
 			Mismatch::AppRequirementsNotMet => Error::AppRequirementsNotMet,
 			Mismatch::DatasetRestrictionsNotMet => Error::DatasetRestrictionsNotMet,
+			Mismatch::RequestExpired => Error::RequestExpired,
 		}
 	}
 }
@@ -138,6 +139,7 @@ pub(crate) fn candidate_view<'a, T: Config>(
 			pool: req.pool,
 			remaining: request.remaining,
 			determinism: req.determinism,
+			expired: req.expires_at <= frame_system::Pallet::<T>::block_number(),
 		},
 		app_approved,
 		pool: PoolView {
@@ -555,8 +557,7 @@ impl<T: Config> Pallet<T> {
 			.ok_or(Error::<T>::PriceOverflow)?;
 		let payment = per_task.checked_mul(&spec.volume.into()).ok_or(Error::<T>::PriceOverflow)?;
 		let now = frame_system::Pallet::<T>::block_number();
-		let expires_at =
-			book::free_expiry_slot::<T>(now.saturating_add(T::RequestLifetime::get()))?;
+		let expires_at = now.saturating_add(T::RequestLifetime::get());
 		let request = Request {
 			app: spec.app,
 			dataset: spec.dataset,
@@ -578,7 +579,7 @@ impl<T: Config> Pallet<T> {
 			Self::store_order(who.clone(), spec.volume, OrderTerms::Request(request))?;
 		T::Escrow::lock(Ledger::Order(id), &who, Escrowed::RequesterPayment, payment)
 			.map_err(|_| Error::<T>::CannotHoldPayment)?;
-		book::schedule_expiry::<T>(expires_at, id)?;
+		expiry::schedule::<T>(expires_at, id)?;
 		Self::deposit_event(Event::RequestSubmitted {
 			id,
 			requester: who,
@@ -623,8 +624,7 @@ impl<T: Config> Pallet<T> {
 		let payment = match &order.terms {
 			OrderTerms::Request(request) => {
 				book::remove_waiting::<T>(request.category, id);
-				// Frees its expiry slot too, so that ended requests never crowd out new ones.
-				book::unschedule_expiry::<T>(request.expires_at, id);
+				// Its expiry entry stays: the hook passes over it (see `expiry`).
 				T::Escrow::refund(Ledger::Order(id), &order.owner, Escrowed::RequesterPayment)?
 			}
 			OrderTerms::Pool(offer) => {
@@ -973,6 +973,7 @@ impl<T: Config> Pallet<T> {
 			ensure!(Deals::<T>::contains_key(id), "host rules kept for no deal");
 			ensure!(!ads::load_rules(&rules).is_empty(), "empty host rules kept for a deal");
 		}
+		expiry::try_state::<T>()?;
 		book::try_state::<T>()
 	}
 }

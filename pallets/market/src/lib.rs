@@ -53,6 +53,7 @@ mod arrival;
 mod benchmarking;
 mod book;
 mod dispatchable_impls;
+mod expiry;
 pub mod match_weight;
 pub mod matching;
 pub mod migrations;
@@ -126,7 +127,7 @@ pub mod pallet {
 	pub type BookOf<T> = BoundedVec<(BalanceOf<T>, OrderId), <T as Config>::MaxCandidates>;
 
 	/// Version 1: requests and deals record their [`Determinism`] ([`migrations::v1`]).
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -168,9 +169,18 @@ pub mod pallet {
 		/// the latest this many (a full list lets its oldest go for a new request).
 		#[pallet::constant]
 		type MaxWaiting: Get<u32>;
-		/// Requests that may expire in one block.
+		/// Requests the block hook expires in one block (each refunded); more due wait for
+		/// the next blocks, and cannot be matched meanwhile.
 		#[pallet::constant]
 		type MaxExpiriesPerBlock: Get<u32>;
+		/// Entries of the expiry queue the block hook looks at in one block. Matched and
+		/// cancelled requests leave theirs behind (looking costs a read; removing at match
+		/// time would cost a write), so this bounds the requests admitted per block over time.
+		#[pallet::constant]
+		type MaxExpiryChecksPerBlock: Get<u32>;
+		/// Requests listed in one page of the expiry queue.
+		#[pallet::constant]
+		type ExpiryPageSize: Get<u32>;
 		/// Blocks an unmatched request waits before it expires.
 		#[pallet::constant]
 		type RequestLifetime: Get<BlockNumberFor<Self>>;
@@ -227,15 +237,29 @@ pub mod pallet {
 	pub type Waiting<T: Config> =
 		StorageMap<_, Twox64Concat, Category, BoundedVec<OrderId, T::MaxWaiting>, ValueQuery>;
 
-	/// Requests that expire at a block.
+	/// The expiry queue: requests due at a block, in pages of `ExpiryPageSize`. An entry
+	/// stays when its request is matched or cancelled first; the hook passes over it.
 	#[pallet::storage]
-	pub type Expiries<T: Config> = StorageMap<
+	pub type ExpiryQueue<T: Config> = StorageDoubleMap<
 		_,
 		Twox64Concat,
 		BlockNumberFor<T>,
-		BoundedVec<OrderId, T::MaxExpiriesPerBlock>,
+		Twox64Concat,
+		u32,
+		BoundedVec<OrderId, T::ExpiryPageSize>,
 		ValueQuery,
 	>;
+
+	/// How many pages of the expiry queue a block has.
+	#[pallet::storage]
+	pub type ExpiryPages<T: Config> =
+		StorageMap<_, Twox64Concat, BlockNumberFor<T>, u32, ValueQuery>;
+
+	/// Where the block hook goes on in the expiry queue: the block and its page. Every
+	/// request due before is expired already.
+	#[pallet::storage]
+	pub type ExpiryCursor<T: Config> =
+		StorageValue<_, (BlockNumberFor<T>, u32), ValueQuery>;
 
 	/// How many open orders offer each contract (app, data set and pool orders): the
 	/// registry retires a contract only when none does.
@@ -341,7 +365,7 @@ pub mod pallet {
 		CannotHoldPayment,
 		/// The pool owner cannot hold the deal's stake.
 		PoolOwnerCannotStake,
-		/// Too many requests already expire around that block.
+		/// The expiry queue of the request's due block has no page left (`u32::MAX` pages).
 		ExpiryQueueFull,
 		/// The data set location is longer than a deal can record.
 		LocationTooLong,
@@ -393,11 +417,15 @@ pub mod pallet {
 		HostRulesTooLarge,
 		/// A batch must propose at least one request.
 		EmptyBatch,
+		/// The request's time is up: it cannot be matched, and the block hook is about to
+		/// give its payment back (its owner may cancel it meanwhile).
+		RequestExpired,
 	}
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
-		/// Expires the requests due at `now`: at most `MaxExpiriesPerBlock`.
+		/// Expires the requests due by `now`, in the order they were submitted: at most
+		/// `MaxExpiriesPerBlock`, looking at most at `MaxExpiryChecksPerBlock` entries.
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
 			Self::expire_requests(now)
 		}
@@ -406,6 +434,16 @@ pub mod pallet {
 			assert!(T::MaxCandidates::get() >= 1, "MaxCandidates must be at least 1");
 			assert!(T::MaxWaiting::get() >= 1, "MaxWaiting must be at least 1");
 			assert!(T::MaxExpiriesPerBlock::get() >= 1, "MaxExpiriesPerBlock must be at least 1");
+			assert!(T::ExpiryPageSize::get() >= 1, "ExpiryPageSize must be at least 1");
+			assert!(
+				T::MaxExpiryChecksPerBlock::get() >= T::MaxExpiriesPerBlock::get(),
+				"the hook must be able to look at as many entries as it may expire"
+			);
+			// A request submitted at `now` must be due after the hook ran at `now`.
+			assert!(
+				T::RequestLifetime::get() >= 1u32.into(),
+				"RequestLifetime must be at least 1"
+			);
 			assert!(T::MaxBatchedRequests::get() >= 1, "MaxBatchedRequests must be at least 1");
 			assert!(
 				T::MaxAdText::get() <= iexec_classad::Limits::default().max_source_len,

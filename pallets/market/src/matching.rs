@@ -60,6 +60,8 @@ pub enum Mismatch {
 	AppRequirementsNotMet,
 	/// The restrictions the data set was registered with are not true against the pool's ad.
 	DatasetRestrictionsNotMet,
+	/// The request's time is up (the block hook has not yet given its payment back).
+	RequestExpired,
 }
 
 /// What the registry's app and data set demand of a host, each as a rule ad
@@ -112,6 +114,8 @@ pub struct RequestView<'a, AccountId: Party, Balance> {
 	pub pool: Option<ContractId>,
 	pub remaining: u32,
 	pub determinism: Determinism,
+	/// The request's time is up.
+	pub expired: bool,
 }
 
 /// An app or data set order.
@@ -189,6 +193,9 @@ pub fn term_mismatches<AccountId: Party, Balance: PartialOrd + Copy>(
 			if remaining == 0 && fail(Mismatch::UsedUp(kind)) {
 				return true;
 			}
+		}
+		if r.expired && fail(Mismatch::RequestExpired) {
+			return true;
 		}
 		if c.app.resource != r.app && fail(Mismatch::OtherApp) {
 			return true;
@@ -404,6 +411,7 @@ mod tests {
 				pool: None,
 				remaining: 4,
 				determinism: Determinism::Portable,
+				expired: false,
 			},
 			app_approved: true,
 			pool: PoolView {

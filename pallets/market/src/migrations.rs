@@ -149,3 +149,64 @@ pub mod v2 {
 		<T as frame_system::Config>::DbWeight,
 	>;
 }
+
+/// Version 2 to 3: the per-block expiry lists (`Expiries`, at most `MaxExpiriesPerBlock`
+/// requests a block, which capped how many requests a block could admit) become the paged
+/// expiry queue walked by a cursor. Each old list moves to the pages of its block; the
+/// cursor starts at the oldest block listed (or the present one). One read and about one
+/// write per block listed: a day of blocks at most.
+pub mod v3 {
+	use super::*;
+	use alloc::vec::Vec;
+	use frame_support::{storage_alias, Twox64Concat};
+	use frame_system::pallet_prelude::BlockNumberFor;
+
+	/// The lists of version 2: requests due at a block.
+	#[storage_alias]
+	pub(crate) type Expiries<T: Config> =
+		StorageMap<Pallet<T>, Twox64Concat, BlockNumberFor<T>, Vec<OrderId>>;
+
+	pub struct PageTheExpiryQueue<T>(core::marker::PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for PageTheExpiryQueue<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let lists: Vec<_> = Expiries::<T>::drain().collect();
+			let (mut reads, mut writes, mut moved) = (lists.len() as u64, 0u64, 0u32);
+			let mut start = frame_system::Pallet::<T>::block_number();
+			for (at, ids) in lists {
+				start = start.min(at);
+				writes += 1;
+				for id in ids {
+					reads += 1;
+					match crate::expiry::schedule::<T>(at, id) {
+						Ok(()) => moved += 1,
+						Err(_) => log::warn!(
+							target: "runtime::market",
+							"migration v3: request {id} could not be listed at {at:?}"
+						),
+					}
+				}
+			}
+			ExpiryCursor::<T>::put((start, 0));
+			log::info!(
+				target: "runtime::market",
+				"migration v3: {moved} expiries moved to the paged queue"
+			);
+			T::DbWeight::get().reads_writes(reads, writes.saturating_mul(2).saturating_add(1))
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(_: alloc::vec::Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
+			crate::expiry::try_state::<T>().map_err(Into::into)
+		}
+	}
+
+	/// Runs once, when the pallet's storage version is 2.
+	pub type MigrateV2ToV3<T> = frame_support::migrations::VersionedMigration<
+		2,
+		3,
+		PageTheExpiryQueue<T>,
+		Pallet<T>,
+		<T as frame_system::Config>::DbWeight,
+	>;
+}

@@ -94,6 +94,8 @@ impl pallet_market::Config for Test {
 	type MaxIndexedPerPool = ConstU32<MAX_INDEXED_PER_POOL>;
 	type MaxWaiting = ConstU32<4>;
 	type MaxExpiriesPerBlock = ConstU32<3>;
+	type MaxExpiryChecksPerBlock = ConstU32<16>;
+	type ExpiryPageSize = ConstU32<2>;
 	type MaxBatchedRequests = ConstU32<64>;
 	type RequestLifetime = ConstU64<LIFETIME>;
 	type MaxParamsLen = ConstU32<64>;

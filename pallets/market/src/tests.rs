@@ -1065,6 +1065,32 @@ fn cancelling_gives_back_what_no_deal_took() {
 	});
 }
 
+/// Moves to block `n`, running the market's hook in each block on the way, as a chain does.
+/// Returns the weight the hook took in block `n`.
+fn run_hooks_to(n: u64) -> frame_support::weights::Weight {
+	let mut taken = frame_support::weights::Weight::zero();
+	while System::block_number() < n {
+		let next = System::block_number() + 1;
+		System::set_block_number(next);
+		taken = Market::on_initialize(next);
+	}
+	taken
+}
+
+fn expired_events() -> Vec<OrderId> {
+	market_events()
+		.into_iter()
+		.filter_map(|e| match e {
+			Event::RequestExpired { id, .. } => Some(id),
+			_ => None,
+		})
+		.collect()
+}
+
+fn expiry_pages(at: u64) -> Vec<Vec<OrderId>> {
+	(0..ExpiryPages::<Test>::get(at)).map(|page| ExpiryQueue::<Test>::get(at, page).to_vec()).collect()
+}
+
 #[test]
 fn unmatched_requests_expire_with_everything_returned() {
 	new_test_ext().execute_with(|| {
@@ -1074,11 +1100,10 @@ fn unmatched_requests_expire_with_everything_returned() {
 		let deposit = deposit_of(r);
 		assert_eq!(free(REQUESTER), before - 70 - deposit);
 		let due = 1 + LIFETIME;
-		assert_eq!(Expiries::<Test>::get(due).to_vec(), vec![r]);
-		Market::on_initialize(due - 1);
+		assert_eq!(expiry_pages(due), vec![vec![r]]);
+		run_hooks_to(due - 1);
 		assert!(Orders::<Test>::get(r).is_some());
-		System::set_block_number(due);
-		Market::on_initialize(due);
+		run_hooks_to(due);
 		System::assert_last_event(
 			Event::RequestExpired { id: r, deposit_refunded: deposit, payment_refunded: 70 }.into(),
 		);
@@ -1091,43 +1116,102 @@ fn unmatched_requests_expire_with_everything_returned() {
 			0
 		);
 		assert!(Waiting::<Test>::get(Category::S).is_empty());
+		assert!(expiry_pages(due).is_empty(), "the walk took the block's pages");
+		assert_eq!(ExpiryCursor::<Test>::get(), (due + 1, 0));
 		check();
 	});
 }
 
 #[test]
-fn expiries_spill_into_later_blocks_when_one_is_full() {
+fn any_number_of_requests_may_fall_due_at_one_block() {
+	new_test_ext().execute_with(|| {
+		let w = world();
+		// The old per-block lists took `MaxExpiriesPerBlock` (3) a block for 16 blocks: 48.
+		let ids: Vec<OrderId> = (0..60).map(|_| request(spec(w.app, None, 1))).collect();
+		let due = 1 + LIFETIME;
+		for id in &ids {
+			match &Orders::<Test>::get(id).unwrap().terms {
+				OrderTerms::Request(r) => assert_eq!(r.expires_at, due),
+				_ => panic!("a request"),
+			}
+		}
+		let pages = expiry_pages(due);
+		assert_eq!(pages.len(), 30, "pages of `ExpiryPageSize` (2)");
+		assert_eq!(pages.concat(), ids, "listed in the order they were submitted");
+		check();
+	});
+}
+
+#[test]
+fn the_hook_expires_a_bounded_number_a_block_and_goes_on_in_the_next() {
+	new_test_ext().execute_with(|| {
+		let w = world();
+		let ids: Vec<OrderId> = (0..7).map(|_| request(spec(w.app, None, 1))).collect();
+		let due = 1 + LIFETIME;
+		run_hooks_to(due);
+		// `MaxExpiriesPerBlock` is 3: the oldest three expire; the rest of a page waits.
+		assert_eq!(expired_events(), ids[..3].to_vec());
+		assert_eq!(ExpiryCursor::<Test>::get(), (due, 1));
+		assert_eq!(ExpiryQueue::<Test>::get(due, 1).to_vec(), vec![ids[3]]);
+		check();
+		// What is due and not yet expired is not matched by any path.
+		let a = app_order(w.app, 8, 10);
+		let p = pool_order_by(POOL_OWNER, w.pool, 15, 10, MACHINE);
+		assert_eq!(deals_made(), vec![], "an arriving pool order passes the expired over");
+		let refused = Market::match_orders(RuntimeOrigin::signed(77), ids[3], p, a, None);
+		assert_eq!(refused.expect_err("expired").error, Error::RequestExpired.into());
+		let explained = Market::explain_match(ids[4], p, a, None).unwrap();
+		assert_eq!(explained.mismatches, vec![matching::Mismatch::RequestExpired]);
+		assert!(Market::rank_offers(ids[4]).unwrap().is_empty());
+		let refused = Market::match_batch(RuntimeOrigin::signed(77), p, a, None, batch(&ids[3..5]));
+		assert_eq!(refused.expect_err("expired").error, Error::RequestExpired.into());
+		// Its owner may still cancel it; the hook then passes its entry over.
+		assert_ok!(Market::cancel_order(RuntimeOrigin::signed(REQUESTER), ids[5]));
+		run_hooks_to(due + 1);
+		assert_eq!(expired_events(), [&ids[..5], &ids[6..]].concat());
+		assert!(ids.iter().all(|id| !Orders::<Test>::contains_key(id)));
+		check();
+	});
+}
+
+#[test]
+fn matched_and_cancelled_requests_leave_entries_the_hook_passes_over_for_a_read() {
 	new_test_ext().execute_with(|| {
 		let w = world();
 		let ids: Vec<OrderId> = (0..4).map(|_| request(spec(w.app, None, 1))).collect();
 		let due = 1 + LIFETIME;
-		assert_eq!(Expiries::<Test>::get(due).to_vec(), ids[..3].to_vec());
-		assert_eq!(Expiries::<Test>::get(due + 1).to_vec(), vec![ids[3]]);
-		match &Orders::<Test>::get(ids[3]).unwrap().terms {
-			OrderTerms::Request(r) => assert_eq!(r.expires_at, due + 1),
-			_ => panic!("a request"),
-		}
+		app_order(w.app, 8, 10);
+		pool_order_by(POOL_OWNER, w.pool, 15, 1, MACHINE);
+		assert_eq!(deals_made(), vec![(0, 1)], "the oldest waiting request is matched");
+		assert_ok!(Market::cancel_order(RuntimeOrigin::signed(REQUESTER), ids[1]));
+		assert_eq!(expiry_pages(due).concat(), ids, "ended requests keep their entries");
+		check();
+		run_hooks_to(due - 1);
+		let taken = run_hooks_to(due);
+		assert_eq!(expired_events(), ids[2..].to_vec());
+		// Looked at: the page count three times (two pages, then the end), four entries.
+		let expected = <<Test as Config>::WeightInfo as WeightInfo>::expire_requests(2, 5);
+		assert_eq!(taken, expected);
 		check();
 	});
 }
 
 #[test]
-fn ended_requests_free_their_expiry_slot() {
+fn the_hook_catches_up_over_empty_blocks_a_bounded_number_at_a_time() {
 	new_test_ext().execute_with(|| {
 		let w = world();
-		let due = 1 + LIFETIME;
-		let ids: Vec<OrderId> = (0..3).map(|_| request(spec(w.app, None, 1))).collect();
-		assert_eq!(Expiries::<Test>::get(due).len(), 3);
-		assert_ok!(Market::cancel_order(RuntimeOrigin::signed(REQUESTER), ids[1]));
-		assert_eq!(Expiries::<Test>::get(due).to_vec(), vec![ids[0], ids[2]]);
-		// A new request takes the freed slot rather than spilling over; used-up requests free
-		// theirs too.
-		let again = request(spec(w.app, None, 1));
-		assert_eq!(Expiries::<Test>::get(due).to_vec(), vec![ids[0], ids[2], again]);
-		app_order(w.app, 1, 10);
-		pool_order_by(POOL_OWNER, w.pool, 1, 10, MACHINE);
-		assert_eq!(deals_made().len(), 3);
-		assert!(!Expiries::<Test>::contains_key(due));
+		// As on a chain whose hook did not run for a while: the cursor is far behind.
+		System::set_block_number(30);
+		let r = request(spec(w.app, None, 1));
+		let due = 30 + LIFETIME;
+		System::set_block_number(due - 1);
+		let taken = run_hooks_to(due);
+		// `MaxExpiryChecksPerBlock` is 16: sixteen blocks' page counts, then it stops.
+		assert_eq!(ExpiryCursor::<Test>::get(), (16, 0));
+		assert_eq!(taken, <<Test as Config>::WeightInfo as WeightInfo>::expire_requests(0, 16));
+		assert!(Orders::<Test>::contains_key(r));
+		run_hooks_to(due + 2);
+		assert_eq!(expired_events(), vec![r]);
 		check();
 	});
 }
@@ -1391,6 +1475,37 @@ fn the_v2_migration_keeps_each_pools_cheapest_entries_within_its_share() {
 		assert_eq!(Market::on_chain_storage_version(), 2);
 		assert_eq!(pool_book(), vec![theirs, mine[0], mine[1]]);
 		assert!(Orders::<Test>::get(mine[2]).is_some(), "out of the index, still open");
+		check();
+	});
+}
+
+#[test]
+fn the_v3_migration_moves_the_per_block_expiry_lists_into_the_paged_queue() {
+	use crate::migrations::v3::{Expiries, MigrateV2ToV3};
+	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+	new_test_ext().execute_with(|| {
+		let w = world();
+		let ids: Vec<OrderId> = (0..3).map(|_| request(spec(w.app, None, 1))).collect();
+		System::set_block_number(2);
+		let late = request(spec(w.app, None, 1));
+		let due = 1 + LIFETIME;
+		// The layout of version 2: one list a block, spilling into the next when full.
+		let _ = ExpiryQueue::<Test>::clear(u32::MAX, None);
+		let _ = ExpiryPages::<Test>::clear(u32::MAX, None);
+		ExpiryCursor::<Test>::kill();
+		Expiries::<Test>::insert(due, ids.clone());
+		Expiries::<Test>::insert(due + 1, vec![late]);
+		assert!(Market::do_try_state().is_err(), "the requests are in no queue");
+		StorageVersion::new(2).put::<Market>();
+		MigrateV2ToV3::<Test>::on_runtime_upgrade();
+		assert_eq!(Market::on_chain_storage_version(), 3);
+		assert_eq!(Expiries::<Test>::iter().count(), 0, "the old lists are gone");
+		assert_eq!(expiry_pages(due), vec![vec![ids[0], ids[1]], vec![ids[2]]]);
+		assert_eq!(expiry_pages(due + 1), vec![vec![late]]);
+		assert_eq!(ExpiryCursor::<Test>::get(), (2, 0), "the present block: none is older");
+		check();
+		run_hooks_to(due + 1);
+		assert_eq!(expired_events(), [ids, vec![late]].concat());
 		check();
 	});
 }

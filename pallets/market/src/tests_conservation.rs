@@ -46,6 +46,8 @@ enum Published {
 		tag: Tag,
 		memory: u32,
 		priority: u32,
+		/// The block it was submitted in.
+		submitted_at: u64,
 	},
 }
 
@@ -87,6 +89,8 @@ enum Op {
 	/// A batch: pool order, app order, data set order, requests.
 	Batch(OrderId, OrderId, Option<OrderId>, Vec<OrderId>),
 	Advance(u64),
+	/// Blocks pass with the hook behind (as when more fall due than it may expire a block).
+	Stall(u64),
 }
 
 fn category() -> impl Strategy<Value = Category> {
@@ -109,6 +113,7 @@ fn op() -> impl Strategy<Value = Op> {
 		2 => (id.clone(), id.clone(), proptest::option::of(id.clone()), proptest::collection::vec(id, 0..5))
 			.prop_map(|(p, a, d, requests)| Op::Batch(p, a, d, requests)),
 		1 => (1u64..8).prop_map(Op::Advance),
+		1 => (1u64..12).prop_map(Op::Stall),
 	]
 }
 
@@ -208,6 +213,7 @@ fn run(world: &World, op: &Op, published: &mut BTreeMap<OrderId, Published>) {
 					tag,
 					memory,
 					priority,
+					submitted_at: System::block_number(),
 				},
 			)
 		}
@@ -233,6 +239,10 @@ fn run(world: &World, op: &Op, published: &mut BTreeMap<OrderId, Published>) {
 			}
 			return;
 		}
+		Op::Stall(blocks) => {
+			System::set_block_number(System::block_number() + blocks);
+			return;
+		}
 	};
 	if result.is_ok() {
 		published.insert(next, record);
@@ -250,7 +260,7 @@ fn deal_obeys_the_rules(
 	published: &BTreeMap<OrderId, Published>,
 ) -> Result<(), TestCaseError> {
 	let Some(Published::Request {
-		dataset, maxima, category, trust, tag, memory, priority, ..
+		dataset, maxima, category, trust, tag, memory, priority, submitted_at, ..
 	}) = published.get(&deal.request).cloned()
 	else {
 		return Err(TestCaseError::fail("a deal's request was never published"));
@@ -274,6 +284,7 @@ fn deal_obeys_the_rules(
 	else {
 		return Err(TestCaseError::fail("a deal's app order is not an app order"));
 	};
+	prop_assert!(deal.created_at < submitted_at + LIFETIME, "a deal for an expired request");
 	prop_assert_eq!(category, pool_category);
 	prop_assert!(pool_trust >= trust);
 	prop_assert!(app_price <= maxima.0 && pool_price <= maxima.2);

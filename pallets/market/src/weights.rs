@@ -23,7 +23,7 @@ pub trait WeightInfo {
 	fn match_orders(s: u32, b: u32, e: u32) -> Weight;
 	fn match_orders_small() -> Weight;
 	fn match_batch(n: u32) -> Weight;
-	fn expire_requests(n: u32) -> Weight;
+	fn expire_requests(n: u32, s: u32) -> Weight;
 }
 
 /// Weights for a runtime, with its database weights.
@@ -382,7 +382,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
 	/// `n` ranges over `[0, 64]`.
-	fn expire_requests(n: u32) -> Weight {
+	fn expire_requests(n: u32, s: u32) -> Weight {
 		// Proof size: 3991 bytes estimated, 6601 measured.
 		Weight::from_parts(17_733_954, 3991)
 			.saturating_add(Weight::from_parts(104_090_484, 0).saturating_mul(n.into()))
@@ -391,6 +391,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(4))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(5_000_000, 0).saturating_mul(s.into()))
+			.saturating_add(T::DbWeight::get().reads(s.into()))
 	}
 }
 
@@ -472,7 +474,7 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes(18))
 			.saturating_add(ParityDbWeight::get().writes((8_u64).saturating_mul(n.into())))
 	}
-	fn expire_requests(n: u32) -> Weight {
+	fn expire_requests(n: u32, s: u32) -> Weight {
 		Weight::from_parts(17_733_954, 3991)
 			.saturating_add(Weight::from_parts(104_090_484, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 20099).saturating_mul(n.into()))
@@ -480,5 +482,7 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(4))
 			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(5_000_000, 0).saturating_mul(s.into()))
+			.saturating_add(ParityDbWeight::get().reads(s.into()))
 	}
 }

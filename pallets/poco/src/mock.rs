@@ -81,6 +81,8 @@ impl pallet_market::Config for Test {
 	type MaxIndexedPerPool = ConstU32<4>;
 	type MaxWaiting = ConstU32<4>;
 	type MaxExpiriesPerBlock = ConstU32<4>;
+	type MaxExpiryChecksPerBlock = ConstU32<16>;
+	type ExpiryPageSize = ConstU32<4>;
 	type MaxBatchedRequests = ConstU32<8>;
 	type RequestLifetime = ConstU64<10_000>;
 	type MaxParamsLen = ConstU32<64>;
