@@ -90,3 +90,18 @@ fn the_market_calls_at_their_bounds_fit_in_a_block() {
 		}
 	});
 }
+
+/// The expiry hook at its bounds (every expiry it may make, every entry it may look at) takes
+/// a small share of a block, so that a backlog of expiries never crowds out transactions.
+#[test]
+fn the_expiry_hook_at_its_bounds_takes_a_tenth_of_a_block_at_most() {
+	use frame_support::traits::Get;
+	use iexec_runtime::configs::RuntimeBlockWeights;
+	use pallet_market::WeightInfo as _;
+	type Market = <Runtime as pallet_market::Config>::WeightInfo;
+	let expiries: u32 = <Runtime as pallet_market::Config>::MaxExpiriesPerBlock::get();
+	let checks: u32 = <Runtime as pallet_market::Config>::MaxExpiryChecksPerBlock::get();
+	let most = Market::expire_requests(expiries).saturating_add(Market::pass_over_ended(checks - expiries));
+	let block = RuntimeBlockWeights::get().max_block;
+	assert!(most.ref_time() <= block.ref_time() / 10, "{most} above a tenth of {block}");
+}

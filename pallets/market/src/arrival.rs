@@ -13,6 +13,7 @@ use crate::{
 };
 use alloc::vec::Vec;
 use frame_support::storage::with_storage_layer;
+use frame_system::pallet_prelude::BlockNumberFor;
 use pallet_registry::{ContractInfo, ContractRegistry};
 use sp_runtime::{
 	traits::{Saturating, UniqueSaturatedInto},
@@ -69,6 +70,8 @@ struct Offers<T: Config> {
 	app_info: Option<ContractInfo<T::AccountId>>,
 	datasets: Vec<(OrderId, OrderOf<T>)>,
 	dataset_info: Option<ContractInfo<T::AccountId>>,
+	/// The block, read once: every pair tried asks whether the request is due.
+	now: BlockNumberFor<T>,
 }
 
 impl<T: Config> Offers<T> {
@@ -105,6 +108,7 @@ impl<T: Config> Offers<T> {
 			app_info: T::Registry::info(request.app),
 			datasets: request.dataset.map(load).unwrap_or_default(),
 			dataset_info: request.dataset.and_then(T::Registry::info),
+			now: frame_system::Pallet::<T>::block_number(),
 		}
 	}
 
@@ -131,6 +135,7 @@ impl<T: Config> Offers<T> {
 					pool_info,
 					app,
 					dataset.map(|(_, order)| (order, &self.dataset_info)),
+					self.now,
 				)?;
 				if term_mismatches(&view, false).is_empty() {
 					return Some((*app_id, dataset.map(|(id, _)| *id)));

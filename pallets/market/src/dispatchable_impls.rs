@@ -61,6 +61,8 @@ pub(crate) struct Loaded<T: Config> {
 	pub app_id: OrderId,
 	pub app: OrderOf<T>,
 	pub dataset: Option<(OrderId, OrderOf<T>, Option<ContractInfo<T::AccountId>>)>,
+	/// The block they were loaded in.
+	pub now: BlockNumberFor<T>,
 }
 
 pub(crate) fn request_terms<T: Config>(order: &OrderOf<T>) -> Option<&RequestOf<T>> {
@@ -98,6 +100,7 @@ pub(crate) fn candidate_view<'a, T: Config>(
 	pool_info: &Option<ContractInfo<T::AccountId>>,
 	app: &'a OrderOf<T>,
 	dataset: Option<(&'a OrderOf<T>, &Option<ContractInfo<T::AccountId>>)>,
+	now: BlockNumberFor<T>,
 ) -> Option<Candidate<'a, T::AccountId, BalanceOf<T>>> {
 	let req = request_terms::<T>(request)?;
 	let pool_offer = pool_terms::<T>(pool)?;
@@ -139,7 +142,7 @@ pub(crate) fn candidate_view<'a, T: Config>(
 			pool: req.pool,
 			remaining: request.remaining,
 			determinism: req.determinism,
-			expired: req.expires_at <= frame_system::Pallet::<T>::block_number(),
+			expired: req.expires_at <= now,
 		},
 		app_approved,
 		pool: PoolView {
@@ -235,7 +238,19 @@ impl<T: Config> Loaded<T> {
 				.and_then(|offer| T::Registry::info(offer.resource));
 			(id, order, info)
 		});
-		Ok(Loaded { request_id, request, app_info, pool_id, pool, pool_info, app_id, app, dataset })
+		let now = frame_system::Pallet::<T>::block_number();
+		Ok(Loaded {
+			request_id,
+			request,
+			app_info,
+			pool_id,
+			pool,
+			pool_info,
+			app_id,
+			app,
+			dataset,
+			now,
+		})
 	}
 
 	/// The view `check_match` takes. `None` if an order is of the wrong kind (checked by
@@ -248,6 +263,7 @@ impl<T: Config> Loaded<T> {
 			&self.pool_info,
 			&self.app,
 			self.dataset.as_ref().map(|(_, order, info)| (order, info)),
+			self.now,
 		)
 	}
 

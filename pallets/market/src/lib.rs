@@ -430,6 +430,11 @@ pub mod pallet {
 			Self::expire_requests(now)
 		}
 
+		/// Goes on expiring with the weight the block left unused.
+		fn on_idle(now: BlockNumberFor<T>, remaining: Weight) -> Weight {
+			Self::expire_when_idle(now, remaining)
+		}
+
 		fn integrity_test() {
 			assert!(T::MaxCandidates::get() >= 1, "MaxCandidates must be at least 1");
 			assert!(T::MaxWaiting::get() >= 1, "MaxWaiting must be at least 1");
@@ -592,7 +597,8 @@ pub mod pallet {
 		/// - Origin: signed, anyone.
 		///
 		/// Errors: [`Error::UnknownOrder`], [`Error::WrongOrderKind`], each mismatch's own error
-		/// (`MarketApi::explain_match` lists them all), [`Error::PoolOwnerCannotStake`],
+		/// (`MarketApi::explain_match` lists them all; [`Error::RequestExpired`] for a request
+		/// due already), [`Error::PoolOwnerCannotStake`],
 		/// [`Error::LocationTooLong`], [`Error::HostRulesTooLarge`]. Event: [`Event::DealMade`].
 		#[pallet::call_index(5)]
 		#[pallet::weight(Pallet::<T>::match_orders_up_front())]

@@ -5,6 +5,7 @@ use crate::{mock::*, *};
 use frame_support::{
 	assert_noop, assert_ok,
 	traits::{fungible::InspectHold, Hooks},
+	weights::Weight,
 };
 use pallet_escrow::{Escrow as _, HoldReason as Escrowed, Ledger};
 use pallet_registry::ContractId;
@@ -1067,8 +1068,8 @@ fn cancelling_gives_back_what_no_deal_took() {
 
 /// Moves to block `n`, running the market's hook in each block on the way, as a chain does.
 /// Returns the weight the hook took in block `n`.
-fn run_hooks_to(n: u64) -> frame_support::weights::Weight {
-	let mut taken = frame_support::weights::Weight::zero();
+fn run_hooks_to(n: u64) -> Weight {
+	let mut taken = Weight::zero();
 	while System::block_number() < n {
 		let next = System::block_number() + 1;
 		System::set_block_number(next);
@@ -1165,10 +1166,17 @@ fn the_hook_expires_a_bounded_number_a_block_and_goes_on_in_the_next() {
 		assert!(Market::rank_offers(ids[4]).unwrap().is_empty());
 		let refused = Market::match_batch(RuntimeOrigin::signed(77), p, a, None, batch(&ids[3..5]));
 		assert_eq!(refused.expect_err("expired").error, Error::RequestExpired.into());
-		// Its owner may still cancel it; the hook then passes its entry over.
+		// Its owner may still cancel it; the walk then passes its entry over.
 		assert_ok!(Market::cancel_order(RuntimeOrigin::signed(REQUESTER), ids[5]));
-		run_hooks_to(due + 1);
+		// A block's unused weight goes on with the walk: none when too little is left.
+		let read = <Test as frame_system::Config>::DbWeight::get().reads(1);
+		assert_eq!(Market::on_idle(due, read), read);
+		assert!(Orders::<Test>::contains_key(ids[3]));
+		let remaining = Weight::from_parts(1_000_000_000_000, u64::MAX);
+		let used = Market::on_idle(due, remaining);
+		assert!(used.all_lte(remaining) && used.ref_time() > read.ref_time());
 		assert_eq!(expired_events(), [&ids[..5], &ids[6..]].concat());
+		assert_eq!(Market::on_idle(due, remaining), read, "nothing left due");
 		assert!(ids.iter().all(|id| !Orders::<Test>::contains_key(id)));
 		check();
 	});
@@ -1190,7 +1198,7 @@ fn matched_and_cancelled_requests_leave_entries_the_hook_passes_over_for_a_read(
 		let taken = run_hooks_to(due);
 		assert_eq!(expired_events(), ids[2..].to_vec());
 		// Looked at: the page count three times (two pages, then the end), four entries.
-		let expected = <<Test as Config>::WeightInfo as WeightInfo>::expire_requests(2, 5);
+		let expected = Market::expiry_weight(2, 5);
 		assert_eq!(taken, expected);
 		check();
 	});
@@ -1208,7 +1216,7 @@ fn the_hook_catches_up_over_empty_blocks_a_bounded_number_at_a_time() {
 		let taken = run_hooks_to(due);
 		// `MaxExpiryChecksPerBlock` is 16: sixteen blocks' page counts, then it stops.
 		assert_eq!(ExpiryCursor::<Test>::get(), (16, 0));
-		assert_eq!(taken, <<Test as Config>::WeightInfo as WeightInfo>::expire_requests(0, 16));
+		assert_eq!(taken, Market::expiry_weight(0, 16));
 		assert!(Orders::<Test>::contains_key(r));
 		run_hooks_to(due + 2);
 		assert_eq!(expired_events(), vec![r]);
