@@ -96,7 +96,8 @@ impl<T: Config> Offers<T> {
 		)
 	}
 
-	fn for_request(request: &RequestOf<T>) -> Self {
+	/// The offers of `request`'s app and data set, to be checked as of block `now`.
+	fn for_request(request: &RequestOf<T>, now: BlockNumberFor<T>) -> Self {
 		let load = |resource| -> Vec<(OrderId, OrderOf<T>)> {
 			ResourceBook::<T>::get(resource)
 				.into_iter()
@@ -108,7 +109,7 @@ impl<T: Config> Offers<T> {
 			app_info: T::Registry::info(request.app),
 			datasets: request.dataset.map(load).unwrap_or_default(),
 			dataset_info: request.dataset.and_then(T::Registry::info),
-			now: frame_system::Pallet::<T>::block_number(),
+			now,
 		}
 	}
 
@@ -148,15 +149,17 @@ impl<T: Config> Offers<T> {
 
 impl<T: Config> Pallet<T> {
 	/// The offers among `pool_orders` that can serve request `request_id`, best first by the
-	/// requester's weights, and the host rules of its app and data set they were checked with.
+	/// requester's weights, and the host rules of its app and data set they were checked with,
+	/// as of block `now` (a request due by then matches nothing).
 	pub(crate) fn rank_offers_for(
 		request_id: OrderId,
 		pool_orders: impl Iterator<Item = OrderId>,
+		now: BlockNumberFor<T>,
 	) -> Result<Ranking<BalanceOf<T>>, DispatchError> {
 		let request = Orders::<T>::get(request_id).ok_or(Error::<T>::UnknownOrder)?;
 		let req = request_terms::<T>(&request).ok_or(Error::<T>::WrongOrderKind)?;
 		let job_ad = ads::load(&req.job_ad);
-		let offers = Offers::<T>::for_request(req);
+		let offers = Offers::<T>::for_request(req, now);
 		let rules = offers.host_rules();
 		let setup = AdWork {
 			steps: 0,
@@ -247,7 +250,11 @@ impl<T: Config> Pallet<T> {
 		let book = PoolBook::<T>::get(category);
 		let looked_at = book.len() as u32;
 		let Ok(Ranking { offers: ranked, rules, setup, ad_work }) =
-			Self::rank_offers_for(request_id, book.into_iter().map(|(_, id)| id))
+			Self::rank_offers_for(
+				request_id,
+				book.into_iter().map(|(_, id)| id),
+				frame_system::Pallet::<T>::block_number(),
+			)
 		else {
 			return ArrivalWork { looked_at, ..Default::default() };
 		};
@@ -287,13 +294,18 @@ impl<T: Config> Pallet<T> {
 		let pool_ad = ads::load(&stored_ad);
 		let setup = AdWork { ad_bytes: saturated(stored_ad.len()), ..AdWork::default() };
 		let mut reads = 0u32;
+		let now = frame_system::Pallet::<T>::block_number();
 		for request_id in waiting.iter().copied() {
 			let Some(pool) = Orders::<T>::get(pool_id) else { break };
 			let Some(offer) = pool_terms::<T>(&pool) else { break };
 			let Some(request) = Orders::<T>::get(request_id) else { continue };
 			let Some(req) = request_terms::<T>(&request) else { continue };
+			if req.expires_at <= now {
+				// `check_match` would refuse it; its offers need not be read first.
+				continue;
+			}
 			let pool_info = T::Registry::info(offer.pool);
-			let offers = Offers::<T>::for_request(req);
+			let offers = Offers::<T>::for_request(req, now);
 			reads = reads.saturating_add(offers.reads());
 			let Some((app_order, dataset_order)) =
 				offers.pick(&request, req.dataset.is_some(), &pool, &pool_info)

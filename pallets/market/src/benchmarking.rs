@@ -615,13 +615,14 @@ mod benchmarks {
 		assert!(!Orders::<T>::contains_key(pool), "the last request used the pool order up");
 	}
 
-	/// `n` requests expiring in one block, each with payment held and in the waiting list.
+	/// `n` requests of `n` requesters expiring in one block, each with payment held and in the
+	/// waiting list.
 	#[benchmark]
 	fn expire_requests(n: Linear<0, { T::MaxExpiriesPerBlock::get() }>) {
 		let m = market::<T>();
-		let requester = funded::<T>("requester", 0);
-		for _ in 0..n {
-			waiting_request::<T>(&m, &requester, 10);
+		// Each of its own requester: each refund writes a balance of its own.
+		for i in 0..n {
+			waiting_request::<T>(&m, &funded::<T>("requester", i), 10);
 		}
 		let due = due_and_walked_to::<T>();
 		#[block]

@@ -53,7 +53,7 @@ mod arrival;
 mod benchmarking;
 mod book;
 mod dispatchable_impls;
-mod expiry;
+pub mod expiry;
 pub mod match_weight;
 pub mod matching;
 pub mod migrations;
@@ -441,8 +441,9 @@ pub mod pallet {
 			assert!(T::MaxExpiriesPerBlock::get() >= 1, "MaxExpiriesPerBlock must be at least 1");
 			assert!(T::ExpiryPageSize::get() >= 1, "ExpiryPageSize must be at least 1");
 			assert!(
-				T::MaxExpiryChecksPerBlock::get() >= T::MaxExpiriesPerBlock::get(),
-				"the hook must be able to look at as many entries as it may expire"
+				T::MaxExpiryChecksPerBlock::get() >= T::MaxExpiriesPerBlock::get().max(2),
+				"the hook must be able to look at as many entries as it may expire, and at a \
+				 page count and an entry"
 			);
 			// A request submitted at `now` must be due after the hook ran at `now`.
 			assert!(

@@ -13,6 +13,7 @@ use crate::{
 use alloc::{format, string::String, string::ToString, vec::Vec};
 use codec::{Codec, Decode, Encode};
 use frame_support::traits::Get;
+use sp_runtime::traits::Saturating;
 use iexec_classad::matching::{explain, Explanation};
 use scale_info::TypeInfo;
 
@@ -127,6 +128,12 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
+	/// The first block a transaction sent now can land in: what the answers are as of (a
+	/// request due there is answered as expired).
+	fn next_block() -> frame_system::pallet_prelude::BlockNumberFor<T> {
+		frame_system::Pallet::<T>::block_number().saturating_add(1u32.into())
+	}
+
 	/// [`MarketApi::rank_offers`].
 	pub fn rank_offers(request: OrderId) -> Result<Vec<RankedOffer<BalanceOf<T>>>, QueryError> {
 		let order = Orders::<T>::get(request).ok_or(QueryError::UnknownOrder)?;
@@ -135,7 +142,7 @@ impl<T: Config> Pallet<T> {
 			.filter(|(_, o)| pool_terms::<T>(o).is_some_and(|p| p.category == category))
 			.take(RANK_SCAN_LIMIT)
 			.map(|(id, _)| id);
-		Self::rank_offers_for(request, pools)
+		Self::rank_offers_for(request, pools, Self::next_block())
 			.map(|ranking| ranking.offers)
 			.map_err(|_| QueryError::UnknownOrder)
 	}
@@ -147,7 +154,7 @@ impl<T: Config> Pallet<T> {
 		app_order: OrderId,
 		dataset_order: Option<OrderId>,
 	) -> Result<MatchExplanation, QueryError> {
-		let loaded =
+		let mut loaded =
 			Loaded::<T>::load(request, pool_order, app_order, dataset_order).map_err(|error| {
 				if error == Error::<T>::UnknownOrder.into() {
 					QueryError::UnknownOrder
@@ -155,6 +162,7 @@ impl<T: Config> Pallet<T> {
 					QueryError::WrongOrderKind
 				}
 			})?;
+		loaded.now = Self::next_block();
 		let candidate = loaded.candidate().ok_or(QueryError::WrongOrderKind)?;
 		let mut mismatches = term_mismatches(&candidate, true);
 		let (Some(req), Some(pool)) =

@@ -1,7 +1,7 @@
 //! The market's calls, each error, both matching paths, ranking, cancelling, expiry and the
 //! runtime API, in the mock runtime with the real registry and escrow.
 
-use crate::{mock::*, *};
+use crate::{expiry::Walk, mock::*, *};
 use frame_support::{
 	assert_noop, assert_ok,
 	traits::{fungible::InspectHold, Hooks},
@@ -1172,9 +1172,16 @@ fn the_hook_expires_a_bounded_number_a_block_and_goes_on_in_the_next() {
 		let read = <Test as frame_system::Config>::DbWeight::get().reads(1);
 		assert_eq!(Market::on_idle(due, read), read);
 		assert!(Orders::<Test>::contains_key(ids[3]));
+		// Room for two expiries (a third of the rest each for expiries, looks and pages).
+		let base = Market::expiry_weight(Walk::default());
+		let per_expiry = Market::expiry_weight(Walk { expired: 1, ..Default::default() }) - base;
+		// (Proof size is no bound on this chain: its blocks have no limit of it.)
+		let budget = (base + per_expiry * 6).set_proof_size(u64::MAX / 2);
+		let used = Market::on_idle(due, budget);
+		assert_eq!(expired_events(), ids[..5].to_vec());
+		assert!(used.all_lte(budget), "{used} above {budget}");
 		let remaining = Weight::from_parts(1_000_000_000_000, u64::MAX);
-		let used = Market::on_idle(due, remaining);
-		assert!(used.all_lte(remaining) && used.ref_time() > read.ref_time());
+		Market::on_idle(due, remaining);
 		assert_eq!(expired_events(), [&ids[..5], &ids[6..]].concat());
 		assert_eq!(Market::on_idle(due, remaining), read, "nothing left due");
 		assert!(ids.iter().all(|id| !Orders::<Test>::contains_key(id)));
@@ -1197,8 +1204,9 @@ fn matched_and_cancelled_requests_leave_entries_the_hook_passes_over_for_a_read(
 		run_hooks_to(due - 1);
 		let taken = run_hooks_to(due);
 		assert_eq!(expired_events(), ids[2..].to_vec());
-		// Looked at: the page count three times (two pages, then the end), four entries.
-		let expected = Market::expiry_weight(2, 5);
+		// Looked at: the page count three times (two pages, then the end), four entries;
+		// two pages taken and the block's page count removed.
+		let expected = Market::expiry_weight(Walk { looked: 7, expired: 2, pages: 3 });
 		assert_eq!(taken, expected);
 		check();
 	});
@@ -1216,7 +1224,7 @@ fn the_hook_catches_up_over_empty_blocks_a_bounded_number_at_a_time() {
 		let taken = run_hooks_to(due);
 		// `MaxExpiryChecksPerBlock` is 16: sixteen blocks' page counts, then it stops.
 		assert_eq!(ExpiryCursor::<Test>::get(), (16, 0));
-		assert_eq!(taken, Market::expiry_weight(0, 16));
+		assert_eq!(taken, Market::expiry_weight(Walk { looked: 16, ..Default::default() }));
 		assert!(Orders::<Test>::contains_key(r));
 		run_hooks_to(due + 2);
 		assert_eq!(expired_events(), vec![r]);
@@ -1514,6 +1522,29 @@ fn the_v3_migration_moves_the_per_block_expiry_lists_into_the_paged_queue() {
 		check();
 		run_hooks_to(due + 1);
 		assert_eq!(expired_events(), [ids, vec![late]].concat());
+		check();
+	});
+}
+
+#[test]
+fn the_runtime_api_answers_as_of_the_next_block() {
+	new_test_ext().execute_with(|| {
+		let w = world();
+		let a = app_order(w.app, 8, 10);
+		let p = pool_order_out_of_the_index(POOL_OWNER, w.pool, 15, 10);
+		let r = request(spec(w.app, None, 1));
+		let due = 1 + LIFETIME;
+		assert!(Orders::<Test>::contains_key(r), "it waits: the offer is out of the index");
+		run_hooks_to(due - 2);
+		assert_eq!(Market::rank_offers(r).unwrap().len(), 1);
+		assert!(Market::explain_match(r, p, a, None).unwrap().matches);
+		// In the block before it is due, a transaction sent now lands too late.
+		run_hooks_to(due - 1);
+		assert!(Market::rank_offers(r).unwrap().is_empty());
+		let explained = Market::explain_match(r, p, a, None).unwrap();
+		assert_eq!(explained.mismatches, vec![matching::Mismatch::RequestExpired]);
+		// The chain itself, in this block, still matches it.
+		assert_ok!(Market::match_orders(RuntimeOrigin::signed(77), r, p, a, None));
 		check();
 	});
 }

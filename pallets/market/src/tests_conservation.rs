@@ -5,7 +5,7 @@
 //! and every deal made in the step satisfies every rule of `check_match`, checked here against
 //! what its orders were published with, not with the pallet's own code.
 
-use crate::{mock::*, *};
+use crate::{expiry::Walk, mock::*, *};
 use frame_support::traits::Hooks;
 use pallet_registry::ContractId;
 use proptest::prelude::*;
@@ -236,6 +236,10 @@ fn run(world: &World, op: &Op, published: &mut BTreeMap<OrderId, Published>) {
 				let now = System::block_number() + 1;
 				System::set_block_number(now);
 				Market::on_initialize(now);
+				// A block with room for a couple of expiries more.
+				let base = Market::expiry_weight(Walk::default());
+				let one = Market::expiry_weight(Walk { expired: 1, ..Default::default() }) - base;
+				Market::on_idle(now, base + one * 6);
 			}
 			return;
 		}

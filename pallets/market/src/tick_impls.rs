@@ -14,32 +14,37 @@ impl<T: Config> Pallet<T> {
 	/// Goes on expiring with what the block left unused, so that quiet blocks clear a
 	/// backlog the bounded hook could not.
 	pub(crate) fn expire_when_idle(now: BlockNumberFor<T>, remaining: Weight) -> Weight {
-		let base = Self::expiry_weight(0, 0);
+		let base = Self::expiry_weight(expiry::Walk::default());
+		let one = |done: expiry::Walk| Self::expiry_weight(done).saturating_sub(base);
+		let each = [
+			one(expiry::Walk { expired: 1, ..Default::default() }),
+			one(expiry::Walk { looked: 1, ..Default::default() }),
+			one(expiry::Walk { pages: 1, ..Default::default() }),
+		];
 		let checks = T::MaxExpiryChecksPerBlock::get();
-		let bounds = expiry::Bounds::within(
-			remaining,
-			base,
-			Self::expiry_weight(1, 0).saturating_sub(base),
-			Self::expiry_weight(0, 1).saturating_sub(base),
-			// An idle block may expire as many as the hook may look at.
-			expiry::Bounds { expired: checks, looked: checks },
-		);
-		if bounds.looked == 0 || ExpiryCursor::<T>::get().0 > now {
+		// An idle block may do as much as the hook may look at.
+		let most = expiry::Bounds { expired: checks, looked: checks, pages: checks };
+		let bounds = expiry::Bounds::within(remaining, base, each, most);
+		let cursor_read = T::DbWeight::get().reads(1);
+		if !bounds.can_progress() || ExpiryCursor::<T>::get().0 > now {
 			// Nothing fits, or the walk is done up to now: only the cursor's read.
-			return T::DbWeight::get().reads(1);
+			return cursor_read;
 		}
 		Self::walk_expiries(now, bounds)
 	}
 
 	fn walk_expiries(now: BlockNumberFor<T>, bounds: expiry::Bounds) -> Weight {
-		let done = expiry::walk::<T>(now, bounds, |id| Self::expire_request(id, now));
-		Self::expiry_weight(done.expired, done.looked.saturating_sub(done.expired))
+		Self::expiry_weight(expiry::walk::<T>(now, bounds, |id| Self::expire_request(id, now)))
 	}
 
-	/// What a walk that expired `expired` requests and passed over `passed` entries (or
-	/// empty blocks) weighs: the two benchmarks added (each with its own base).
-	pub(crate) fn expiry_weight(expired: u32, passed: u32) -> Weight {
-		T::WeightInfo::expire_requests(expired).saturating_add(T::WeightInfo::pass_over_ended(passed))
+	/// What a walk weighs: the benchmarks of the requests it expired and of the entries (or
+	/// page counts) it passed over, each with its own base, and a read and a write for each
+	/// page operation, which those benchmarks, with every entry in one block, leave out.
+	pub(crate) fn expiry_weight(done: expiry::Walk) -> Weight {
+		let passed = done.looked.saturating_sub(done.expired);
+		T::WeightInfo::expire_requests(done.expired)
+			.saturating_add(T::WeightInfo::pass_over_ended(passed))
+			.saturating_add(T::DbWeight::get().reads_writes(done.pages.into(), done.pages.into()))
 	}
 
 	/// Expires request `id` if it is still open and due by `now`. Says whether it tried.
