@@ -292,7 +292,7 @@ impl pallet_market::Config for Runtime {
 	type MaxIndexedPerPool = ConstU32<4>;
 	type MaxWaiting = ConstU32<16>;
 	type MaxExpiriesPerBlock = ConstU32<64>;
-	// At most about 95 ms a block (mostly reads); 8,192 entries a block is 1,365 requests a
+	// At most about 105 ms a block (mostly reads); 8,192 entries a block is 1,365 requests a
 	// second matched or cancelled before their expiry, passed over.
 	type MaxExpiryChecksPerBlock = ConstU32<8192>;
 	type ExpiryPageSize = ConstU32<512>;

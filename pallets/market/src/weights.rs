@@ -46,7 +46,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Market::Orders` (`max_values`: None, `max_size`: Some(17624), added: 20099, mode: `MaxEncodedLen`)
 	fn publish_resource_order() -> Weight {
 		// Proof size: 12059 bytes estimated, 3428 measured.
-		Weight::from_parts(101_771_000, 12059)
+		Weight::from_parts(91_856_000, 12059)
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(6))
 	}
@@ -81,8 +81,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// `w` ranges over `[0, 16]`.
 	fn publish_pool_order(w: u32) -> Weight {
 		// Proof size: 862361 bytes estimated, 8318 measured.
-		Weight::from_parts(379_607_399, 862361)
-			.saturating_add(Weight::from_parts(328_040_442, 0).saturating_mul(w.into()))
+		Weight::from_parts(277_363_401, 862361)
+			.saturating_add(Weight::from_parts(325_207_590, 0).saturating_mul(w.into()))
 			.saturating_add(Weight::from_parts(0, 29875).saturating_mul(w.into()))
 			.saturating_add(T::DbWeight::get().reads(55))
 			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(w.into())))
@@ -120,8 +120,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// `w` ranges over `[0, 16]`.
 	fn publish_pool_order_largest_ads(w: u32) -> Weight {
 		// Proof size: 862361 bytes estimated, 12636 measured.
-		Weight::from_parts(1_865_612_613, 862361)
-			.saturating_add(Weight::from_parts(1_831_677_588, 0).saturating_mul(w.into()))
+		Weight::from_parts(1_827_435_835, 862361)
+			.saturating_add(Weight::from_parts(1_781_476_228, 0).saturating_mul(w.into()))
 			.saturating_add(Weight::from_parts(0, 29875).saturating_mul(w.into()))
 			.saturating_add(T::DbWeight::get().reads(55))
 			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(w.into())))
@@ -165,8 +165,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// `c` ranges over `[0, 16]`.
 	fn submit_request(c: u32) -> Weight {
 		// Proof size: 644158 bytes estimated, 4195 measured.
-		Weight::from_parts(280_564_600, 644158)
-			.saturating_add(Weight::from_parts(283_598_575, 0).saturating_mul(c.into()))
+		Weight::from_parts(251_705_041, 644158)
+			.saturating_add(Weight::from_parts(283_524_211, 0).saturating_mul(c.into()))
 			.saturating_add(Weight::from_parts(0, 20099).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(46))
 			.saturating_add(T::DbWeight::get().reads((8_u64).saturating_mul(c.into())))
@@ -210,8 +210,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// `c` ranges over `[0, 16]`.
 	fn submit_request_largest_ads(c: u32) -> Weight {
 		// Proof size: 644158 bytes estimated, 8513 measured.
-		Weight::from_parts(2_361_925_245, 644158)
-			.saturating_add(Weight::from_parts(1_378_161_766, 0).saturating_mul(c.into()))
+		Weight::from_parts(2_117_010_572, 644158)
+			.saturating_add(Weight::from_parts(1_333_947_855, 0).saturating_mul(c.into()))
 			.saturating_add(Weight::from_parts(0, 20099).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(46))
 			.saturating_add(T::DbWeight::get().reads((8_u64).saturating_mul(c.into())))
@@ -230,7 +230,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
 	fn cancel_order() -> Weight {
 		// Proof size: 21089 bytes estimated, 7595 measured.
-		Weight::from_parts(153_388_000, 21089)
+		Weight::from_parts(149_753_000, 21089)
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(5))
 	}
@@ -248,7 +248,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Market::OpenOffers` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	fn cancel_offer() -> Weight {
 		// Proof size: 21089 bytes estimated, 7366 measured.
-		Weight::from_parts(114_340_000, 21089)
+		Weight::from_parts(112_678_000, 21089)
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(5))
 	}
@@ -283,10 +283,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// `e` ranges over `[1, 4]`.
 	fn match_orders(s: u32, b: u32, e: u32) -> Weight {
 		// Proof size: 81386 bytes estimated, 3754 measured.
-		Weight::from_parts(158_560_267, 81386)
-			.saturating_add(Weight::from_parts(608_387_256, 0).saturating_mul(s.into()))
-			.saturating_add(Weight::from_parts(1_306_828_587, 0).saturating_mul(b.into()))
-			.saturating_add(Weight::from_parts(62_492_964, 0).saturating_mul(e.into()))
+		Weight::from_parts(246_611_868, 81386)
+			.saturating_add(Weight::from_parts(570_340_412, 0).saturating_mul(s.into()))
+			.saturating_add(Weight::from_parts(1_255_262_844, 0).saturating_mul(b.into()))
+			.saturating_add(Weight::from_parts(48_630_981, 0).saturating_mul(e.into()))
 			.saturating_add(Weight::from_parts(0, 2668).saturating_mul(e.into()))
 			.saturating_add(T::DbWeight::get().reads(11))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(e.into())))
@@ -321,7 +321,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Market::DealRules` (`max_values`: None, `max_size`: Some(32794), added: 35269, mode: `MaxEncodedLen`)
 	fn match_orders_small() -> Weight {
 		// Proof size: 81386 bytes estimated, 4212 measured.
-		Weight::from_parts(370_632_000, 81386)
+		Weight::from_parts(367_287_000, 81386)
 			.saturating_add(T::DbWeight::get().reads(27))
 			.saturating_add(T::DbWeight::get().writes(24))
 	}
@@ -354,8 +354,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// `n` ranges over `[1, 64]`.
 	fn match_batch(n: u32) -> Weight {
 		// Proof size: 61287 bytes estimated, 2642 measured.
-		Weight::from_parts(124_509_096, 61287)
-			.saturating_add(Weight::from_parts(183_139_373, 0).saturating_mul(n.into()))
+		Weight::from_parts(253_000_561, 61287)
+			.saturating_add(Weight::from_parts(175_056_759, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 20099).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(22))
 			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(n.into())))
@@ -374,20 +374,20 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Market::Waiting` (`max_values`: None, `max_size`: Some(138), added: 2613, mode: `MaxEncodedLen`)
 	/// Storage: `Escrow::Books` (r:64 w:64)
 	/// Proof: `Escrow::Books` (`max_values`: None, `max_size`: Some(90), added: 2565, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:1 w:1)
+	/// Storage: `System::Account` (r:64 w:64)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Storage: `Balances::Holds` (r:64 w:64)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
 	/// `n` ranges over `[0, 64]`.
 	fn expire_requests(n: u32) -> Weight {
-		// Proof size: 7587 bytes estimated, 6677 measured.
-		Weight::from_parts(14_559_550, 7587)
-			.saturating_add(Weight::from_parts(102_782_022, 0).saturating_mul(n.into()))
+		// Proof size: 7587 bytes estimated, 550 measured.
+		Weight::from_parts(14_658_132, 7587)
+			.saturating_add(Weight::from_parts(108_082_279, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 20099).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(6))
-			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(6))
-			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().reads(4))
+			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(4))
+			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
 	}
 	/// Storage: `Market::ExpiryCursor` (r:1 w:1)
 	/// Proof: `Market::ExpiryCursor` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
@@ -400,8 +400,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// `s` ranges over `[0, 4096]`.
 	fn pass_over_ended(s: u32) -> Weight {
 		// Proof size: 4296 bytes estimated, 186 measured.
-		Weight::from_parts(29_029_350, 4296)
-			.saturating_add(Weight::from_parts(1_845_279, 0).saturating_mul(s.into()))
+		Weight::from_parts(48_138_374, 4296)
+			.saturating_add(Weight::from_parts(1_831_297, 0).saturating_mul(s.into()))
 			.saturating_add(Weight::from_parts(0, 20099).saturating_mul(s.into()))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(s.into())))
@@ -412,13 +412,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with ParityDB's database weights, for mocks and tests.
 impl WeightInfo for () {
 	fn publish_resource_order() -> Weight {
-		Weight::from_parts(101_771_000, 12059)
+		Weight::from_parts(91_856_000, 12059)
 			.saturating_add(ParityDbWeight::get().reads(6))
 			.saturating_add(ParityDbWeight::get().writes(6))
 	}
 	fn publish_pool_order(w: u32) -> Weight {
-		Weight::from_parts(379_607_399, 862361)
-			.saturating_add(Weight::from_parts(328_040_442, 0).saturating_mul(w.into()))
+		Weight::from_parts(277_363_401, 862361)
+			.saturating_add(Weight::from_parts(325_207_590, 0).saturating_mul(w.into()))
 			.saturating_add(Weight::from_parts(0, 29875).saturating_mul(w.into()))
 			.saturating_add(ParityDbWeight::get().reads(55))
 			.saturating_add(ParityDbWeight::get().reads((7_u64).saturating_mul(w.into())))
@@ -426,8 +426,8 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes((7_u64).saturating_mul(w.into())))
 	}
 	fn publish_pool_order_largest_ads(w: u32) -> Weight {
-		Weight::from_parts(1_865_612_613, 862361)
-			.saturating_add(Weight::from_parts(1_831_677_588, 0).saturating_mul(w.into()))
+		Weight::from_parts(1_827_435_835, 862361)
+			.saturating_add(Weight::from_parts(1_781_476_228, 0).saturating_mul(w.into()))
 			.saturating_add(Weight::from_parts(0, 29875).saturating_mul(w.into()))
 			.saturating_add(ParityDbWeight::get().reads(55))
 			.saturating_add(ParityDbWeight::get().reads((7_u64).saturating_mul(w.into())))
@@ -435,8 +435,8 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes((7_u64).saturating_mul(w.into())))
 	}
 	fn submit_request(c: u32) -> Weight {
-		Weight::from_parts(280_564_600, 644158)
-			.saturating_add(Weight::from_parts(283_598_575, 0).saturating_mul(c.into()))
+		Weight::from_parts(251_705_041, 644158)
+			.saturating_add(Weight::from_parts(283_524_211, 0).saturating_mul(c.into()))
 			.saturating_add(Weight::from_parts(0, 20099).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(46))
 			.saturating_add(ParityDbWeight::get().reads((8_u64).saturating_mul(c.into())))
@@ -444,8 +444,8 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes((8_u64).saturating_mul(c.into())))
 	}
 	fn submit_request_largest_ads(c: u32) -> Weight {
-		Weight::from_parts(2_361_925_245, 644158)
-			.saturating_add(Weight::from_parts(1_378_161_766, 0).saturating_mul(c.into()))
+		Weight::from_parts(2_117_010_572, 644158)
+			.saturating_add(Weight::from_parts(1_333_947_855, 0).saturating_mul(c.into()))
 			.saturating_add(Weight::from_parts(0, 20099).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(46))
 			.saturating_add(ParityDbWeight::get().reads((8_u64).saturating_mul(c.into())))
@@ -453,20 +453,20 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes((8_u64).saturating_mul(c.into())))
 	}
 	fn cancel_order() -> Weight {
-		Weight::from_parts(153_388_000, 21089)
+		Weight::from_parts(149_753_000, 21089)
 			.saturating_add(ParityDbWeight::get().reads(5))
 			.saturating_add(ParityDbWeight::get().writes(5))
 	}
 	fn cancel_offer() -> Weight {
-		Weight::from_parts(114_340_000, 21089)
+		Weight::from_parts(112_678_000, 21089)
 			.saturating_add(ParityDbWeight::get().reads(6))
 			.saturating_add(ParityDbWeight::get().writes(5))
 	}
 	fn match_orders(s: u32, b: u32, e: u32) -> Weight {
-		Weight::from_parts(158_560_267, 81386)
-			.saturating_add(Weight::from_parts(608_387_256, 0).saturating_mul(s.into()))
-			.saturating_add(Weight::from_parts(1_306_828_587, 0).saturating_mul(b.into()))
-			.saturating_add(Weight::from_parts(62_492_964, 0).saturating_mul(e.into()))
+		Weight::from_parts(246_611_868, 81386)
+			.saturating_add(Weight::from_parts(570_340_412, 0).saturating_mul(s.into()))
+			.saturating_add(Weight::from_parts(1_255_262_844, 0).saturating_mul(b.into()))
+			.saturating_add(Weight::from_parts(48_630_981, 0).saturating_mul(e.into()))
 			.saturating_add(Weight::from_parts(0, 2668).saturating_mul(e.into()))
 			.saturating_add(ParityDbWeight::get().reads(11))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(e.into())))
@@ -474,13 +474,13 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(e.into())))
 	}
 	fn match_orders_small() -> Weight {
-		Weight::from_parts(370_632_000, 81386)
+		Weight::from_parts(367_287_000, 81386)
 			.saturating_add(ParityDbWeight::get().reads(27))
 			.saturating_add(ParityDbWeight::get().writes(24))
 	}
 	fn match_batch(n: u32) -> Weight {
-		Weight::from_parts(124_509_096, 61287)
-			.saturating_add(Weight::from_parts(183_139_373, 0).saturating_mul(n.into()))
+		Weight::from_parts(253_000_561, 61287)
+			.saturating_add(Weight::from_parts(175_056_759, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 20099).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(22))
 			.saturating_add(ParityDbWeight::get().reads((6_u64).saturating_mul(n.into())))
@@ -488,17 +488,17 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes((7_u64).saturating_mul(n.into())))
 	}
 	fn expire_requests(n: u32) -> Weight {
-		Weight::from_parts(14_559_550, 7587)
-			.saturating_add(Weight::from_parts(102_782_022, 0).saturating_mul(n.into()))
+		Weight::from_parts(14_658_132, 7587)
+			.saturating_add(Weight::from_parts(108_082_279, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 20099).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(6))
-			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(ParityDbWeight::get().writes(6))
-			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().reads(4))
+			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes(4))
+			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(n.into())))
 	}
 	fn pass_over_ended(s: u32) -> Weight {
-		Weight::from_parts(29_029_350, 4296)
-			.saturating_add(Weight::from_parts(1_845_279, 0).saturating_mul(s.into()))
+		Weight::from_parts(48_138_374, 4296)
+			.saturating_add(Weight::from_parts(1_831_297, 0).saturating_mul(s.into()))
 			.saturating_add(Weight::from_parts(0, 20099).saturating_mul(s.into()))
 			.saturating_add(ParityDbWeight::get().reads(2))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(s.into())))
