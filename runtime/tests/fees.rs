@@ -104,7 +104,9 @@ fn the_expiry_hook_at_its_bounds_takes_a_tenth_of_a_block_at_most() {
 	let pages = u64::from(pallet_market::expiry::PAGE_OPS_PER_BLOCK);
 	let most = Market::expire_requests(expiries)
 		.saturating_add(Market::pass_over_ended(checks - expiries))
-		.saturating_add(<Runtime as frame_system::Config>::DbWeight::get().reads_writes(pages, pages));
+		.saturating_add(
+			<Runtime as frame_system::Config>::DbWeight::get().reads_writes(pages, pages),
+		);
 	let block = RuntimeBlockWeights::get().max_block;
 	assert!(most.ref_time() <= block.ref_time() / 10, "{most} above a tenth of {block}");
 }

@@ -249,13 +249,11 @@ impl<T: Config> Pallet<T> {
 		};
 		let book = PoolBook::<T>::get(category);
 		let looked_at = book.len() as u32;
-		let Ok(Ranking { offers: ranked, rules, setup, ad_work }) =
-			Self::rank_offers_for(
-				request_id,
-				book.into_iter().map(|(_, id)| id),
-				frame_system::Pallet::<T>::block_number(),
-			)
-		else {
+		let Ok(Ranking { offers: ranked, rules, setup, ad_work }) = Self::rank_offers_for(
+			request_id,
+			book.into_iter().map(|(_, id)| id),
+			frame_system::Pallet::<T>::block_number(),
+		) else {
 			return ArrivalWork { looked_at, ..Default::default() };
 		};
 		// Parsed and stored once, for every deal of this request.

@@ -101,9 +101,7 @@ pub(crate) fn walk<T: Config>(
 	let (mut at, mut page) = ExpiryCursor::<T>::get();
 	let mut done = Walk::default();
 	let spent = |done: &Walk| {
-		done.looked >= bounds.looked ||
-			done.expired >= bounds.expired ||
-			done.pages >= bounds.pages
+		done.looked >= bounds.looked || done.expired >= bounds.expired || done.pages >= bounds.pages
 	};
 	while at <= now && !spent(&done) {
 		// Reading a block's page count is a look too: it bounds the walk over empty blocks.

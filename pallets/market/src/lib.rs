@@ -258,8 +258,7 @@ pub mod pallet {
 	/// Where the block hook goes on in the expiry queue: the block and its page. Every
 	/// request due before is expired already.
 	#[pallet::storage]
-	pub type ExpiryCursor<T: Config> =
-		StorageValue<_, (BlockNumberFor<T>, u32), ValueQuery>;
+	pub type ExpiryCursor<T: Config> = StorageValue<_, (BlockNumberFor<T>, u32), ValueQuery>;
 
 	/// How many open orders offer each contract (app, data set and pool orders): the
 	/// registry retires a contract only when none does.
@@ -446,10 +445,7 @@ pub mod pallet {
 				 page count and an entry"
 			);
 			// A request submitted at `now` must be due after the hook ran at `now`.
-			assert!(
-				T::RequestLifetime::get() >= 1u32.into(),
-				"RequestLifetime must be at least 1"
-			);
+			assert!(T::RequestLifetime::get() >= 1u32.into(), "RequestLifetime must be at least 1");
 			assert!(T::MaxBatchedRequests::get() >= 1, "MaxBatchedRequests must be at least 1");
 			assert!(
 				T::MaxAdText::get() <= iexec_classad::Limits::default().max_source_len,

@@ -13,9 +13,9 @@ use crate::{
 use alloc::{format, string::String, string::ToString, vec::Vec};
 use codec::{Codec, Decode, Encode};
 use frame_support::traits::Get;
-use sp_runtime::traits::Saturating;
 use iexec_classad::matching::{explain, Explanation};
 use scale_info::TypeInfo;
+use sp_runtime::traits::Saturating;
 
 /// Where and why an ad was refused.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]

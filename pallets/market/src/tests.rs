@@ -1089,7 +1089,9 @@ fn expired_events() -> Vec<OrderId> {
 }
 
 fn expiry_pages(at: u64) -> Vec<Vec<OrderId>> {
-	(0..ExpiryPages::<Test>::get(at)).map(|page| ExpiryQueue::<Test>::get(at, page).to_vec()).collect()
+	(0..ExpiryPages::<Test>::get(at))
+		.map(|page| ExpiryQueue::<Test>::get(at, page).to_vec())
+		.collect()
 }
 
 #[test]

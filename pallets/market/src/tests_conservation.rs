@@ -264,7 +264,15 @@ fn deal_obeys_the_rules(
 	published: &BTreeMap<OrderId, Published>,
 ) -> Result<(), TestCaseError> {
 	let Some(Published::Request {
-		dataset, maxima, category, trust, tag, memory, priority, submitted_at, ..
+		dataset,
+		maxima,
+		category,
+		trust,
+		tag,
+		memory,
+		priority,
+		submitted_at,
+		..
 	}) = published.get(&deal.request).cloned()
 	else {
 		return Err(TestCaseError::fail("a deal's request was never published"));

@@ -52,7 +52,7 @@ impl<T: Config> Pallet<T> {
 		// Matched or cancelled requests are gone already; nothing to do for them.
 		let Some(order) = Orders::<T>::get(id) else { return false };
 		match dispatchable_impls::request_terms::<T>(&order) {
-			Some(request) if request.expires_at <= now => {},
+			Some(request) if request.expires_at <= now => {}
 			_ => return false,
 		}
 		// Cannot fail (the books hold what the request has left, and its deposit is held);
