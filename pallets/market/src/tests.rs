@@ -1078,6 +1078,12 @@ fn run_hooks_to(n: u64) -> Weight {
 	taken
 }
 
+/// `n` requests of one task each for `app`, submitted now; their due block.
+fn requests_due_together(app: ContractId, n: usize) -> (Vec<OrderId>, u64) {
+	let ids = (0..n).map(|_| request(spec(app, None, 1))).collect();
+	(ids, System::block_number() + LIFETIME)
+}
+
 fn expired_events() -> Vec<OrderId> {
 	market_events()
 		.into_iter()
@@ -1130,8 +1136,7 @@ fn any_number_of_requests_may_fall_due_at_one_block() {
 	new_test_ext().execute_with(|| {
 		let w = world();
 		// The old per-block lists took `MaxExpiriesPerBlock` (3) a block for 16 blocks: 48.
-		let ids: Vec<OrderId> = (0..60).map(|_| request(spec(w.app, None, 1))).collect();
-		let due = 1 + LIFETIME;
+		let (ids, due) = requests_due_together(w.app, 60);
 		for id in &ids {
 			match &Orders::<Test>::get(id).unwrap().terms {
 				OrderTerms::Request(r) => assert_eq!(r.expires_at, due),
@@ -1149,8 +1154,7 @@ fn any_number_of_requests_may_fall_due_at_one_block() {
 fn the_hook_expires_a_bounded_number_a_block_and_goes_on_in_the_next() {
 	new_test_ext().execute_with(|| {
 		let w = world();
-		let ids: Vec<OrderId> = (0..7).map(|_| request(spec(w.app, None, 1))).collect();
-		let due = 1 + LIFETIME;
+		let (ids, due) = requests_due_together(w.app, 7);
 		run_hooks_to(due);
 		// `MaxExpiriesPerBlock` is 3: the oldest three expire; the rest of a page waits.
 		assert_eq!(expired_events(), ids[..3].to_vec());
@@ -1195,8 +1199,7 @@ fn the_hook_expires_a_bounded_number_a_block_and_goes_on_in_the_next() {
 fn matched_and_cancelled_requests_leave_entries_the_hook_passes_over_for_a_read() {
 	new_test_ext().execute_with(|| {
 		let w = world();
-		let ids: Vec<OrderId> = (0..4).map(|_| request(spec(w.app, None, 1))).collect();
-		let due = 1 + LIFETIME;
+		let (ids, due) = requests_due_together(w.app, 4);
 		app_order(w.app, 8, 10);
 		pool_order_by(POOL_OWNER, w.pool, 15, 1, MACHINE);
 		assert_eq!(deals_made(), vec![(0, 1)], "the oldest waiting request is matched");
